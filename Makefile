@@ -1,0 +1,110 @@
+# pvboot: build, test and run.  `make` builds build/pvboot; `make run` and
+# `make check` install what they need first (scripts/deps).
+
+BUILD   ?= build
+CC      ?= gcc
+SAN     ?=
+OPT     ?= -O2
+RESULTS ?= $(BUILD)/test-results
+CACHE   ?= build/cache
+export PVBOOT_CACHE := $(abspath $(CACHE))
+
+XENDEF   := -D__XEN_INTERFACE_VERSION__=__XEN_LATEST_INTERFACE_VERSION__
+WARN     := -Wall -Wextra -Werror
+CSTD     := -std=c11
+SANFLAGS := $(if $(SAN),-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+COMMON   := $(CSTD) $(OPT) -g $(WARN) $(SANFLAGS) $(XENDEF)
+
+# src/core and src/boot are freestanding: no libc headers at all, only the
+# compiler's own <stdint.h>, <stddef.h>, <stdbool.h>, <stdarg.h> and Xen's
+# public ABI headers (reached through build/xeninc, a link to them).
+XENINC     := $(BUILD)/xeninc
+FREE_FLAGS := $(COMMON) -ffreestanding -nostdinc \
+	-isystem $(shell $(CC) -print-file-name=include) -Iinclude -I$(XENINC)
+HOST_FLAGS := $(COMMON) -D_GNU_SOURCE -Iinclude
+
+LIBS := -lelf -lz -lbz2 -llzma -llzo2 -llz4 -lzstd -lm
+
+CORE_SRC  := $(wildcard src/core/*.c)
+IMAGE_SRC := $(wildcard src/image/*.c)
+CLI_SRC   := $(filter-out src/cli/main.c,$(wildcard src/cli/*.c))
+
+CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
+IMAGE_OBJ := $(IMAGE_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ   := $(CORE_OBJ) $(IMAGE_OBJ) $(CLI_OBJ)
+
+TEST_SRC  := $(wildcard tests/*/*_test.c)
+TEST_BIN  := $(TEST_SRC:%.c=$(BUILD)/%)
+TEST_UTIL := $(wildcard tests/util/*.c)
+
+.PHONY: all deps run check test unit-test san-test fuzz fuzz-run bench clean format
+all: $(BUILD)/pvboot
+
+deps:
+	@./scripts/deps
+
+$(XENINC)/xen:
+	@mkdir -p $(XENINC)
+	@test -f /usr/include/xen/xen.h || { echo "error: Xen public headers missing (run scripts/deps: libxen-dev)"; exit 1; }
+	ln -sfn /usr/include/xen $(XENINC)/xen
+
+$(BUILD)/src/core/%.o: src/core/%.c | $(XENINC)/xen
+	@mkdir -p $(dir $@)
+	$(CC) $(FREE_FLAGS) -MMD -c $< -o $@
+
+$(BUILD)/src/%.o: src/%.c | $(XENINC)/xen
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_FLAGS) -MMD -c $< -o $@
+
+$(BUILD)/pvboot: $(LIB_OBJ) $(BUILD)/src/cli/main.o
+	$(CC) $(COMMON) $^ -o $@ $(LIBS)
+
+$(BUILD)/tests/%_test: tests/%_test.c $(TEST_UTIL) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_FLAGS) -Itests $< $(TEST_UTIL) $(LIB_OBJ) -o $@ $(LIBS) -lcmocka
+
+-include $(shell find $(BUILD)/src -name '*.d' 2>/dev/null)
+
+# The tests: unit tests and CLI tests (all cmocka), then the same under
+# ASan+UBSan, then a bounded fuzzing run of the image reader.
+check: deps
+	rm -rf $(BUILD)/test-results
+	$(MAKE) all unit-test
+	$(MAKE) san-test
+	$(MAKE) fuzz-run
+	@./tests/summary.sh $(BUILD)/test-results
+
+unit-test: $(TEST_BIN) $(BUILD)/pvboot
+	@PVBOOT=$(BUILD)/pvboot ./tests/run.sh $(RESULTS)/$(if $(SAN),san,plain) $(TEST_BIN)
+
+test: unit-test
+
+san-test:
+	$(MAKE) BUILD=$(BUILD)/san SAN=1 OPT=-O1 unit-test RESULTS=$(BUILD)/test-results
+
+# libFuzzer target for the image reader (clang), with ASan and UBSan.
+FUZZ_SECONDS ?= 60
+FUZZ_BIN := $(BUILD)/fuzz/image_fuzz
+$(FUZZ_BIN): tests/fuzz/image_fuzz.c $(IMAGE_SRC) $(CORE_SRC) | $(XENINC)/xen
+	@mkdir -p $(dir $@)
+	clang $(CSTD) -g -O1 $(WARN) $(XENDEF) -D_GNU_SOURCE -Iinclude -I$(XENINC) \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		$^ -o $@ $(LIBS)
+
+fuzz: $(FUZZ_BIN)
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(FUZZ_BIN) $(BUILD)/fuzz/corpus tests/fuzz/seeds
+
+fuzz-run: $(FUZZ_BIN)
+	@./tests/fuzz/run.sh $(FUZZ_BIN) $(FUZZ_SECONDS) $(BUILD)/test-results/fuzz
+
+run: deps
+	$(MAKE) all
+	./scripts/demo $(BUILD)/pvboot
+
+clean:
+	rm -rf $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
