@@ -12,7 +12,8 @@ export PVBOOT_CACHE := $(abspath $(CACHE))
 XENDEF   := -D__XEN_INTERFACE_VERSION__=__XEN_LATEST_INTERFACE_VERSION__
 WARN     := -Wall -Wextra -Werror
 CSTD     := -std=c11
-SANFLAGS := $(if $(SAN),-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SANFLAGS := $(if $(SAN),$(SANITIZE))
 COMMON   := $(CSTD) $(OPT) -g $(WARN) $(SANFLAGS) $(XENDEF)
 
 # src/core and src/boot are freestanding: no libc headers at all, only the

@@ -1,0 +1,179 @@
+/* Argument parsing and error reporting for the pvboot command. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_error(const char *cmd, const struct pv_error *err)
+{
+	fprintf(stderr, "pvboot: %s: %s\n", cmd, err->msg);
+	return pv_err_is_usage(err->code) ? EXIT_USAGE : EXIT_DATA;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "pvboot: %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+/* Decimal or 0x-hex, all of it, within 64 bits. */
+int parse_u64(const char *what, const char *s, uint64_t *out, struct pv_error *err)
+{
+	unsigned base = 10;
+	uint64_t v = 0;
+	const char *p = s;
+
+	if (!*p)
+		return pv_fail(err, PV_ERR_USAGE, "%s: empty value", what);
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+		if (!*p)
+			return pv_fail(err, PV_ERR_USAGE, "%s: '%s' has no digits", what, s);
+	}
+	for (; *p; p++) {
+		unsigned d;
+
+		if (isdigit((unsigned char)*p))
+			d = *p - '0';
+		else if (base == 16 && isxdigit((unsigned char)*p))
+			d = tolower((unsigned char)*p) - 'a' + 10;
+		else
+			return pv_fail(err, PV_ERR_USAGE, "%s: '%s' is not a %s number", what, s,
+				       base == 16 ? "hexadecimal" : "decimal");
+		if (v > (UINT64_MAX - d) / base)
+			return pv_fail(err, PV_ERR_RANGE, "%s: '%s' does not fit in 64 bits", what, s);
+		v = v * base + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * A size: a number (decimal or 0x-hex) of bytes, or with a binary unit
+ * K, M, G, T, P (optionally followed by "iB" or "B"): "131072M", "128G",
+ * "1T", "0x10784000".
+ */
+int parse_size(const char *what, const char *s, uint64_t *bytes, struct pv_error *err)
+{
+	static const char units[] = "KMGTP";
+	char num[64];
+	size_t n = strspn(s, "0123456789abcdefABCDEFxX");
+	const char *unit = s + n;
+	unsigned shift = 0;
+	uint64_t v;
+
+	/* "12G" parses the number "12"; a hex number keeps its letters. */
+	if (!(n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))) {
+		n = strspn(s, "0123456789");
+		unit = s + n;
+	}
+	if (n == 0)
+		return pv_fail(err, PV_ERR_USAGE, "%s: '%s' is not a size (try 128G or 131072M)",
+			       what, s);
+	if (n >= sizeof(num))
+		return pv_fail(err, PV_ERR_RANGE, "%s: '%s' does not fit in 64 bits", what, s);
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (parse_u64(what, num, &v, err))
+		return -1;
+	if (*unit) {
+		const char *u = strchr(units, toupper((unsigned char)*unit));
+		const char *rest = unit + 1;
+
+		if (!u && toupper((unsigned char)*unit) == 'B' && !unit[1]) {
+			u = NULL;
+			rest = unit + 1;
+		} else if (!u) {
+			return pv_fail(err, PV_ERR_USAGE,
+				       "%s: '%s' has an unknown unit '%s' (use K, M, G, T or P)", what,
+				       s, unit);
+		} else {
+			shift = 10 * (unsigned)(u - units + 1);
+		}
+		if (*rest && strcmp(rest, "iB") && strcmp(rest, "B") && strcmp(rest, "ib") &&
+		    strcmp(rest, "b"))
+			return pv_fail(err, PV_ERR_USAGE,
+				       "%s: '%s' has an unknown unit '%s' (use K, M, G, T or P)", what,
+				       s, unit);
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return pv_fail(err, PV_ERR_RANGE, "%s: '%s' does not fit in 64 bits", what, s);
+	*bytes = v << shift;
+	return 0;
+}
+
+int next_opt(int argc, char **argv, int *i, const struct opt *opts, const char **value,
+	     const char **positional, struct pv_error *err)
+{
+	const char *arg, *eq;
+	size_t len;
+
+	*value = NULL;
+	if (*i >= argc)
+		return 0;
+	arg = argv[(*i)++];
+	if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+		if (positional && !*positional) {
+			*positional = arg;
+			return next_opt(argc, argv, i, opts, value, positional, err);
+		}
+		return pv_fail(err, PV_ERR_USAGE, "unexpected argument '%s'", arg);
+	}
+	arg += 2;
+	eq = strchr(arg, '=');
+	len = eq ? (size_t)(eq - arg) : strlen(arg);
+	for (const struct opt *o = opts; o->name; o++) {
+		if (strlen(o->name) != len || strncmp(o->name, arg, len) != 0)
+			continue;
+		if (!o->has_arg) {
+			if (eq)
+				return pv_fail(err, PV_ERR_USAGE, "--%s takes no value", o->name);
+			return o->id;
+		}
+		if (eq) {
+			*value = eq + 1;
+		} else {
+			if (*i >= argc)
+				return pv_fail(err, PV_ERR_USAGE, "--%s needs a value", o->name);
+			*value = argv[(*i)++];
+		}
+		return o->id;
+	}
+	return pv_fail(err, PV_ERR_USAGE, "unknown option '--%.*s'", (int)len, arg);
+}
+
+void opts_merge(struct opt *out, const struct opt *a, const struct opt *b)
+{
+	while (a->name)
+		*out++ = *a++;
+	while (b->name)
+		*out++ = *b++;
+	*out = (struct opt){0};
+}
+
+const char *human_bytes(uint64_t bytes, char *buf, size_t size)
+{
+	static const char *const unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	unsigned u = 0;
+	double v = (double)bytes;
+
+	while (v >= 1024 && u < 6) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, size, "%llu bytes", (unsigned long long)bytes);
+	else if (v == (double)(uint64_t)v)
+		snprintf(buf, size, "%llu %s", (unsigned long long)v, unit[u]);
+	else
+		snprintf(buf, size, "%.1f %s", v, unit[u]);
+	return buf;
+}

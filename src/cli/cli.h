@@ -1,0 +1,99 @@
+/* The pvboot command: what its subcommands share. */
+#ifndef PVBOOT_CLI_H
+#define PVBOOT_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <pvboot/error.h>
+#include <pvboot/image.h>
+#include <pvboot/layout.h>
+
+/* Exit statuses: 1 for bad data (images, layouts), 2 for bad usage. */
+#define EXIT_DATA 1
+#define EXIT_USAGE 2
+
+/* Print "pvboot: <cmd>: <msg>" on stderr and return the exit status. */
+int cli_error(const char *cmd, const struct pv_error *err);
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parsers: 0 on success, else -1 with @err set (PV_ERR_USAGE or PV_ERR_RANGE). */
+int parse_u64(const char *what, const char *s, uint64_t *out, struct pv_error *err);
+int parse_size(const char *what, const char *s, uint64_t *bytes, struct pv_error *err);
+
+/* A small getopt_long-like loop over "--name value" and "--flag" options. */
+struct opt {
+	const char *name;
+	bool has_arg;
+	int id;
+};
+/*
+ * Take the next option from argv[*i].  Returns its id, 0 at the end, or -1
+ * with @err set for an unknown option, a missing value, or a stray argument
+ * (when @positional is NULL).  Accepts "--name=value" too.
+ */
+int next_opt(int argc, char **argv, int *i, const struct opt *opts, const char **value,
+	     const char **positional, struct pv_error *err);
+
+/* The guest a command lays out: memory, kernel, ramdisk, builder. */
+struct guest {
+	struct pv_layout_in in;
+	const char *kernel_path;	/* NULL: an extent given by addresses */
+	struct pv_image *image;		/* the parsed kernel, when kernel_path */
+	const char *ramdisk_path;
+	bool ramdisk_from_seed;		/* no ramdisk option: the seed's */
+	bool kernel_from_seed;
+	bool memory_from_seed;
+	bool no_init_p2m;
+};
+
+/* Options every guest-taking command accepts; ids from 100 up. */
+extern const struct opt guest_opts[];
+void guest_defaults(struct guest *g);
+/* Consume one guest option; returns 1 if @id was a guest option, 0 if not, -1 on error. */
+int guest_option(struct guest *g, int id, const char *value, struct pv_error *err);
+/* Read files, apply the builder's rules; fills g->in.  -1 with @err. */
+int guest_resolve(struct guest *g, struct pv_error *err);
+void guest_release(struct guest *g);
+/* The option help shared by layout, limits and simulate. */
+extern const char guest_help[];
+
+/* Merge option tables: @a then @b into @out (room for both plus end). */
+void opts_merge(struct opt *out, const struct opt *a, const struct opt *b);
+
+/* JSON output (json.c). */
+struct json {
+	FILE *f;
+	int depth;
+	bool first[32];
+	bool pretty;
+};
+void json_begin(struct json *j, FILE *f);
+void json_end(struct json *j);
+void json_obj(struct json *j, const char *key);	/* key NULL inside arrays */
+void json_obj_end(struct json *j);
+void json_arr(struct json *j, const char *key);
+void json_arr_end(struct json *j);
+void json_str(struct json *j, const char *key, const char *v);
+void json_u64(struct json *j, const char *key, uint64_t v);
+void json_hex(struct json *j, const char *key, uint64_t v); /* "0x..." */
+void json_bool(struct json *j, const char *key, bool v);
+void json_null(struct json *j, const char *key);
+
+/* Layout output formats (layout_out.c, layout_table.c, layout_svg.c). */
+void layout_json(struct json *j, const struct guest *g, const struct pv_layout *l,
+		 const char *const *log, unsigned nlog);
+void layout_table(FILE *f, const struct guest *g, const struct pv_layout *l);
+void layout_picture(FILE *f, const struct pv_layout *l);
+void layout_svg(FILE *f, const struct guest *g, const struct pv_layout *l);
+void layout_warnings_text(FILE *f, const struct pv_layout *l);
+
+/* Sizes for people: "128 GiB", "14.3 MiB". */
+const char *human_bytes(uint64_t bytes, char *buf, size_t size);
+
+int cmd_layout(int argc, char **argv);
+int cmd_limits(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+
+#endif

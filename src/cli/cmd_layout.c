@@ -1,0 +1,134 @@
+/*
+ * pvboot layout: how a builder lays out a guest, as its own log, a table
+ * with the seed's picture, JSON, or an SVG.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <pvboot/x86.h>
+
+#include "cli.h"
+
+enum { O_FORMAT = 1, O_HELP };
+
+static const struct opt layout_opts[] = {
+	{"format", true, O_FORMAT},
+	{"help", false, O_HELP},
+	{NULL, false, 0},
+};
+
+static const char layout_help[] =
+	"usage: pvboot layout [options]\n"
+	"Predict how a Xen domain builder lays out a 64-bit PV guest.\n"
+	"  --format F             log (the builder's own lines), table (default),\n"
+	"                         json or svg\n";
+
+/* The builder's log lines, kept so every format can show them. */
+struct log_lines {
+	char **line;
+	unsigned n, cap;
+	bool echo; /* print as they come, as the builder does */
+};
+
+static void keep_line(void *ctx, const char *text)
+{
+	struct log_lines *ll = ctx;
+
+	if (ll->echo)
+		printf("%s\n", text);
+	if (ll->n == ll->cap) {
+		unsigned cap = ll->cap ? 2 * ll->cap : 32;
+		char **p = realloc(ll->line, cap * sizeof(*p));
+
+		if (!p)
+			return;
+		ll->line = p;
+		ll->cap = cap;
+	}
+	ll->line[ll->n] = strdup(text);
+	if (ll->line[ll->n])
+		ll->n++;
+}
+
+static void free_lines(struct log_lines *ll)
+{
+	for (unsigned i = 0; i < ll->n; i++)
+		free(ll->line[i]);
+	free(ll->line);
+}
+
+void layout_warnings_text(FILE *f, const struct pv_layout *l)
+{
+	unsigned w = pv_layout_warnings(l);
+	char msg[512];
+
+	if (!w) {
+		fprintf(f, "\nno warnings: this layout stays below every limit pvboot knows\n");
+		return;
+	}
+	fprintf(f, "\nwarnings:\n");
+	for (int i = 0; i < PV_WARN_NR; i++) {
+		if (!(w & (1U << i)))
+			continue;
+		pv_warning_message((enum pv_warning)i, l, msg, sizeof(msg));
+		fprintf(f, "  %s: %s\n", pv_warning_code((enum pv_warning)i), msg);
+	}
+}
+
+int cmd_layout(int argc, char **argv)
+{
+	struct opt opts[32];
+	struct guest g;
+	struct pv_layout l;
+	struct pv_error err = {0};
+	struct log_lines ll = {0};
+	const char *format = "table", *v;
+	int i = 0, id, rc;
+
+	opts_merge(opts, layout_opts, guest_opts);
+	guest_defaults(&g);
+	while ((id = next_opt(argc, argv, &i, opts, &v, NULL, &err)) != 0) {
+		if (id < 0)
+			return cli_error("layout", &err);
+		if (id == O_HELP) {
+			printf("%s%s", layout_help, guest_help);
+			return 0;
+		}
+		if (id == O_FORMAT) {
+			format = v;
+			continue;
+		}
+		if (guest_option(&g, id, v, &err) < 0)
+			return cli_error("layout", &err);
+	}
+	if (strcmp(format, "log") && strcmp(format, "table") && strcmp(format, "json") &&
+	    strcmp(format, "svg"))
+		return cli_usage_error("layout", "--format: unknown format '%s' (log, table, json, svg)",
+				       format);
+	if (guest_resolve(&g, &err)) {
+		guest_release(&g);
+		return cli_error("layout", &err);
+	}
+
+	ll.echo = !strcmp(format, "log");
+	rc = pv_layout_build(&g.in, &l, &(struct pv_log){keep_line, &ll}, &err);
+	fflush(stdout);
+	if (rc) {
+		rc = cli_error("layout", &err);
+	} else if (!strcmp(format, "json")) {
+		struct json j;
+
+		json_begin(&j, stdout);
+		layout_json(&j, &g, &l, (const char *const *)ll.line, ll.n);
+		json_end(&j);
+	} else if (!strcmp(format, "table")) {
+		layout_table(stdout, &g, &l);
+		layout_picture(stdout, &l);
+		layout_warnings_text(stdout, &l);
+	} else if (!strcmp(format, "svg")) {
+		layout_svg(stdout, &g, &l);
+	}
+	free_lines(&ll);
+	guest_release(&g);
+	return rc;
+}

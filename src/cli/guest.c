@@ -1,0 +1,252 @@
+/*
+ * The guest a command works on: memory, kernel, ramdisk and builder, from
+ * options, with every part the user leaves out taken from the seed's
+ * 128 GiB guest (builder-layout.md section 6).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <pvboot/x86.h>
+#include <pvboot/xen-abi.h>
+
+#include "cli.h"
+
+/* The seed's guest: 131072 MB, kernel 0xffffffff81000000-0xffffffff81e43000, 0x10784 pages of ramdisk. */
+#define SEED_NR_PAGES	0x2000000ULL
+#define SEED_KSTART	0xffffffff81000000ULL
+#define SEED_KEND	0xffffffff81e43000ULL
+#define SEED_RAMDISK	0x10784000ULL
+
+enum {
+	O_MEMORY = 100,
+	O_PAGES,
+	O_KERNEL,
+	O_VIRT_BASE,
+	O_KSTART,
+	O_KEND,
+	O_ENTRY,
+	O_RAMDISK,
+	O_RAMDISK_SIZE,
+	O_INIT_P2M,
+	O_NO_INIT_P2M,
+	O_UNMAPPED,
+	O_BUILDER,
+};
+
+const struct opt guest_opts[] = {
+	{"memory", true, O_MEMORY},
+	{"pages", true, O_PAGES},
+	{"kernel", true, O_KERNEL},
+	{"virt-base", true, O_VIRT_BASE},
+	{"kernel-start", true, O_KSTART},
+	{"kernel-end", true, O_KEND},
+	{"entry", true, O_ENTRY},
+	{"ramdisk", true, O_RAMDISK},
+	{"ramdisk-size", true, O_RAMDISK_SIZE},
+	{"init-p2m", true, O_INIT_P2M},
+	{"no-init-p2m", false, O_NO_INIT_P2M},
+	{"unmapped-ramdisk", false, O_UNMAPPED},
+	{"builder", true, O_BUILDER},
+	{NULL, false, 0},
+};
+
+const char guest_help[] =
+	"  --memory SIZE          guest memory: 131072M, 128G, 1T, or bytes\n"
+	"  --pages N              guest memory in 4 KiB pages\n"
+	"  --kernel IMAGE         a vmlinux or bzImage: its Xen notes give the rest\n"
+	"  --kernel-start A       the kernel's virtual extent, instead of an image\n"
+	"  --kernel-end A\n"
+	"  --virt-base A          VIRT_BASE (default 0xffffffff80000000)\n"
+	"  --entry A              entry point (default: the kernel start)\n"
+	"  --ramdisk FILE         a ramdisk, sized by the builder's own rule\n"
+	"  --ramdisk-size BYTES   a ramdisk of this length (0: none)\n"
+	"  --init-p2m ADDR        place the P2M list at ADDR (XEN_ELFNOTE_INIT_P2M)\n"
+	"  --no-init-p2m          ignore the kernel's INIT_P2M note\n"
+	"  --unmapped-ramdisk     pass the ramdisk unmapped (XEN_ELFNOTE_MOD_START_PFN)\n"
+	"  --builder NAME         libxc-4.2 (default), libxc-4.17 or xen-4.17-dom0\n"
+	"Parts left out are the seed's: 128 GiB, kernel 0xffffffff81000000-0xffffffff81e43000,\n"
+	"a 0x10784000-byte ramdisk.\n";
+
+void guest_defaults(struct guest *g)
+{
+	*g = (struct guest){0};
+	g->in.builder = PV_BUILDER_LIBXC_42;
+	g->in.nr_pages = SEED_NR_PAGES;
+	g->in.virt_base = START_KERNEL_MAP;
+	g->in.kstart = SEED_KSTART;
+	g->in.kend = SEED_KEND;
+	g->in.entry = PV_UNSET_ADDR;
+	g->in.hypercall = PV_UNSET_ADDR;
+	g->in.ramdisk_len = SEED_RAMDISK;
+	g->in.p2m_base = PV_UNSET_ADDR;
+	g->ramdisk_from_seed = true;
+	g->kernel_from_seed = true;
+	g->memory_from_seed = true;
+}
+
+/* The most memory pvboot models: 2^34 pages (64 TiB, Linux's MAXMEM). */
+#define MAX_PAGES (1ULL << 34)
+
+static int set_pages(struct guest *g, uint64_t pages, const char *what, struct pv_error *err)
+{
+	if (pages == 0)
+		return pv_fail(err, PV_ERR_RANGE, "%s: a guest needs at least one 4 KiB page", what);
+	if (pages > MAX_PAGES)
+		return pv_fail(err, PV_ERR_RANGE,
+			       "%s: more than 64 TiB, the most an x86-64 PV guest can address", what);
+	g->in.nr_pages = pages;
+	g->memory_from_seed = false;
+	return 0;
+}
+
+int guest_option(struct guest *g, int id, const char *v, struct pv_error *err)
+{
+	uint64_t x;
+
+	switch (id) {
+	case O_MEMORY:
+		if (parse_size("--memory", v, &x, err))
+			return -1;
+		if (x && (x & (PAGE_SIZE - 1)))
+			return pv_fail(err, PV_ERR_RANGE,
+				       "--memory: %s is not a whole number of 4 KiB pages", v);
+		return set_pages(g, x >> PAGE_SHIFT, "--memory", err) ? -1 : 1;
+	case O_PAGES:
+		if (parse_u64("--pages", v, &x, err))
+			return -1;
+		return set_pages(g, x, "--pages", err) ? -1 : 1;
+	case O_KERNEL:
+		g->kernel_path = v;
+		g->kernel_from_seed = false;
+		return 1;
+	case O_VIRT_BASE:
+		return parse_u64("--virt-base", v, &g->in.virt_base, err) ? -1 : 1;
+	case O_KSTART:
+		g->kernel_from_seed = false;
+		return parse_u64("--kernel-start", v, &g->in.kstart, err) ? -1 : 1;
+	case O_KEND:
+		g->kernel_from_seed = false;
+		return parse_u64("--kernel-end", v, &g->in.kend, err) ? -1 : 1;
+	case O_ENTRY:
+		return parse_u64("--entry", v, &g->in.entry, err) ? -1 : 1;
+	case O_RAMDISK:
+		g->ramdisk_path = v;
+		g->ramdisk_from_seed = false;
+		return 1;
+	case O_RAMDISK_SIZE:
+		g->ramdisk_from_seed = false;
+		g->ramdisk_path = NULL;
+		return parse_size("--ramdisk-size", v, &g->in.ramdisk_len, err) ? -1 : 1;
+	case O_INIT_P2M:
+		if (parse_u64("--init-p2m", v, &g->in.p2m_base, err))
+			return -1;
+		if (g->in.p2m_base & (PAGE_SIZE - 1))
+			return pv_fail(err, PV_ERR_RANGE, "--init-p2m: 0x%llx is not page aligned",
+				       (unsigned long long)g->in.p2m_base);
+		return 1;
+	case O_NO_INIT_P2M:
+		g->no_init_p2m = true;
+		return 1;
+	case O_UNMAPPED:
+		g->in.unmapped_initrd = true;
+		return 1;
+	case O_BUILDER:
+		if (pv_builder_parse(v, &g->in.builder))
+			return pv_fail(err, PV_ERR_USAGE,
+				       "--builder: unknown builder '%s' (libxc-4.2, libxc-4.17 or "
+				       "xen-4.17-dom0)",
+				       v);
+		return 1;
+	}
+	return 0;
+}
+
+static enum pv_ramdisk_rule ramdisk_rule(enum pv_builder b)
+{
+	switch (b) {
+	case PV_BUILDER_LIBXC_42:
+		return PV_RAMDISK_LIBXC_42;
+	case PV_BUILDER_LIBXC_417:
+		return PV_RAMDISK_LIBXC_417;
+	default:
+		return PV_RAMDISK_RAW;
+	}
+}
+
+static int apply_image(struct guest *g, struct pv_error *err)
+{
+	const struct pv_dom_parms *p;
+
+	g->image = calloc(1, sizeof(*g->image));
+	if (!g->image)
+		return pv_fail(err, PV_ERR_NOMEM, "out of memory");
+	if (pv_image_read_file(g->kernel_path, g->image, err))
+		return -1;
+	p = &g->image->parms;
+
+	/* The feature checks of xc_dom_parse_elf_kernel() and dom0_construct_pv(). */
+	if (g->in.builder != PV_BUILDER_XEN_DOM0 && (p->f_required & (1U << XENFEAT_dom0)))
+		return pv_fail(err, PV_ERR_UNSUPPORTED,
+			       "%s: Kernel does not support unprivileged (DomU) operation",
+			       g->kernel_path);
+	if (g->in.builder == PV_BUILDER_XEN_DOM0 &&
+	    g->image->notes[XEN_ELFNOTE_SUPPORTED_FEATURES].present &&
+	    !(p->f_supported & (1U << XENFEAT_dom0)))
+		return pv_fail(err, PV_ERR_UNSUPPORTED, "%s: Kernel does not support Dom0 operation",
+			       g->kernel_path);
+
+	g->in.virt_base = p->virt_base;
+	g->in.kstart = p->virt_kstart;
+	g->in.kend = p->virt_kend;
+	if (g->in.entry == PV_UNSET_ADDR)
+		g->in.entry = p->virt_entry;
+	g->in.hypercall = p->virt_hypercall;
+	if (g->in.p2m_base == PV_UNSET_ADDR)
+		g->in.p2m_base = p->p2m_base;
+	if (p->unmapped_initrd)
+		g->in.unmapped_initrd = true;
+	return 0;
+}
+
+int guest_resolve(struct guest *g, struct pv_error *err)
+{
+	if (g->kernel_path && apply_image(g, err))
+		return -1;
+	if (g->in.entry == PV_UNSET_ADDR)
+		g->in.entry = g->in.kstart;
+	if (g->no_init_p2m)
+		g->in.p2m_base = PV_UNSET_ADDR;
+	/* libxc 4.2 predates MOD_START_PFN and INIT_P2M in the domU builder. */
+	if (g->in.builder == PV_BUILDER_LIBXC_42) {
+		g->in.unmapped_initrd = false;
+		g->in.p2m_base = PV_UNSET_ADDR;
+	}
+	if (!g->kernel_path) {
+		if (g->in.kstart > g->in.kend)
+			return pv_fail(err, PV_ERR_RANGE,
+				       "--kernel-start 0x%llx is above --kernel-end 0x%llx",
+				       (unsigned long long)g->in.kstart,
+				       (unsigned long long)g->in.kend);
+		if (g->in.kstart < g->in.virt_base)
+			return pv_fail(err, PV_ERR_RANGE,
+				       "the kernel range starts at 0x%llx, below virt_base 0x%llx",
+				       (unsigned long long)g->in.kstart,
+				       (unsigned long long)g->in.virt_base);
+		if (g->in.entry < g->in.kstart || g->in.entry > g->in.kend)
+			return pv_fail(err, PV_ERR_RANGE,
+				       "--entry 0x%llx is outside the kernel 0x%llx-0x%llx",
+				       (unsigned long long)g->in.entry,
+				       (unsigned long long)g->in.kstart,
+				       (unsigned long long)g->in.kend);
+	}
+	if (g->ramdisk_path &&
+	    pv_ramdisk_length(g->ramdisk_path, ramdisk_rule(g->in.builder), &g->in.ramdisk_len, err))
+		return -1;
+	return 0;
+}
+
+void guest_release(struct guest *g)
+{
+	free(g->image);
+	g->image = NULL;
+}

@@ -1,0 +1,39 @@
+/* pvboot: Xen PV boot layouts, P2M trees and the boot path, for real. */
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+	"usage: pvboot COMMAND [options]\n"
+	"\n"
+	"  layout    predict how a Xen domain builder lays out a PV guest\n"
+	"  limits    the largest guest below each limit, per builder\n"
+	"  inspect   a kernel image's format and Xen ELF notes\n"
+	"\n"
+	"'pvboot COMMAND --help' describes a command's options.\n";
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} cmds[] = {
+		{"layout", cmd_layout},
+		{"limits", cmd_limits},
+		{"inspect", cmd_inspect},
+	};
+
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 2, argv + 2);
+	fprintf(stderr, "pvboot: unknown command '%s'\n%s", argv[1], usage);
+	return EXIT_USAGE;
+}
