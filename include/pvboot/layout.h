@@ -135,4 +135,30 @@ unsigned pv_layout_warnings(const struct pv_layout *l);
 void pv_warning_message(enum pv_warning w, const struct pv_layout *l, char *buf,
 			unsigned size);
 
+/*
+ * Limits: for a guest (everything but its size fixed), the largest size, in
+ * steps of @step pages, that stays below each warning's limit.  Found by
+ * bisection: every limit is monotonic in the guest's size.
+ */
+struct pv_limit {
+	bool never;		/* no size up to PV_LIMIT_MAX_PAGES reaches it */
+	bool always;		/* even the smallest guest that builds reaches it */
+	bool builder_first;	/* the builder refuses the guest before it is reached */
+	uint64_t largest;	/* pages: the largest size below the limit */
+};
+
+#define PV_LIMIT_MAX_PAGES (1ULL << 34) /* 64 TiB */
+
+struct pv_limits {
+	uint64_t smallest;		/* pages: the smallest guest that builds */
+	uint64_t largest;		/* pages: the largest guest that builds */
+	bool largest_is_max;		/* ... and that is PV_LIMIT_MAX_PAGES */
+	struct pv_error too_large;	/* why the next size up fails */
+	struct pv_limit limit[PV_WARN_NR];
+	unsigned layouts;		/* layouts computed: the search's cost */
+};
+
+int pv_layout_limits(const struct pv_layout_in *in, uint64_t step, struct pv_limits *out,
+		     struct pv_error *err);
+
 #endif

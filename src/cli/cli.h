@@ -46,6 +46,7 @@ struct guest {
 	bool kernel_from_seed;
 	bool memory_from_seed;
 	bool no_init_p2m;
+	bool builder_set;
 };
 
 /* Options every guest-taking command accepts; ids from 100 up. */

@@ -156,6 +156,7 @@ int guest_option(struct guest *g, int id, const char *v, struct pv_error *err)
 				       "--builder: unknown builder '%s' (libxc-4.2, libxc-4.17 or "
 				       "xen-4.17-dom0)",
 				       v);
+		g->builder_set = true;
 		return 1;
 	}
 	return 0;
