@@ -63,7 +63,7 @@ int parse_u64(const char *what, const char *s, uint64_t *out, struct pv_error *e
  */
 int parse_size(const char *what, const char *s, uint64_t *bytes, struct pv_error *err)
 {
-	static const char units[] = "KMGTP";
+	static const char units[] = "KMGTPE";
 	char num[64];
 	size_t n = strspn(s, "0123456789abcdefABCDEFxX");
 	const char *unit = s + n;
@@ -93,7 +93,7 @@ int parse_size(const char *what, const char *s, uint64_t *bytes, struct pv_error
 			rest = unit + 1;
 		} else if (!u) {
 			return pv_fail(err, PV_ERR_USAGE,
-				       "%s: '%s' has an unknown unit '%s' (use K, M, G, T or P)", what,
+				       "%s: '%s' has an unknown unit '%s' (use K, M, G, T, P or E)", what,
 				       s, unit);
 		} else {
 			shift = 10 * (unsigned)(u - units + 1);
@@ -101,7 +101,7 @@ int parse_size(const char *what, const char *s, uint64_t *bytes, struct pv_error
 		if (*rest && strcmp(rest, "iB") && strcmp(rest, "B") && strcmp(rest, "ib") &&
 		    strcmp(rest, "b"))
 			return pv_fail(err, PV_ERR_USAGE,
-				       "%s: '%s' has an unknown unit '%s' (use K, M, G, T or P)", what,
+				       "%s: '%s' has an unknown unit '%s' (use K, M, G, T, P or E)", what,
 				       s, unit);
 	}
 	if (shift && v > (UINT64_MAX >> shift))

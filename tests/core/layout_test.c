@@ -16,6 +16,8 @@
 #include <pvboot/layout.h>
 #include <pvboot/x86.h>
 
+#include "util/seed.h"
+
 #define SEED_KSTART 0xffffffff81000000ULL
 #define SEED_KEND 0xffffffff81e43000ULL
 #define SEED_RAMDISK 0x10784000ULL
@@ -56,24 +58,6 @@ static void build_ok(const struct pv_layout_in *in, struct pv_layout *l, struct 
 	if (pv_layout_build(in, l, c ? &log : NULL, &err))
 		fail_msg("layout failed: %s", err.msg);
 }
-
-/* The 14 layout lines of the 2012 posting, unwrapped (builder-layout.md 6). */
-static const char *const seed_log[] = {
-	"xc_dom_alloc_segment:   kernel       : 0xffffffff81000000 -> 0xffffffff81e43000  (pfn 0x1000 + 0xe43 pages)",
-	"xc_dom_alloc_segment:   ramdisk      : 0xffffffff81e43000 -> 0xffffffff925c7000  (pfn 0x1e43 + 0x10784 pages)",
-	"xc_dom_alloc_segment:   phys2mach    : 0xffffffff925c7000 -> 0xffffffffa25c7000  (pfn 0x125c7 + 0x10000 pages)",
-	"xc_dom_alloc_page   :   start info   : 0xffffffffa25c7000 (pfn 0x225c7)",
-	"xc_dom_alloc_page   :   xenstore     : 0xffffffffa25c8000 (pfn 0x225c8)",
-	"xc_dom_alloc_page   :   console      : 0xffffffffa25c9000 (pfn 0x225c9)",
-	"nr_page_tables: 0x0000ffffffffffff/48: 0xffff000000000000 -> 0xffffffffffffffff, 1 table(s)",
-	"nr_page_tables: 0x0000007fffffffff/39: 0xffffff8000000000 -> 0xffffffffffffffff, 1 table(s)",
-	"nr_page_tables: 0x000000003fffffff/30: 0xffffffff80000000 -> 0xffffffffbfffffff, 1 table(s)",
-	"nr_page_tables: 0x00000000001fffff/21: 0xffffffff80000000 -> 0xffffffffa27fffff, 276 table(s)",
-	"xc_dom_alloc_segment:   page tables  : 0xffffffffa25ca000 -> 0xffffffffa26e1000  (pfn 0x225ca + 0x117 pages)",
-	"xc_dom_alloc_page   :   boot stack   : 0xffffffffa26e1000 (pfn 0x226e1)",
-	"xc_dom_build_image  : virt_alloc_end : 0xffffffffa26e2000",
-	"xc_dom_build_image  : virt_pgtab_end : 0xffffffffa2800000",
-};
 
 static void test_seed_log(void **state)
 {
