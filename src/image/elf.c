@@ -27,6 +27,7 @@ struct scan {
 	bool msb;		/* ELFDATA2MSB: note values are big-endian */
 	unsigned total_notes;	/* every note seen, Xen's or not */
 	unsigned xen_notes;	/* notes named "Xen" */
+	uint64_t note_bytes;	/* bytes of note regions read so far */
 	bool have_notes;	/* a note region was scanned (elf_note_start) */
 };
 
@@ -74,6 +75,16 @@ static int scan_notes(struct scan *s, uint64_t off, uint64_t len, const char *wh
 			       where, index, (unsigned long)off, (unsigned long)len, s->size);
 	if (len == 0)
 		return 0;
+	/*
+	 * libelf copies a chunk it has to realign or byte-swap, and keeps it
+	 * until elf_end: do not let many overlapping note headers multiply
+	 * the image.  A real kernel reads its notes at most twice (segment,
+	 * then sections).
+	 */
+	s->note_bytes += len;
+	if (s->note_bytes > 4 * (uint64_t)s->size)
+		return pv_fail(err, PV_ERR_NOTES,
+			       "too many ELF notes (note segments and sections cover the file more than 4 times)");
 
 	/*
 	 * ELF_T_NHDR (not NHDR8) walks the notes with 4-byte alignment

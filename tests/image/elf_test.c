@@ -307,6 +307,19 @@ static void test_bad_note_sizes(void **state)
 	assert_failed(rc, &err, PV_ERR_NOTES, "malformed ELF note");
 }
 
+/* libelf's ELF_MAX_TOTAL_NOTE_COUNT: 65536 notes, counted across regions. */
+static void test_too_many_notes(void **state)
+{
+	int rc;
+
+	(void)state;
+	rc = pv_image_read_file(fixture("manynotes.elf"), &img, &err);
+	assert_failed(rc, &err, PV_ERR_NOTES, "too many ELF notes (more than 65536)");
+	/* 200 PT_NOTE segments over the same 20 notes: bounded by bytes, not count. */
+	rc = pv_image_read_file(fixture("overlap.elf"), &img, &err);
+	assert_failed(rc, &err, PV_ERR_NOTES, "more than 4 times");
+}
+
 /* Patch one note of xen.elf in memory, then expect @code and @needle. */
 static void expect_patched(uint32_t type, const void *val, size_t n, enum pv_errcode code,
 			   const char *needle)
@@ -439,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_no_xen_version),
 		cmocka_unit_test(test_32bit),
 		cmocka_unit_test(test_bad_note_sizes),
+		cmocka_unit_test(test_too_many_notes),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_paddr_offset_without_virt_base),
 		cmocka_unit_test(test_names),

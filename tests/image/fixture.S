@@ -12,6 +12,7 @@
  *   BAD_DESCSZ    one note's descsz runs past the end of the notes
  *   BAD_NAMESZ    one note's namesz is 0xffffffff
  *   BITS32        a 32-bit (i386) image, assembled with --32
+ *   MANY_NOTES    65537 more (empty, unnamed) notes: past libelf's limit
  */
 
 #ifdef BITS32
@@ -100,7 +101,14 @@ fixture_data:
 	ELFNOTE(Xen, 11, .asciz "yes")				/* BSD_SYMTAB */
 #endif
 
-#if defined(BAD_DESCSZ)
+#if defined(MANY_NOTES)
+	.pushsection .note.many, "a", @note
+	.balign 4
+	.rept 65537
+	.long 0, 0, 0
+	.endr
+	.popsection
+#elif defined(BAD_DESCSZ)
 	.pushsection .note.Xen, "a", @note
 	.balign 4
 	.long 4, 0xfffffff0, 7

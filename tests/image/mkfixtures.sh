@@ -17,19 +17,25 @@ trap 'rm -rf "$tmp"' EXIT
 
 # lds NAME LMA PHDRS: a linker script linking at 0xffffffff81000000 (or
 # 0xc1000000 for i386) with physical load address LMA.  PHDRS "note" gives
-# a PT_NOTE segment for the notes; "nonote" keeps them in sections only.
+# a PT_NOTE segment for the notes; "nonote" keeps them in sections only;
+# "note200" has 200 PT_NOTE segments all covering the same notes.
 lds() {
 	case $1 in
 	*32*) fmt=elf32-i386 vma=0xc1000000 ;;
 	*) fmt=elf64-x86-64 vma=0xffffffff81000000 ;;
 	esac
-	if [ "$3" = note ]; then
-		phdrs="text PT_LOAD FLAGS(7); note PT_NOTE FLAGS(4);"
-		notes=":text :note"
-	else
-		phdrs="text PT_LOAD FLAGS(7);"
-		notes=":text"
-	fi
+	phdrs="text PT_LOAD FLAGS(7);"
+	notes=":text"
+	case $3 in
+	note) n=1 ;;
+	note200) n=200 ;;
+	*) n=0 ;;
+	esac
+	while [ "$n" -gt 0 ]; do
+		phdrs="$phdrs note$n PT_NOTE FLAGS(4);"
+		notes="$notes :note$n"
+		n=$((n - 1))
+	done
 	cat >"$tmp/$1.lds" <<EOF
 OUTPUT_FORMAT("$fmt")
 ENTRY(startup_xen)
@@ -73,6 +79,8 @@ elf bsdsyms 0x1000000 note -DBSD_SYMTAB
 elf baddesc 0x1000000 note -DBAD_DESCSZ
 elf badname 0x1000000 note -DBAD_NAMESZ
 elf xen32 0x1000000 note -DBITS32
+elf manynotes 0x1000000 note -DMANY_NOTES
+elf overlap 0x1000000 note200
 
 # Linux's size_append: the uncompressed size, 4 bytes little-endian.
 size_append() {
