@@ -254,26 +254,55 @@ static void test_corrupt_payload(void **state)
 	}
 }
 
+/*
+ * Make fixtures/NAME.bzImage around the payload the shell command @payload
+ * writes to stdout (run in the fixtures directory), and read it.
+ */
+static uint8_t *wrap_payload(const char *payload, const char *name, size_t *len)
+{
+	char cmd[16384], path[256];
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && { %s; } > %s.payload && "
+		 "python3 -c 'import struct,sys; p=open(sys.argv[1],\"rb\").read(); "
+		 "h=bytearray(1024); h[0x1f1]=1; h[0x202:0x206]=b\"HdrS\"; "
+		 "struct.pack_into(\"<H\", h, 0x206, 0x20f); "
+		 "struct.pack_into(\"<II\", h, 0x248, 0, len(p)); "
+		 "sys.stdout.buffer.write(bytes(h)+p)' %s.payload > %s.bzImage",
+		 cache_path("fixtures"), payload, name, name, name);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "fixtures/%s.bzImage", name);
+	return slurp(cache_path(path), len);
+}
+
 /* A payload that decompresses fine but is not an ELF. */
 static void test_payload_not_elf(void **state)
 {
-	char cmd[8192];
 	size_t len;
 	uint8_t *buf;
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd),
-		 "cd '%s' && printf 'not an ELF at all' > text && "
-		 "{ xz --check=crc32 < text; printf '\\021\\000\\000\\000'; } > text.xz && "
-		 "python3 -c 'import struct,sys; p=open(\"text.xz\",\"rb\").read(); "
-		 "h=bytearray(1024); h[0x1f1]=1; h[0x202:0x206]=b\"HdrS\"; "
-		 "struct.pack_into(\"<HII\", h, 0x206, 0x20f, 0, 0); "
-		 "struct.pack_into(\"<II\", h, 0x248, 0, len(p)); "
-		 "sys.stdout.buffer.write(bytes(h)+p)' > text.bzImage",
-		 cache_path("fixtures"));
-	assert_int_equal(system(cmd), 0);
-	buf = slurp(cache_path("fixtures/text.bzImage"), &len);
+	buf = wrap_payload("printf 'not an ELF at all' | xz --check=crc32; printf '\\021\\000\\000\\000'",
+			   "text", &len);
 	expect_fail(buf, len, PV_ERR_FORMAT, "xz payload does not decompress to an ELF image");
+	free(buf);
+}
+
+/*
+ * A decompression bomb with an honest size trailer: 64 MiB of zeros in a
+ * few KiB of xz.  Refused before any output is produced, since no kernel
+ * compresses better than 1032:1.
+ */
+static void test_bomb(void **state)
+{
+	size_t len;
+	uint8_t *buf;
+
+	(void)state;
+	buf = wrap_payload("head -c 67108864 /dev/zero | xz --check=crc32; printf '\\000\\000\\000\\004'",
+			   "bomb", &len);
+	assert_true(len < 64 * 1024);
+	expect_fail(buf, len, PV_ERR_DECOMPRESS, "implausible");
 	free(buf);
 }
 
@@ -288,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_gzip_isize),
 		cmocka_unit_test(test_corrupt_payload),
 		cmocka_unit_test(test_payload_not_elf),
+		cmocka_unit_test(test_bomb),
 	};
 
 	return cmocka_run_group_tests(tests, build_fixtures, NULL);
