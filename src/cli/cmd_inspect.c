@@ -102,8 +102,9 @@ static void print_text(const char *path, const struct pv_image *img)
 		       (unsigned long long)img->payload_offset, (unsigned long long)img->elf_size);
 	else
 		printf("ELF, %llu bytes\n", (unsigned long long)img->file_size);
-	printf("ELF%u, machine %u, e_entry 0x%llx, paddr 0x%llx -> 0x%llx\n", img->elf_class,
-	       img->elf_machine, (unsigned long long)img->e_entry, (unsigned long long)img->pstart,
+	printf("ELF%u, %s, e_entry 0x%llx, paddr 0x%llx -> 0x%llx\n", img->elf_class,
+	       img->elf_machine == 62 ? "x86-64" : img->elf_machine == 3 ? "i386" : "other machine",
+	       (unsigned long long)img->e_entry, (unsigned long long)img->pstart,
 	       (unsigned long long)img->pend);
 
 	printf("\nXen notes (from %s):\n", notes_from(img));
