@@ -26,14 +26,14 @@ HOST_FLAGS := $(COMMON) -D_GNU_SOURCE -Iinclude
 
 LIBS := -lelf -lz -lbz2 -llzma -llzo2 -llz4 -lzstd -lm
 
-CORE_SRC  := $(wildcard src/core/*.c)
-IMAGE_SRC := $(wildcard src/image/*.c)
+FREE_SRC  := $(wildcard src/core/*.c) $(wildcard src/boot/*.c)
+HOST_SRC := $(wildcard src/image/*.c) $(wildcard src/sim/*.c)
 CLI_SRC   := $(filter-out src/cli/main.c,$(wildcard src/cli/*.c))
 
-CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
-IMAGE_OBJ := $(IMAGE_SRC:%.c=$(BUILD)/%.o)
+FREE_OBJ  := $(FREE_SRC:%.c=$(BUILD)/%.o)
+HOST_OBJ := $(HOST_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
-LIB_OBJ   := $(CORE_OBJ) $(IMAGE_OBJ) $(CLI_OBJ)
+LIB_OBJ   := $(FREE_OBJ) $(HOST_OBJ) $(CLI_OBJ)
 
 TEST_SRC  := $(wildcard tests/*/*_test.c)
 TEST_BIN  := $(TEST_SRC:%.c=$(BUILD)/%)
@@ -51,6 +51,10 @@ $(XENINC)/xen:
 	ln -sfn /usr/include/xen $(XENINC)/xen
 
 $(BUILD)/src/core/%.o: src/core/%.c | $(XENINC)/xen
+	@mkdir -p $(dir $@)
+	$(CC) $(FREE_FLAGS) -MMD -c $< -o $@
+
+$(BUILD)/src/boot/%.o: src/boot/%.c | $(XENINC)/xen
 	@mkdir -p $(dir $@)
 	$(CC) $(FREE_FLAGS) -MMD -c $< -o $@
 
@@ -87,7 +91,7 @@ san-test:
 # libFuzzer target for the image reader (clang), with ASan and UBSan.
 FUZZ_SECONDS ?= 60
 FUZZ_BIN := $(BUILD)/fuzz/image_fuzz
-$(FUZZ_BIN): tests/fuzz/image_fuzz.c $(IMAGE_SRC) $(CORE_SRC) | $(XENINC)/xen
+$(FUZZ_BIN): tests/fuzz/image_fuzz.c $(wildcard src/image/*.c) $(wildcard src/core/*.c) | $(XENINC)/xen
 	@mkdir -p $(dir $@)
 	clang $(CSTD) -g -O1 $(WARN) $(XENDEF) -D_GNU_SOURCE -Iinclude -I$(XENINC) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

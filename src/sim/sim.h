@@ -1,0 +1,101 @@
+/*
+ * The simulated Xen: machine memory, the hypervisor's page-type rules, and a
+ * domain builder.  Host code; src/boot reaches it only through struct
+ * pv_platform (sim_platform()).
+ *
+ * Machine memory is one host mapping reserved with MAP_NORESERVE: frame m
+ * lives at mem + m * 4096 and costs host memory only once written, so a
+ * 512 GiB guest costs about what its P2M list and page tables cost.
+ *
+ * The domain owns frames [dom_base, dom_base + nr_pages).  Its pfn -> mfn
+ * assignment is computed, not stored: the first `contig` pfns (the builder's
+ * initial region) map to one run of frames, as Xen's dom0 2^order chunk does;
+ * the rest come in 2 MiB extents in reverse order, so that the P2M is not the
+ * identity and a mix-up of pfn and mfn shows.  The M2P is the inverse.
+ */
+#ifndef PVBOOT_SIM_H
+#define PVBOOT_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pvboot/error.h>
+#include <pvboot/frame.h>
+#include <pvboot/layout.h>
+#include <pvboot/platform.h>
+
+/* Page types, as Xen's PGT_*: a frame has one type at a time, with a count. */
+enum sim_type {
+	SIM_PGT_NONE = 0,
+	SIM_PGT_L1 = 1,
+	SIM_PGT_L2 = 2,
+	SIM_PGT_L3 = 3,
+	SIM_PGT_L4 = 4,
+	SIM_PGT_WRITABLE = 5, /* mapped writable somewhere; count = writable mappings */
+};
+
+struct sim_frame {
+	uint64_t mfn;		/* key; ~0 for an empty slot */
+	uint32_t count;		/* type references */
+	uint8_t type;		/* enum sim_type */
+	uint8_t pinned;
+};
+
+/* The frame-state table: an open-addressing hash holding frames with a type. */
+struct sim_frames {
+	struct sim_frame *slot;
+	uint64_t cap;		/* a power of two */
+	uint64_t used;
+};
+
+struct sim {
+	uint8_t *mem;		/* machine memory, frame m at mem + m * 4096 */
+	uint64_t nr_frames;	/* machine frames in mem */
+	uint64_t mem_bytes;
+
+	/* The one domain. */
+	uint64_t nr_pages;
+	uint64_t dom_base;	/* first machine frame the domain owns */
+	uint64_t contig;	/* pfns [0, contig) map to dom_base + pfn */
+	uint64_t shared_info_mfn; /* Xen's page, which the guest may map */
+
+	struct sim_frames frames;
+	mfn_t cr3;		/* the current L4; holds a type reference */
+
+	/* Counters for tests and reports. */
+	uint64_t hypercalls, refused;
+	char console[8192];	/* what the guest wrote, last part */
+	size_t console_len;
+	bool shut_down;
+	unsigned shutdown_reason;
+};
+
+/* machine.c: memory and the pfn <-> mfn assignment. */
+int sim_init(struct sim *s, uint64_t nr_pages, uint64_t contig, struct pv_error *err);
+void sim_fini(struct sim *s);
+mfn_t sim_pfn_to_mfn(const struct sim *s, pfn_t pfn);	/* the builder's assignment */
+uint64_t sim_m2p(const struct sim *s, mfn_t mfn);	/* ~0 if not the domain's */
+bool sim_owns(const struct sim *s, mfn_t mfn);
+void *sim_frame(const struct sim *s, mfn_t mfn);	/* host view; NULL beyond memory */
+/* Give a frame's host memory back (contents become zero), as after a free. */
+void sim_discard(struct sim *s, mfn_t mfn);
+
+/* mm.c: the hypervisor's page-table rules (Xen's get_page_type and friends). */
+int sim_mmu_update(struct sim *s, uint64_t ptr, uint64_t val);
+int sim_mmuext(struct sim *s, unsigned cmd, mfn_t mfn);
+int sim_update_va_mapping(struct sim *s, uint64_t va, uint64_t pte);
+/* The frame state, or NULL if the frame has no type. */
+const struct sim_frame *sim_frame_state(const struct sim *s, mfn_t mfn);
+
+/* walk.c: guest virtual addresses through the current tables. */
+void *sim_va_ptr(struct sim *s, uint64_t va);
+mfn_t sim_va_mfn(struct sim *s, uint64_t va);	/* INVALID_MFN if unmapped */
+
+/* builder.c: build the domain a layout describes, as that builder does. */
+int sim_build(struct sim *s, const struct pv_layout *l, struct pv_error *err);
+
+/* platform.c */
+struct pv_platform sim_platform(struct sim *s);
+
+#endif
