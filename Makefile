@@ -67,18 +67,20 @@ $(BUILD)/pvboot: $(LIB_OBJ) $(BUILD)/src/cli/main.o
 
 $(BUILD)/tests/%_test: tests/%_test.c $(TEST_UTIL) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_FLAGS) -Itests $< $(TEST_UTIL) $(LIB_OBJ) -o $@ $(LIBS) -lcmocka
+	$(CC) $(HOST_FLAGS) -Itests -MMD $< $(TEST_UTIL) $(LIB_OBJ) -o $@ $(LIBS) -lcmocka
 
--include $(shell find $(BUILD)/src -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/src $(BUILD)/tests -name '*.d' 2>/dev/null)
 
 # The tests: unit tests and CLI tests (all cmocka), then the same under
 # ASan+UBSan, then a bounded fuzzing run of the image reader.
 check: deps
 	rm -rf $(BUILD)/test-results
-	$(MAKE) all unit-test
-	$(MAKE) san-test
-	$(MAKE) fuzz-run
-	@./tests/summary.sh $(BUILD)/test-results
+	@rc=0; \
+	$(MAKE) all unit-test || rc=1; \
+	$(MAKE) san-test || rc=1; \
+	$(MAKE) fuzz-run || rc=1; \
+	./tests/summary.sh $(BUILD)/test-results || rc=1; \
+	exit $$rc
 
 unit-test: $(TEST_BIN) $(BUILD)/pvboot
 	@PVBOOT=$(BUILD)/pvboot ./tests/run.sh $(RESULTS)/$(if $(SAN),san,plain) $(TEST_BIN)

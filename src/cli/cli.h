@@ -47,6 +47,10 @@ struct guest {
 	bool memory_from_seed;
 	bool no_init_p2m;
 	bool builder_set;
+	bool extent_set;		/* --kernel-start/--kernel-end/--virt-base/--entry given */
+	/* What the chosen builder ignores of what was asked, said to the user. */
+	char notes[4][200];
+	unsigned nr_notes;
 };
 
 /* Options every guest-taking command accepts; ids from 100 up. */
@@ -82,7 +86,7 @@ void json_hex(struct json *j, const char *key, uint64_t v); /* "0x..." */
 void json_bool(struct json *j, const char *key, bool v);
 void json_null(struct json *j, const char *key);
 
-/* Layout output formats (layout_out.c, layout_table.c, layout_svg.c). */
+/* Layout output formats (layout_out.c, layout_svg.c). */
 void layout_json(struct json *j, const struct guest *g, const struct pv_layout *l,
 		 const char *const *log, unsigned nlog);
 void layout_table(FILE *f, const struct guest *g, const struct pv_layout *l);

@@ -4,6 +4,7 @@
  * elf_xen_parse()).  Unlike Xen's readnotes it names notes 15 to 19 and
  * reads a bzImage directly.
  */
+#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,10 +101,14 @@ static void print_text(const char *path, const struct pv_image *img)
 		       img->bzimage_version >> 8, img->bzimage_version & 0xff,
 		       pv_compression_name(img->compression), (unsigned long long)img->payload_length,
 		       (unsigned long long)img->payload_offset, (unsigned long long)img->elf_size);
+	else if (img->compression != PV_COMP_NONE)
+		printf("ELF in a %s file of %llu bytes, ELF of %llu bytes\n",
+		       pv_compression_name(img->compression), (unsigned long long)img->file_size,
+		       (unsigned long long)img->elf_size);
 	else
 		printf("ELF, %llu bytes\n", (unsigned long long)img->file_size);
 	printf("ELF%u, %s, e_entry 0x%llx, paddr 0x%llx -> 0x%llx\n", img->elf_class,
-	       img->elf_machine == 62 ? "x86-64" : img->elf_machine == 3 ? "i386" : "other machine",
+	       img->elf_machine == EM_X86_64 ? "x86-64" : img->elf_machine == EM_386 ? "i386" : "other machine",
 	       (unsigned long long)img->e_entry, (unsigned long long)img->pstart,
 	       (unsigned long long)img->pend);
 

@@ -110,6 +110,10 @@ int cmd_layout(int argc, char **argv)
 		return cli_error("layout", &err);
 	}
 
+	/* Notes go where people read: the table, the JSON, or stderr beside a log or SVG. */
+	if (strcmp(format, "table") && strcmp(format, "json"))
+		for (unsigned k = 0; k < g.nr_notes; k++)
+			fprintf(stderr, "pvboot: layout: note: %s\n", g.notes[k]);
 	ll.echo = !strcmp(format, "log");
 	rc = pv_layout_build(&g.in, &l, &(struct pv_log){keep_line, &ll}, &err);
 	fflush(stdout);
@@ -123,6 +127,8 @@ int cmd_layout(int argc, char **argv)
 		json_end(&j);
 	} else if (!strcmp(format, "table")) {
 		layout_table(stdout, &g, &l);
+		for (unsigned k = 0; k < g.nr_notes; k++)
+			printf("\nnote: %s\n", g.notes[k]);
 		layout_picture(stdout, &l);
 		layout_warnings_text(stdout, &l);
 	} else if (!strcmp(format, "svg")) {

@@ -120,14 +120,18 @@ int guest_option(struct guest *g, int id, const char *v, struct pv_error *err)
 		g->kernel_from_seed = false;
 		return 1;
 	case O_VIRT_BASE:
+		g->extent_set = true;
 		return parse_u64("--virt-base", v, &g->in.virt_base, err) ? -1 : 1;
 	case O_KSTART:
 		g->kernel_from_seed = false;
+		g->extent_set = true;
 		return parse_u64("--kernel-start", v, &g->in.kstart, err) ? -1 : 1;
 	case O_KEND:
 		g->kernel_from_seed = false;
+		g->extent_set = true;
 		return parse_u64("--kernel-end", v, &g->in.kend, err) ? -1 : 1;
 	case O_ENTRY:
+		g->extent_set = true;
 		return parse_u64("--entry", v, &g->in.entry, err) ? -1 : 1;
 	case O_RAMDISK:
 		g->ramdisk_path = v;
@@ -209,17 +213,41 @@ static int apply_image(struct guest *g, struct pv_error *err)
 	return 0;
 }
 
+static void note(struct guest *g, const char *text)
+{
+	if (g->nr_notes < sizeof(g->notes) / sizeof(g->notes[0]))
+		snprintf(g->notes[g->nr_notes++], sizeof(g->notes[0]), "%s", text);
+}
+
 int guest_resolve(struct guest *g, struct pv_error *err)
 {
+	bool asked_p2m, asked_unmapped;
+
+	g->nr_notes = 0;
+	if (g->kernel_path && g->extent_set)
+		return pv_fail(err, PV_ERR_USAGE,
+			       "--kernel gives the kernel's extent and entry: drop --kernel-start, "
+			       "--kernel-end, --virt-base and --entry, or drop --kernel");
 	if (g->kernel_path && apply_image(g, err))
 		return -1;
 	if (g->in.entry == PV_UNSET_ADDR)
 		g->in.entry = g->in.kstart;
 	if (g->no_init_p2m)
 		g->in.p2m_base = PV_UNSET_ADDR;
+	asked_p2m = g->in.p2m_base != PV_UNSET_ADDR;
+	asked_unmapped = g->in.unmapped_initrd;
 	/* libxc 4.2 predates MOD_START_PFN and INIT_P2M in the domU builder. */
 	if (g->in.builder == PV_BUILDER_LIBXC_42) {
+		if (asked_p2m)
+			note(g, "libxc-4.2 has no INIT_P2M: the P2M list goes into the kernel mapping");
+		if (asked_unmapped && g->in.ramdisk_len)
+			note(g, "libxc-4.2 has no MOD_START_PFN: the ramdisk is mapped");
 		g->in.unmapped_initrd = false;
+		g->in.p2m_base = PV_UNSET_ADDR;
+	}
+	/* xc_dom_build_image() drops an INIT_P2M address it cannot use. */
+	if (g->in.builder == PV_BUILDER_LIBXC_417 && asked_p2m && g->in.p2m_base >= g->in.virt_base) {
+		note(g, "libxc drops an INIT_P2M address that is not below virt_base: the P2M list goes into the kernel mapping");
 		g->in.p2m_base = PV_UNSET_ADDR;
 	}
 	if (!g->kernel_path) {

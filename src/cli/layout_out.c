@@ -58,7 +58,10 @@ void layout_json(struct json *j, const struct guest *g, const struct pv_layout *
 		json_str(j, "name", seg_json_name(l, (enum pv_seg)s));
 		json_hex(j, "vstart", seg->vstart);
 		json_hex(j, "vend", seg->vend);
-		json_hex(j, "pfn", seg->pfn);
+		if (seg->pfn == PV_UNSET_ADDR)
+			json_null(j, "pfn");
+		else
+			json_hex(j, "pfn", seg->pfn);
 		json_u64(j, "pages", seg->pages);
 		json_bool(j, "mapped", seg->mapped);
 		json_obj_end(j);
@@ -71,7 +74,10 @@ void layout_json(struct json *j, const struct guest *g, const struct pv_layout *
 		json_u64(j, NULL, l->pgtables[i]);
 	json_arr_end(j);
 	json_u64(j, "total", l->nr_pgtables);
-	json_u64(j, "passes", l->passes);
+	if (l->builder == PV_BUILDER_XEN_DOM0)
+		json_null(j, "passes");
+	else
+		json_u64(j, "passes", l->passes);
 	if (l->p2m_pgtables[0] || l->p2m_pgtables[1] || l->p2m_pgtables[2] || l->p2m_pgtables[3]) {
 		json_arr(j, "p2m_levels");
 		for (int i = 0; i < 4; i++)
@@ -91,7 +97,7 @@ void layout_json(struct json *j, const struct guest *g, const struct pv_layout *
 	json_u64(j, "nr_pt_frames", l->si.nr_pt_frames);
 	json_hex(j, "mfn_list", l->si.mfn_list);
 	json_hex(j, "mod_start", l->si.mod_start);
-	json_hex(j, "mod_len", l->si.mod_len);
+	json_u64(j, "mod_len", l->si.mod_len);
 	if (l->si.first_p2m_pfn_known) {
 		json_hex(j, "first_p2m_pfn", l->si.first_p2m_pfn);
 		json_u64(j, "nr_p2m_frames", l->si.nr_p2m_frames);
@@ -117,6 +123,11 @@ void layout_json(struct json *j, const struct guest *g, const struct pv_layout *
 		json_str(j, "message", msg);
 		json_obj_end(j);
 	}
+	json_arr_end(j);
+
+	json_arr(j, "notes");
+	for (unsigned i = 0; i < g->nr_notes; i++)
+		json_str(j, NULL, g->notes[i]);
 	json_arr_end(j);
 
 	json_arr(j, "log");
@@ -158,7 +169,10 @@ void layout_table(FILE *f, const struct guest *g, const struct pv_layout *l)
 
 		if (!seg->present)
 			continue;
-		snprintf(a, sizeof(a), "0x%llx", (unsigned long long)seg->pfn);
+		if (seg->pfn == PV_UNSET_ADDR)
+			snprintf(a, sizeof(a), "-");
+		else
+			snprintf(a, sizeof(a), "0x%llx", (unsigned long long)seg->pfn);
 		snprintf(b, sizeof(b), "0x%llx", (unsigned long long)seg->pages);
 		fprintf(f, "  %-16s 0x%016llx -> 0x%016llx  %-10s %-10s %s%s\n",
 			seg_title(l, (enum pv_seg)s), (unsigned long long)seg->vstart,
@@ -166,11 +180,14 @@ void layout_table(FILE *f, const struct guest *g, const struct pv_layout *l)
 			human_bytes(seg->vend - seg->vstart, (char[32]){0}, 32),
 			seg->mapped || s == PV_SEG_TOTAL ? "" : "  (not mapped)");
 	}
-	fprintf(f, "\n  page tables     L4 %llu + L3 %llu + L2 %llu + L1 %llu = %llu (0x%llx), %u pass%s\n",
+	fprintf(f, "\n  page tables     L4 %llu + L3 %llu + L2 %llu + L1 %llu = %llu (0x%llx)",
 		(unsigned long long)l->pgtables[0], (unsigned long long)l->pgtables[1],
 		(unsigned long long)l->pgtables[2], (unsigned long long)l->pgtables[3],
-		(unsigned long long)l->nr_pgtables, (unsigned long long)l->nr_pgtables, l->passes,
-		l->passes == 1 ? "" : "es");
+		(unsigned long long)l->nr_pgtables, (unsigned long long)l->nr_pgtables);
+	if (l->builder == PV_BUILDER_XEN_DOM0)
+		fprintf(f, ", the first count from 2 that holds them\n");
+	else
+		fprintf(f, ", %u pass%s of the count\n", l->passes, l->passes == 1 ? "" : "es");
 	if (l->p2m_pgtables[1] || l->p2m_pgtables[2] || l->p2m_pgtables[3])
 		fprintf(f, "  P2M mapping     L3 %llu + L2 %llu + L1 %llu more tables\n",
 			(unsigned long long)l->p2m_pgtables[1], (unsigned long long)l->p2m_pgtables[2],
@@ -258,10 +275,10 @@ void layout_picture(FILE *f, const struct pv_layout *l)
 		char addr[24];
 
 		if (r[i].top) {
-			snprintf(mib, sizeof(mib), "%s", "2048.0MB");
+			snprintf(mib, sizeof(mib), "%s", "2048MB");
 			snprintf(addr, sizeof(addr), "%-18s", "2^64");
 		} else {
-			snprintf(mib, sizeof(mib), "%.1fMB", (double)(r[i].va - l->virt_base) / 1048576);
+			snprintf(mib, sizeof(mib), "%lluMB", (unsigned long long)((r[i].va - l->virt_base) >> 20));
 			snprintf(addr, sizeof(addr), "0x%016llx", (unsigned long long)r[i].va);
 		}
 		for (int s = 0; r[i].limit && !r[i].top && s < PV_SEG_TOTAL; s++) {

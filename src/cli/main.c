@@ -34,6 +34,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 2, argv + 2);
-	fprintf(stderr, "pvboot: unknown command '%s'\n%s", argv[1], usage);
+	fprintf(stderr, "pvboot: unknown command '%s' (layout, limits or inspect; see pvboot --help)\n",
+		argv[1]);
 	return EXIT_USAGE;
 }

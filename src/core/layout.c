@@ -142,7 +142,9 @@ unsigned pv_layout_warnings(const struct pv_layout *l)
 			w |= 1U << PV_WARN_P2M_IN_KERNEL_MAPPING;
 		if (l->mapping_end > INITIAL_MAPPING_LIMIT_1G) {
 			w |= 1U << PV_WARN_INITIAL_MAPPING_OVER_1G;
-			if (l->p2m_in_mapping)
+			/* INIT_P2M helps when the rest would fit without the list. */
+			if (l->p2m_in_mapping &&
+			    l->mapping_end - (p2m->vend - p2m->vstart) <= INITIAL_MAPPING_LIMIT_1G)
 				w |= 1U << PV_WARN_NEEDS_INIT_P2M;
 		}
 	}
@@ -186,9 +188,7 @@ void pv_warning_message(enum pv_warning w, const struct pv_layout *l, char *buf,
 		break;
 	case PV_WARN_NEEDS_INIT_P2M:
 		pv_snprintf(buf, size,
-			    "the P2M list is part of an initial mapping over 1 GiB: this guest size "
-			    "needs a kernel with XEN_ELFNOTE_INIT_P2M and a builder that honours it "
-			    "(libxc 4.7+ or the hypervisor)");
+			    "the P2M list makes the initial mapping bigger than 1 GiB: this guest size needs a kernel with XEN_ELFNOTE_INIT_P2M and a builder that honours it (libxc 4.7+ or the hypervisor)");
 		break;
 	default:
 		pv_snprintf(buf, size, "unknown warning %d", (int)w);

@@ -51,7 +51,7 @@ static void set_seg(struct pv_layout *out, enum pv_seg s, uint64_t vstart, uint6
 	seg->mapped = mapped;
 	seg->vstart = vstart;
 	seg->vend = vend;
-	seg->pfn = mapped ? (vstart - virt_base) >> PAGE_SHIFT : 0;
+	seg->pfn = mapped ? (vstart - virt_base) >> PAGE_SHIFT : PV_UNSET_ADDR; /* Xen decides later */
 	seg->pages = pages_of(vend - vstart);
 }
 
@@ -118,9 +118,8 @@ int pv_layout_dom0(const struct pv_layout_in *in, struct pv_layout *out,
 			out->pgtables[3] = nr_tables(v_start, v_end, 21);
 			break;
 		}
-		out->passes++;
 	}
-	out->passes++;
+	out->passes = 0; /* a search from 2 up, not libxc's fixed point */
 	out->nr_pgtables = nr_pt_pages;
 
 	count = v_end - v_start;
@@ -134,22 +133,12 @@ int pv_layout_dom0(const struct pv_layout_in *in, struct pv_layout *out,
 			       order, (unsigned long long)pages_of(in->ramdisk_len),
 			       (unsigned long long)in->nr_pages);
 
-	if (v_start < HYPERVISOR_VIRT_END && v_end > HYPERVISOR_VIRT_START)
-		return pv_fail(err, PV_ERR_OVERLAP, "DOM0 image overlaps with Xen private area.");
-	if (in->hypercall != PV_UNSET_ADDR && (in->hypercall < v_start || in->hypercall >= v_end))
-		return pv_fail(err, PV_ERR_OVERLAP, "Invalid HYPERCALL_PAGE field in ELF notes.");
-
+	/* Xen prints the arrangement with the INIT_P2M address, then checks it. */
 	if (init_p2m) {
 		vphysmap_start = in->p2m_base;
 		STEP(p2m_bytes <= ~0ULL - vphysmap_start, "INIT_P2M list");
 		vphysmap_end = vphysmap_start + p2m_bytes;
-		if (vphysmap_end > v_start && vphysmap_start < v_end)
-			return pv_fail(err, PV_ERR_OVERLAP,
-				       "the INIT_P2M list 0x%llx-0x%llx overlaps the initial mapping",
-				       (unsigned long long)vphysmap_start,
-				       (unsigned long long)vphysmap_end);
 	}
-
 	set_seg(out, PV_SEG_KERNEL, in->kstart, in->kend, v_start, true);
 	if (vinitrd_end > vinitrd_start)
 		set_seg(out, PV_SEG_RAMDISK, vinitrd_start, vinitrd_end, v_start, true);
@@ -175,6 +164,17 @@ int pv_layout_dom0(const struct pv_layout_in *in, struct pv_layout *out,
 	pv_logf(log, " Boot stack:    %p->%p", (void *)vpt_end, (void *)vstack_end);
 	pv_logf(log, " TOTAL:         %p->%p", (void *)v_start, (void *)v_end);
 	pv_logf(log, " ENTRY ADDRESS: %p", (void *)in->entry);
+
+	if (v_start < HYPERVISOR_VIRT_END && v_end > HYPERVISOR_VIRT_START)
+		return pv_fail(err, PV_ERR_OVERLAP, "DOM0 image overlaps with Xen private area.");
+	if (in->hypercall != PV_UNSET_ADDR && (in->hypercall < v_start || in->hypercall >= v_end))
+		return pv_fail(err, PV_ERR_OVERLAP, "Invalid HYPERCALL_PAGE field in ELF notes.");
+
+
+	if (init_p2m && vphysmap_end > v_start && vphysmap_start < v_end)
+		return pv_fail(err, PV_ERR_OVERLAP,
+			       "the INIT_P2M list 0x%llx-0x%llx overlaps the initial mapping",
+			       (unsigned long long)vphysmap_start, (unsigned long long)vphysmap_end);
 
 	out->si.nr_pages = in->nr_pages;
 	out->si.flags = SIF_PRIVILEGED | SIF_INITDOMAIN;

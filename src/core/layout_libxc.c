@@ -407,6 +407,12 @@ static int build(struct xcdom *d)
 	bool init_p2m = false, unmapped_initrd = false;
 	struct pv_segment *rd = &out->seg[PV_SEG_RAMDISK];
 
+	/* XC_DOM_DECOMPRESS_MAX: libxc loads no module over 1 GiB (xc_dom_build_module). */
+	if (in->ramdisk_len > (1ULL << 30))
+		return pv_fail(d->err, PV_ERR_SEGMENT_TOO_LARGE,
+			       d->modern ? "module 0 image too large (0x%llx bytes, at most 1 GiB)"
+					 : "ramdisk image too large (0x%llx bytes, at most 1 GiB)",
+			       (unsigned long long)in->ramdisk_len);
 	if (d->modern) {
 		/* xc_dom_build_image() drops an unusable INIT_P2M address. */
 		init_p2m = in->p2m_base != PV_UNSET_ADDR && in->p2m_base < in->virt_base &&

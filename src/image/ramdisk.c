@@ -90,15 +90,25 @@ int pv_ramdisk_length(const char *path, enum pv_ramdisk_rule rule, uint64_t *len
 	if (rc)
 		return -1;
 
+	/* libxc maps at most XC_DOM_DECOMPRESS_MAX (1 GiB) of module (xc_dom_malloc_filemap). */
+	if (rule != PV_RAMDISK_RAW && size > PVI_MAX_KERNEL_SIZE)
+		return pv_fail(err, PV_ERR_SEGMENT_TOO_LARGE,
+			       "ramdisk %s: tried to map file which is too large (%llu bytes, libxc "
+			       "takes at most 1 GiB)", path, (unsigned long long)size);
 	switch (rule) {
 	case PV_RAMDISK_LIBXC_42:
-		/* xc_dom_ramdisk_load: the unzipped length if gzip, else the file. */
-		*len = unzip ? unzip : size;
+		/* xc_dom_ramdisk_load: the unzipped length if xc_dom_ramdisk_check_size takes it. */
+		*len = unzip && unzip <= PVI_MAX_KERNEL_SIZE ? unzip : size;
 		return 0;
-	case PV_RAMDISK_LIBXC_417:
-		/* xc_dom_build_module: max(unziplen, size). */
-		*len = unzip > size ? unzip : size;
+	case PV_RAMDISK_LIBXC_417: {
+		/* xc_dom_build_module: max(unziplen, size), within max_module_size. */
+		uint64_t modulelen = unzip > size ? unzip : size;
+
+		if (unzip && modulelen > PVI_MAX_KERNEL_SIZE)
+			modulelen = unzip < size ? unzip : size;
+		*len = modulelen;
 		return 0;
+	}
 	case PV_RAMDISK_RAW:
 		*len = size;
 		return 0;

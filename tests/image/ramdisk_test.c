@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <unistd.h>
 
 #include "image/fixtures.h"
 
@@ -68,7 +69,8 @@ static void test_rules_table(void **state)
 		{ "gzip, small ISIZE", 100, true, 10, 26, 100, 100 },
 		{ "gzip, large ISIZE", 100, true, 5000, 5016, 5016, 100 },
 		{ "gzip, ISIZE 0", 100, true, 0, 16, 100, 100 },
-		{ "gzip, ISIZE 1 GiB", 100, true, 1 << 30, (1ull << 30) + 16, (1ull << 30) + 16, 100 },
+		{ "gzip, ISIZE 1 GiB: ISIZE + 16 is over the 1 GiB limit", 100, true, 1 << 30, 100, 100, 100 },
+		{ "gzip, ISIZE + 16 exactly 1 GiB", 100, true, (1 << 30) - 16, 1 << 30, 1 << 30, 100 },
 		/* Above XC_DOM_DECOMPRESS_MAX: "looks insane", not gzip. */
 		{ "gzip, ISIZE 1 GiB + 1", 100, true, (1 << 30) + 1, 100, 100, 100 },
 		{ "gzip, ISIZE 4 GiB - 1", 100, true, 0xffffffff, 100, 100, 100 },
@@ -119,6 +121,26 @@ static void test_errors(void **state)
 	assert_int_equal(len, 42);
 }
 
+/* A file over 1 GiB: libxc will not map it; the hypervisor takes it as it is. */
+static void test_over_1g(void **state)
+{
+	const char *big = cache_path("fixtures/ramdisk.big");
+	char cmd[16384];
+	uint64_t len = 42;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -f '%s' && truncate -s %llu '%s'", big,
+		 (1ULL << 30) + 1, big); /* sparse: no disk space used */
+	assert_int_equal(system(cmd), 0);
+	assert_failed(pv_ramdisk_length(big, PV_RAMDISK_LIBXC_42, &len, &err), &err,
+		      PV_ERR_SEGMENT_TOO_LARGE, "too large");
+	assert_failed(pv_ramdisk_length(big, PV_RAMDISK_LIBXC_417, &len, &err), &err,
+		      PV_ERR_SEGMENT_TOO_LARGE, "too large");
+	assert_int_equal(pv_ramdisk_length(big, PV_RAMDISK_RAW, &len, &err), 0);
+	assert_int_equal(len, (1ULL << 30) + 1);
+	unlink(big);
+}
+
 static int make_dir(void **state)
 {
 	char cmd[8192];
@@ -134,6 +156,7 @@ int main(void)
 		cmocka_unit_test(test_gzip_ramdisk),
 		cmocka_unit_test(test_rules_table),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_over_1g),
 	};
 
 	return cmocka_run_group_tests(tests, make_dir, NULL);
