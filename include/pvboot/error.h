@@ -17,27 +17,27 @@ enum pv_errcode {
 	PV_OK = 0,
 
 	/* Bad usage: the caller asked for something that makes no sense. */
-	PV_ERR_USAGE,		/* an option or argument is malformed */
-	PV_ERR_RANGE,		/* a size or address is out of the accepted range */
+	PV_ERR_USAGE, /* an option or argument is malformed */
+	PV_ERR_RANGE, /* a size or address is out of the accepted range */
 
 	/* The domain builders' own failures (bad data for the layout). */
-	PV_ERR_INITIAL_MAPPING,	/* "not enough memory for initial mapping" */
+	PV_ERR_INITIAL_MAPPING,	  /* "not enough memory for initial mapping" */
 	PV_ERR_SEGMENT_TOO_LARGE, /* "segment %s too large" */
-	PV_ERR_PFN_RANGE,	/* legacy: "pfn out of range" */
-	PV_ERR_SEGMENT_ALIGN,	/* "segment start isn't page aligned" / "too low" */
-	PV_ERR_DOM0_TOO_SMALL,	/* "Domain 0 allocation is too small for kernel image" */
-	PV_ERR_ADDRESS_WRAP,	/* the initial mapping runs past the top of the address space */
-	PV_ERR_OVERLAP,		/* kernel / INIT_P2M or mapping overlap */
+	PV_ERR_PFN_RANGE,	  /* legacy: "pfn out of range" */
+	PV_ERR_SEGMENT_ALIGN,	  /* "segment start isn't page aligned" / "too low" */
+	PV_ERR_DOM0_TOO_SMALL,	  /* "Domain 0 allocation is too small for kernel image" */
+	PV_ERR_ADDRESS_WRAP,	  /* the initial mapping runs past the top of the address space */
+	PV_ERR_OVERLAP,		  /* kernel / INIT_P2M or mapping overlap */
 
 	/* Kernel images. */
-	PV_ERR_IO,		/* a file could not be read */
-	PV_ERR_FORMAT,		/* not an ELF or bzImage, or truncated */
-	PV_ERR_NOTES,		/* Xen notes missing or malformed */
-	PV_ERR_ELF_BOUNDS,	/* libelf's address checks failed */
-	PV_ERR_DECOMPRESS,	/* a payload did not decompress */
-	PV_ERR_UNSUPPORTED,	/* a valid image pvboot cannot use (e.g. 32-bit PV) */
+	PV_ERR_IO,	    /* a file could not be read */
+	PV_ERR_FORMAT,	    /* not an ELF or bzImage, or truncated */
+	PV_ERR_NOTES,	    /* Xen notes missing or malformed */
+	PV_ERR_ELF_BOUNDS,  /* libelf's address checks failed */
+	PV_ERR_DECOMPRESS,  /* a payload did not decompress */
+	PV_ERR_UNSUPPORTED, /* a valid image pvboot cannot use (e.g. 32-bit PV) */
 
-	PV_ERR_NOMEM,		/* host memory allocation failed */
+	PV_ERR_NOMEM, /* host memory allocation failed */
 	PV_ERR_NR
 };
 

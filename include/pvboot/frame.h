@@ -41,13 +41,13 @@ static inline uint64_t mfn_x(mfn_t m)
  * What a P2M entry holds (guest-p2m.md 1.1): an MFN, or all ones for
  * "missing", with two flag bits on top.
  */
-#define INVALID_P2M_ENTRY	(~0ULL)
-#define FOREIGN_FRAME_BIT	(1ULL << 63)
-#define IDENTITY_FRAME_BIT	(1ULL << 62)
-#define FOREIGN_FRAME(m)	((m) | FOREIGN_FRAME_BIT)
-#define IDENTITY_FRAME(m)	((m) | IDENTITY_FRAME_BIT)
+#define INVALID_P2M_ENTRY  (~0ULL)
+#define FOREIGN_FRAME_BIT  (1ULL << 63)
+#define IDENTITY_FRAME_BIT (1ULL << 62)
+#define FOREIGN_FRAME(m)   ((m) | FOREIGN_FRAME_BIT)
+#define IDENTITY_FRAME(m)  ((m) | IDENTITY_FRAME_BIT)
 
-#define INVALID_MFN		_mfn(~0ULL)
+#define INVALID_MFN _mfn(~0ULL)
 
 static inline bool mfn_eq(mfn_t a, mfn_t b)
 {

@@ -23,7 +23,7 @@
 
 /* Note numbers 0..19 (Xen 4.17's elfnote.h stops at 18, PHYS32_ENTRY). */
 #define PV_NOTE_PHYS32_RELOC 19
-#define PV_NOTE_NR 20
+#define PV_NOTE_NR	     20
 
 enum pv_image_format {
 	PV_IMAGE_ELF,
@@ -43,12 +43,12 @@ enum pv_compression {
 
 /* How a note's descriptor is read (cf. note_desc[] in libelf-dominfo.c). */
 enum pv_note_kind {
-	PV_NOTE_STR,	/* NUL-terminated string */
-	PV_NOTE_NUM,	/* one number of 1, 2, 4 or 8 bytes */
-	PV_NOTE_WORDS,	/* an array of numbers (L1_MFN_VALID, SUPPORTED_FEATURES) */
+	PV_NOTE_STR,   /* NUL-terminated string */
+	PV_NOTE_NUM,   /* one number of 1, 2, 4 or 8 bytes */
+	PV_NOTE_WORDS, /* an array of numbers (L1_MFN_VALID, SUPPORTED_FEATURES) */
 };
 
-#define PV_NOTE_STR_MAX 256
+#define PV_NOTE_STR_MAX	  256
 #define PV_NOTE_WORDS_MAX 16
 
 struct pv_note {
@@ -56,30 +56,30 @@ struct pv_note {
 	uint32_t type;
 	uint32_t descsz;
 	enum pv_note_kind kind;
-	uint64_t num;			    /* PV_NOTE_NUM: value; 0 for sizes libelf rejects */
-	char str[PV_NOTE_STR_MAX];	    /* PV_NOTE_STR: the string, truncated */
-	uint64_t words[PV_NOTE_WORDS_MAX];  /* PV_NOTE_WORDS: the elements */
+	uint64_t num;			   /* PV_NOTE_NUM: value; 0 for sizes libelf rejects */
+	char str[PV_NOTE_STR_MAX];	   /* PV_NOTE_STR: the string, truncated */
+	uint64_t words[PV_NOTE_WORDS_MAX]; /* PV_NOTE_WORDS: the elements */
 	unsigned nwords;
-	unsigned word_size;		    /* bytes per element: 8 for L1_MFN_VALID, 4 for features */
+	unsigned word_size; /* bytes per element: 8 for L1_MFN_VALID, 4 for features */
 };
 
 /* libelf's struct elf_dom_parms, the part a builder uses. */
 struct pv_dom_parms {
 	char loader[32], guest_os[32], guest_ver[32], xen_ver[32];
-	bool pae;		/* PAE_MODE "yes" (or bimodal) */
+	bool pae; /* PAE_MODE "yes" (or bimodal) */
 	bool bsd_symtab;
-	bool unmapped_initrd;	/* MOD_START_PFN != 0 */
-	uint32_t f_supported;	/* XENFEAT_* bits, submap 0 */
+	bool unmapped_initrd; /* MOD_START_PFN != 0 */
+	uint32_t f_supported; /* XENFEAT_* bits, submap 0 */
 	uint32_t f_required;
 	uint64_t virt_base;
 	uint64_t elf_paddr_offset;
 	uint64_t virt_offset;
 	uint64_t virt_kstart, virt_kend;
 	uint64_t virt_entry;
-	uint64_t virt_hypercall;	/* PV_UNSET_ADDR if none */
-	uint64_t virt_hv_start_low;	/* PV_UNSET_ADDR if none */
-	uint64_t p2m_base;		/* INIT_P2M, PV_UNSET_ADDR if none */
-	uint64_t phys_entry;		/* PHYS32_ENTRY, PV_UNSET_ADDR if none */
+	uint64_t virt_hypercall;    /* PV_UNSET_ADDR if none */
+	uint64_t virt_hv_start_low; /* PV_UNSET_ADDR if none */
+	uint64_t p2m_base;	    /* INIT_P2M, PV_UNSET_ADDR if none */
+	uint64_t phys_entry;	    /* PHYS32_ENTRY, PV_UNSET_ADDR if none */
 };
 
 struct pv_image {
@@ -90,15 +90,15 @@ struct pv_image {
 	uint16_t bzimage_version;	 /* boot protocol, e.g. 0x20f */
 	uint64_t payload_offset, payload_length;
 
-	unsigned elf_class;		/* 32 or 64 */
-	unsigned elf_machine;		/* EM_X86_64 ... */
+	unsigned elf_class;   /* 32 or 64 */
+	unsigned elf_machine; /* EM_X86_64 ... */
 	uint64_t e_entry;
-	uint64_t pstart, pend;		/* min p_paddr, max p_paddr + p_memsz of PT_LOAD */
+	uint64_t pstart, pend; /* min p_paddr, max p_paddr + p_memsz of PT_LOAD */
 
 	enum { PV_NOTES_NONE, PV_NOTES_PHDR, PV_NOTES_SHDR, PV_NOTES_GUEST_INFO } notes_from;
 	struct pv_note notes[PV_NOTE_NR];
-	unsigned nr_xen_notes;		/* Xen notes seen, known or not */
-	char guest_info[512];		/* the legacy __xen_guest string, if used */
+	unsigned nr_xen_notes; /* Xen notes seen, known or not */
+	char guest_info[512];  /* the legacy __xen_guest string, if used */
 
 	struct pv_dom_parms parms;
 };

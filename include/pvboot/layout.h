@@ -21,26 +21,21 @@
 
 #define PV_UNSET_ADDR (~(uint64_t)0)
 
-enum pv_builder {
-	PV_BUILDER_LIBXC_42,
-	PV_BUILDER_LIBXC_417,
-	PV_BUILDER_XEN_DOM0,
-	PV_BUILDER_NR
-};
+enum pv_builder { PV_BUILDER_LIBXC_42, PV_BUILDER_LIBXC_417, PV_BUILDER_XEN_DOM0, PV_BUILDER_NR };
 
-const char *pv_builder_name(enum pv_builder b);		/* "libxc-4.2", ... */
+const char *pv_builder_name(enum pv_builder b);		    /* "libxc-4.2", ... */
 int pv_builder_parse(const char *name, enum pv_builder *b); /* 0 or -1 */
 
 struct pv_layout_in {
 	enum pv_builder builder;
-	uint64_t nr_pages;	/* guest RAM in 4 KiB pages (libxc: total_pages) */
-	uint64_t virt_base;	/* VIRT_BASE */
-	uint64_t kstart, kend;	/* virt_kstart, virt_kend from the ELF loader */
-	uint64_t entry;		/* virt_entry */
-	uint64_t hypercall;	/* virt_hypercall, or PV_UNSET_ADDR */
-	uint64_t ramdisk_len;	/* bytes as this builder sizes it; 0: none */
-	uint64_t p2m_base;	/* INIT_P2M note, or PV_UNSET_ADDR */
-	bool unmapped_initrd;	/* MOD_START_PFN note */
+	uint64_t nr_pages;     /* guest RAM in 4 KiB pages (libxc: total_pages) */
+	uint64_t virt_base;    /* VIRT_BASE */
+	uint64_t kstart, kend; /* virt_kstart, virt_kend from the ELF loader */
+	uint64_t entry;	       /* virt_entry */
+	uint64_t hypercall;    /* virt_hypercall, or PV_UNSET_ADDR */
+	uint64_t ramdisk_len;  /* bytes as this builder sizes it; 0: none */
+	uint64_t p2m_base;     /* INIT_P2M note, or PV_UNSET_ADDR */
+	bool unmapped_initrd;  /* MOD_START_PFN note */
 };
 
 /* Segment slots, in the order the JSON and table show them. */
@@ -53,36 +48,36 @@ enum pv_seg {
 	PV_SEG_CONSOLE,
 	PV_SEG_PAGE_TABLES,
 	PV_SEG_BOOT_STACK,
-	PV_SEG_TOTAL,		/* dom0 only: the whole initial mapping */
+	PV_SEG_TOTAL, /* dom0 only: the whole initial mapping */
 	PV_SEG_NR
 };
 
 struct pv_segment {
 	bool present;
-	bool mapped;		/* inside the initial (kernel) mapping */
-	uint64_t vstart, vend;	/* as the builder reports them */
-	uint64_t pfn, pages;	/* first pfn and size in pages */
+	bool mapped;	       /* inside the initial (kernel) mapping */
+	uint64_t vstart, vend; /* as the builder reports them */
+	uint64_t pfn, pages;   /* first pfn and size in pages */
 };
 
 /* The start_info fields a layout decides (machine frames are not predicted). */
 struct pv_start_info {
 	uint64_t nr_pages;
-	uint32_t flags;		/* SIF_*, without the host's PM bits */
+	uint32_t flags; /* SIF_*, without the host's PM bits */
 	uint64_t pt_base, nr_pt_frames;
 	uint64_t mfn_list;
 	uint64_t mod_start, mod_len;
 	uint64_t first_p2m_pfn, nr_p2m_frames;
 	bool first_p2m_pfn_known; /* dom0: depends on Xen's allocation order */
-	uint64_t start_info_va;	/* rsi at entry */
-	uint64_t stack_top;	/* rsp at entry */
-	uint64_t entry;		/* rip at entry */
+	uint64_t start_info_va;	  /* rsi at entry */
+	uint64_t stack_top;	  /* rsp at entry */
+	uint64_t entry;		  /* rip at entry */
 };
 
 struct pv_layout {
 	enum pv_builder builder;
 	uint64_t nr_pages;
 	uint64_t virt_base;
-	const char *ramdisk_name;	/* "ramdisk" (4.2) or "module0" (4.17) */
+	const char *ramdisk_name; /* "ramdisk" (4.2) or "module0" (4.17) */
 	struct pv_segment seg[PV_SEG_NR];
 
 	/* Page tables of the kernel mapping, by level: [0] = L4 ... [3] = L1. */
@@ -90,11 +85,11 @@ struct pv_layout {
 	uint64_t nr_pgtables;
 	/* Page tables of the INIT_P2M mapping (libxc-4.17), same order. */
 	uint64_t p2m_pgtables[4];
-	unsigned passes;		/* fixed-point passes of the count */
+	unsigned passes; /* fixed-point passes of the count */
 
-	uint64_t virt_alloc_end;	/* libxc; dom0: end of the boot stack */
-	uint64_t mapping_end;		/* virt_pgtab_end (libxc) or v_end (dom0) */
-	bool p2m_in_mapping;		/* the P2M lies inside the kernel mapping */
+	uint64_t virt_alloc_end; /* libxc; dom0: end of the boot stack */
+	uint64_t mapping_end;	 /* virt_pgtab_end (libxc) or v_end (dom0) */
+	bool p2m_in_mapping;	 /* the P2M lies inside the kernel mapping */
 
 	struct pv_start_info si;
 };
@@ -113,27 +108,26 @@ struct pv_log {
  * printed before a failure are still delivered, as the real builder prints
  * them.  @log may be NULL.
  */
-int pv_layout_build(const struct pv_layout_in *in, struct pv_layout *out,
-		    const struct pv_log *log, struct pv_error *err);
+int pv_layout_build(const struct pv_layout_in *in, struct pv_layout *out, const struct pv_log *log,
+		    struct pv_error *err);
 
 /* Warnings: what a laid-out guest will run into.  Codes are an interface. */
 enum pv_warning {
-	PV_WARN_MODULES_VADDR_OVERLAP,	/* mapping reaches past MODULES_VADDR */
-	PV_WARN_P2M_IN_KERNEL_MAPPING,	/* the P2M itself reaches past MODULES_VADDR */
-	PV_WARN_INITIAL_MAPPING_OVER_1G,/* more than the one L2 Linux grafts */
-	PV_WARN_P2M_TREE_LIMIT,		/* more pfns than a 3-level tree holds */
-	PV_WARN_NEEDS_INIT_P2M,		/* P2M in the mapping and mapping over 1 GiB */
+	PV_WARN_MODULES_VADDR_OVERLAP,	 /* mapping reaches past MODULES_VADDR */
+	PV_WARN_P2M_IN_KERNEL_MAPPING,	 /* the P2M itself reaches past MODULES_VADDR */
+	PV_WARN_INITIAL_MAPPING_OVER_1G, /* more than the one L2 Linux grafts */
+	PV_WARN_P2M_TREE_LIMIT,		 /* more pfns than a 3-level tree holds */
+	PV_WARN_NEEDS_INIT_P2M,		 /* P2M in the mapping and mapping over 1 GiB */
 	PV_WARN_NR
 };
 
-const char *pv_warning_code(enum pv_warning w);	/* "modules-vaddr-overlap", ... */
+const char *pv_warning_code(enum pv_warning w); /* "modules-vaddr-overlap", ... */
 
 /* A bit set of enum pv_warning. */
 unsigned pv_layout_warnings(const struct pv_layout *l);
 
 /* The warning's sentence for @l, into @buf (one line). */
-void pv_warning_message(enum pv_warning w, const struct pv_layout *l, char *buf,
-			unsigned size);
+void pv_warning_message(enum pv_warning w, const struct pv_layout *l, char *buf, unsigned size);
 
 /*
  * Limits: for a guest (everything but its size fixed), the largest size, in
@@ -141,21 +135,21 @@ void pv_warning_message(enum pv_warning w, const struct pv_layout *l, char *buf,
  * bisection: every limit is monotonic in the guest's size.
  */
 struct pv_limit {
-	bool never;		/* no size up to PV_LIMIT_MAX_PAGES reaches it */
-	bool always;		/* even the smallest guest that builds reaches it */
-	bool builder_first;	/* the builder refuses the guest before it is reached */
-	uint64_t largest;	/* pages: the largest size below the limit */
+	bool never;	    /* no size up to PV_LIMIT_MAX_PAGES reaches it */
+	bool always;	    /* even the smallest guest that builds reaches it */
+	bool builder_first; /* the builder refuses the guest before it is reached */
+	uint64_t largest;   /* pages: the largest size below the limit */
 };
 
 #define PV_LIMIT_MAX_PAGES (1ULL << 34) /* 64 TiB */
 
 struct pv_limits {
-	uint64_t smallest;		/* pages: the smallest guest that builds */
-	uint64_t largest;		/* pages: the largest guest that builds */
-	bool largest_is_max;		/* ... and that is PV_LIMIT_MAX_PAGES */
-	struct pv_error too_large;	/* why the next size up fails */
+	uint64_t smallest;	   /* pages: the smallest guest that builds */
+	uint64_t largest;	   /* pages: the largest guest that builds */
+	bool largest_is_max;	   /* ... and that is PV_LIMIT_MAX_PAGES */
+	struct pv_error too_large; /* why the next size up fails */
 	struct pv_limit limit[PV_WARN_NR];
-	unsigned layouts;		/* layouts computed: the search's cost */
+	unsigned layouts; /* layouts computed: the search's cost */
 };
 
 int pv_layout_limits(const struct pv_layout_in *in, uint64_t step, struct pv_limits *out,

@@ -33,10 +33,10 @@
 #include <pvboot/error.h>
 #include <pvboot/frame.h>
 
-#define P2M_PER_PAGE		512ULL
-#define P2M_MID_PER_PAGE	512ULL
-#define P2M_TOP_PER_PAGE	512ULL
-#define P2M_MAX_PFN		(P2M_PER_PAGE * P2M_MID_PER_PAGE * P2M_TOP_PER_PAGE)
+#define P2M_PER_PAGE	 512ULL
+#define P2M_MID_PER_PAGE 512ULL
+#define P2M_TOP_PER_PAGE 512ULL
+#define P2M_MAX_PFN	 (P2M_PER_PAGE * P2M_MID_PER_PAGE * P2M_TOP_PER_PAGE)
 
 /* Where the tree gets its 4 KiB pages. */
 struct p2m_ops {
@@ -51,19 +51,19 @@ struct p2m_ops {
 
 struct p2m {
 	struct p2m_ops ops;
-	uint64_t max_pfn;		/* entries the guest uses: xen_max_p2m_pfn */
-	uint64_t ***top;		/* p2m_top */
-	uint64_t **mid_missing;		/* p2m_mid_missing */
-	uint64_t *missing;		/* p2m_missing */
-	uint64_t *identity;		/* p2m_identity */
+	uint64_t max_pfn;	/* entries the guest uses: xen_max_p2m_pfn */
+	uint64_t ***top;	/* p2m_top */
+	uint64_t **mid_missing; /* p2m_mid_missing */
+	uint64_t *missing;	/* p2m_missing */
+	uint64_t *identity;	/* p2m_identity */
 	/* The tools' tree; NULL until p2m_build_mfn_tree(). */
-	uint64_t *top_mfn;		/* p2m_top_mfn */
-	uint64_t **top_mfn_p;		/* p2m_top_mfn_p */
-	uint64_t *mid_missing_mfn;	/* p2m_mid_missing_mfn */
+	uint64_t *top_mfn;	   /* p2m_top_mfn */
+	uint64_t **top_mfn_p;	   /* p2m_top_mfn_p */
+	uint64_t *mid_missing_mfn; /* p2m_mid_missing_mfn */
 	/* The builder's list while leaves point into it (p2m_graft). */
 	uint64_t *list;
 	uint64_t list_bytes;
-	uint64_t pages;			/* pages the tree holds from ops.alloc_page */
+	uint64_t pages; /* pages the tree holds from ops.alloc_page */
 };
 
 /*
@@ -117,8 +117,8 @@ int p2m_build_mfn_tree(struct p2m *p, mfn_t *frame_list_list, struct pv_error *e
 
 /* Outcome of p2m_revector(). */
 struct p2m_revector_stats {
-	uint64_t leaves_copied;		/* leaves that lived in the old list */
-	uint64_t old_pages_freed;	/* pages of the old list given back */
+	uint64_t leaves_copied;	  /* leaves that lived in the old list */
+	uint64_t old_pages_freed; /* pages of the old list given back */
 };
 
 /*
@@ -131,8 +131,8 @@ struct p2m_revector_stats {
  * fails, the pages already taken are returned and the tree is exactly as it
  * was (-1 with @err, PV_ERR_NOMEM).
  */
-int p2m_revector(struct p2m *p, uint64_t *old, uint64_t old_bytes,
-		 struct p2m_revector_stats *stats, struct pv_error *err);
+int p2m_revector(struct p2m *p, uint64_t *old, uint64_t old_bytes, struct p2m_revector_stats *stats,
+		 struct pv_error *err);
 
 /* Leaves that lie inside [@old, @old + @old_bytes): what a revector copies. */
 uint64_t p2m_leaves_in(const struct p2m *p, const uint64_t *old, uint64_t old_bytes);

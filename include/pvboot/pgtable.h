@@ -24,27 +24,27 @@
 #include <pvboot/error.h>
 #include <pvboot/frame.h>
 
-#define PT_ENTRIES	512
-#define PT_L1		1	/* PTE: maps a 4 KiB page */
-#define PT_L2		2	/* PMD: an L1, or a 2 MiB page with _PAGE_PSE */
-#define PT_L3		3	/* PUD */
-#define PT_L4		4	/* PGD */
+#define PT_ENTRIES 512
+#define PT_L1	   1 /* PTE: maps a 4 KiB page */
+#define PT_L2	   2 /* PMD: an L1, or a 2 MiB page with _PAGE_PSE */
+#define PT_L3	   3 /* PUD */
+#define PT_L4	   4 /* PGD */
 
-#define _PAGE_PRESENT	0x001ULL
-#define _PAGE_RW	0x002ULL
-#define _PAGE_USER	0x004ULL
-#define _PAGE_PWT	0x008ULL
-#define _PAGE_PCD	0x010ULL
-#define _PAGE_ACCESSED	0x020ULL
-#define _PAGE_DIRTY	0x040ULL
-#define _PAGE_PSE	0x080ULL
-#define _PAGE_GLOBAL	0x100ULL
-#define _PAGE_NX	(1ULL << 63)
-#define PTE_MFN_MASK	0x000ffffffffff000ULL
+#define _PAGE_PRESENT  0x001ULL
+#define _PAGE_RW       0x002ULL
+#define _PAGE_USER     0x004ULL
+#define _PAGE_PWT      0x008ULL
+#define _PAGE_PCD      0x010ULL
+#define _PAGE_ACCESSED 0x020ULL
+#define _PAGE_DIRTY    0x040ULL
+#define _PAGE_PSE      0x080ULL
+#define _PAGE_GLOBAL   0x100ULL
+#define _PAGE_NX       (1ULL << 63)
+#define PTE_MFN_MASK   0x000ffffffffff000ULL
 
 /* What libxc's builder writes (builder-layout.md 1.7). */
-#define PT_PROT_L1	(_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED)
-#define PT_PROT_UPPER	(_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_USER)
+#define PT_PROT_L1    (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED)
+#define PT_PROT_UPPER (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_USER)
 
 static inline unsigned pt_index(uint64_t va, int level)
 {
@@ -98,11 +98,11 @@ struct pt_ops {
 
 /* Where a walk for one address ended. */
 struct pt_walk {
-	mfn_t table[PT_L4 + 1];	/* table[l]: the level-l table the walk read */
-	uint64_t entry[PT_L4 + 1];	/* entry[l]: what it found there */
-	int level;		/* the level that mapped the address (1, or 2/3 for a large page), or
-				 * the level of the first non-present entry, as a negative number */
-	mfn_t frame;		/* the 4 KiB machine frame of @va, when mapped */
+	mfn_t table[PT_L4 + 1];	   /* table[l]: the level-l table the walk read */
+	uint64_t entry[PT_L4 + 1]; /* entry[l]: what it found there */
+	int level;   /* the level that mapped the address (1, or 2/3 for a large page), or
+		      * the level of the first non-present entry, as a negative number */
+	mfn_t frame; /* the 4 KiB machine frame of @va, when mapped */
 };
 
 /*

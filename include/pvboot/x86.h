@@ -5,22 +5,22 @@
 #ifndef PVBOOT_X86_H
 #define PVBOOT_X86_H
 
-#define PAGE_SHIFT		12
-#define PAGE_SIZE		(1ULL << PAGE_SHIFT)
-#define PMD_SHIFT		21
-#define PMD_SIZE		(1ULL << PMD_SHIFT)	/* 2 MiB */
-#define PUD_SHIFT		30
-#define PUD_SIZE		(1ULL << PUD_SHIFT)	/* 1 GiB */
-#define PGDIR_SHIFT		39
-#define PGDIR_SIZE		(1ULL << PGDIR_SHIFT)	/* 512 GiB */
-#define PTRS_PER_TABLE		512
+#define PAGE_SHIFT     12
+#define PAGE_SIZE      (1ULL << PAGE_SHIFT)
+#define PMD_SHIFT      21
+#define PMD_SIZE       (1ULL << PMD_SHIFT) /* 2 MiB */
+#define PUD_SHIFT      30
+#define PUD_SIZE       (1ULL << PUD_SHIFT) /* 1 GiB */
+#define PGDIR_SHIFT    39
+#define PGDIR_SIZE     (1ULL << PGDIR_SHIFT) /* 512 GiB */
+#define PTRS_PER_TABLE 512
 
-#define START_KERNEL_MAP	0xffffffff80000000ULL	/* __ka, virt_base of Linux */
-#define PHYSICAL_START		0x1000000ULL		/* _text = __ka + 16 MiB */
-#define KERNEL_IMAGE_SIZE	0x20000000ULL		/* 512 MiB */
-#define MODULES_VADDR		(START_KERNEL_MAP + KERNEL_IMAGE_SIZE)
-#define MODULES_END		0xffffffffff000000ULL
-#define PAGE_OFFSET		0xffff880000000000ULL	/* __va, the direct map */
+#define START_KERNEL_MAP  0xffffffff80000000ULL /* __ka, virt_base of Linux */
+#define PHYSICAL_START	  0x1000000ULL		/* _text = __ka + 16 MiB */
+#define KERNEL_IMAGE_SIZE 0x20000000ULL		/* 512 MiB */
+#define MODULES_VADDR	  (START_KERNEL_MAP + KERNEL_IMAGE_SIZE)
+#define MODULES_END	  0xffffffffff000000ULL
+#define PAGE_OFFSET	  0xffff880000000000ULL /* __va, the direct map */
 
 /* Xen's own part (HYPERVISOR_VIRT_START/END) comes from <pvboot/xen-abi.h>. */
 
@@ -32,10 +32,10 @@
 #define INITIAL_MAPPING_LIMIT_1G (START_KERNEL_MAP + PUD_SIZE)
 
 /* The 3-level P2M tree: 512 * 512 * 512 pfns = 512 GiB on x86-64. */
-#define P2M_PER_PAGE		(PAGE_SIZE / 8)
-#define MAX_P2M_PFN		(P2M_PER_PAGE * P2M_PER_PAGE * P2M_PER_PAGE)
+#define P2M_PER_PAGE (PAGE_SIZE / 8)
+#define MAX_P2M_PFN  (P2M_PER_PAGE * P2M_PER_PAGE * P2M_PER_PAGE)
 
 /* The INIT_P2M address Linux asks for: PUD_SIZE * PTRS_PER_PUD. */
-#define LINUX_INIT_P2M		0x8000000000ULL
+#define LINUX_INIT_P2M 0x8000000000ULL
 
 #endif

@@ -49,7 +49,8 @@ int parse_u64(const char *what, const char *s, uint64_t *out, struct pv_error *e
 			return pv_fail(err, PV_ERR_USAGE, "%s: '%s' is not a %s number", what, s,
 				       base == 16 ? "hexadecimal" : "decimal");
 		if (v > (UINT64_MAX - d) / base)
-			return pv_fail(err, PV_ERR_RANGE, "%s: '%s' does not fit in 64 bits", what, s);
+			return pv_fail(err, PV_ERR_RANGE, "%s: '%s' does not fit in 64 bits", what,
+				       s);
 		v = v * base + d;
 	}
 	*out = v;
@@ -93,16 +94,16 @@ int parse_size(const char *what, const char *s, uint64_t *bytes, struct pv_error
 			rest = unit + 1;
 		} else if (!u) {
 			return pv_fail(err, PV_ERR_USAGE,
-				       "%s: '%s' has an unknown unit '%s' (use K, M, G, T, P or E)", what,
-				       s, unit);
+				       "%s: '%s' has an unknown unit '%s' (use K, M, G, T, P or E)",
+				       what, s, unit);
 		} else {
 			shift = 10 * (unsigned)(u - units + 1);
 		}
 		if (*rest && strcmp(rest, "iB") && strcmp(rest, "B") && strcmp(rest, "ib") &&
 		    strcmp(rest, "b"))
 			return pv_fail(err, PV_ERR_USAGE,
-				       "%s: '%s' has an unknown unit '%s' (use K, M, G, T, P or E)", what,
-				       s, unit);
+				       "%s: '%s' has an unknown unit '%s' (use K, M, G, T, P or E)",
+				       what, s, unit);
 	}
 	if (shift && v > (UINT64_MAX >> shift))
 		return pv_fail(err, PV_ERR_RANGE, "%s: '%s' does not fit in 64 bits", what, s);

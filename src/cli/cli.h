@@ -11,7 +11,7 @@
 #include <pvboot/layout.h>
 
 /* Exit statuses: 1 for bad data (images, layouts), 2 for bad usage. */
-#define EXIT_DATA 1
+#define EXIT_DATA  1
 #define EXIT_USAGE 2
 
 /* Print "pvboot: <cmd>: <msg>" on stderr and return the exit status. */
@@ -39,15 +39,15 @@ int next_opt(int argc, char **argv, int *i, const struct opt *opts, const char *
 /* The guest a command lays out: memory, kernel, ramdisk, builder. */
 struct guest {
 	struct pv_layout_in in;
-	const char *kernel_path;	/* NULL: an extent given by addresses */
-	struct pv_image *image;		/* the parsed kernel, when kernel_path */
+	const char *kernel_path; /* NULL: an extent given by addresses */
+	struct pv_image *image;	 /* the parsed kernel, when kernel_path */
 	const char *ramdisk_path;
-	bool ramdisk_from_seed;		/* no ramdisk option: the seed's */
+	bool ramdisk_from_seed; /* no ramdisk option: the seed's */
 	bool kernel_from_seed;
 	bool memory_from_seed;
 	bool no_init_p2m;
 	bool builder_set;
-	bool extent_set;		/* --kernel-start/--kernel-end/--virt-base/--entry given */
+	bool extent_set; /* --kernel-start/--kernel-end/--virt-base/--entry given */
 	/* What the chosen builder ignores of what was asked, said to the user. */
 	char notes[4][200];
 	unsigned nr_notes;
@@ -76,7 +76,7 @@ struct json {
 };
 void json_begin(struct json *j, FILE *f);
 void json_end(struct json *j);
-void json_obj(struct json *j, const char *key);	/* key NULL inside arrays */
+void json_obj(struct json *j, const char *key); /* key NULL inside arrays */
 void json_obj_end(struct json *j);
 void json_arr(struct json *j, const char *key);
 void json_arr_end(struct json *j);

@@ -20,8 +20,9 @@ static const struct opt inspect_opts[] = {
 	{NULL, false, 0},
 };
 
-static const char inspect_help[] = "usage: pvboot inspect IMAGE [--format text|json]\n"
-				   "A kernel image's format, Xen ELF notes and computed addresses.\n";
+static const char inspect_help[] =
+	"usage: pvboot inspect IMAGE [--format text|json]\n"
+	"A kernel image's format, Xen ELF notes and computed addresses.\n";
 
 static const char *notes_from(const struct pv_image *img)
 {
@@ -53,7 +54,9 @@ static void features(char *buf, size_t size, uint32_t bits)
 
 	buf[0] = '\0';
 	for (unsigned i = 0; i < 32; i++) {
-		const char *name = i < sizeof(feature_names) / sizeof(feature_names[0]) ? feature_names[i] : NULL;
+		const char *name = i < sizeof(feature_names) / sizeof(feature_names[0])
+					   ? feature_names[i]
+					   : NULL;
 
 		if (!(bits & (1U << i)))
 			continue;
@@ -83,8 +86,8 @@ static void note_value(char *buf, size_t size, const struct pv_note *n)
 			k += snprintf(buf + k, size - k, "%s0x%llx", i ? " " : "",
 				      (unsigned long long)n->words[i]);
 		if (n->type == XEN_ELFNOTE_L1_MFN_VALID && n->nwords >= 2)
-			snprintf(buf, size, "mask=0x%llx value=0x%llx", (unsigned long long)n->words[0],
-				 (unsigned long long)n->words[1]);
+			snprintf(buf, size, "mask=0x%llx value=0x%llx",
+				 (unsigned long long)n->words[0], (unsigned long long)n->words[1]);
 		break;
 	}
 }
@@ -96,8 +99,7 @@ static void print_text(const char *path, const struct pv_image *img)
 
 	printf("%s: ", path);
 	if (img->format == PV_IMAGE_BZIMAGE)
-		printf("bzImage, boot protocol %u.%02u, %s payload of %llu bytes at 0x%llx, ELF of %llu "
-		       "bytes\n",
+		printf("bzImage, boot protocol %u.%02u, %s payload of %llu bytes at 0x%llx, ELF of %llu bytes\n",
 		       img->bzimage_version >> 8, img->bzimage_version & 0xff,
 		       pv_compression_name(img->compression), (unsigned long long)img->payload_length,
 		       (unsigned long long)img->payload_offset, (unsigned long long)img->elf_size);
@@ -108,7 +110,9 @@ static void print_text(const char *path, const struct pv_image *img)
 	else
 		printf("ELF, %llu bytes\n", (unsigned long long)img->file_size);
 	printf("ELF%u, %s, e_entry 0x%llx, paddr 0x%llx -> 0x%llx\n", img->elf_class,
-	       img->elf_machine == EM_X86_64 ? "x86-64" : img->elf_machine == EM_386 ? "i386" : "other machine",
+	       img->elf_machine == EM_X86_64 ? "x86-64"
+	       : img->elf_machine == EM_386  ? "i386"
+					     : "other machine",
 	       (unsigned long long)img->e_entry, (unsigned long long)img->pstart,
 	       (unsigned long long)img->pend);
 
@@ -128,7 +132,8 @@ static void print_text(const char *path, const struct pv_image *img)
 	printf("  virt_base        0x%llx\n", (unsigned long long)p->virt_base);
 	printf("  elf_paddr_offset 0x%llx\n", (unsigned long long)p->elf_paddr_offset);
 	printf("  kernel           0x%llx -> 0x%llx (%s)\n", (unsigned long long)p->virt_kstart,
-	       (unsigned long long)p->virt_kend, human_bytes(p->virt_kend - p->virt_kstart, h, sizeof(h)));
+	       (unsigned long long)p->virt_kend,
+	       human_bytes(p->virt_kend - p->virt_kstart, h, sizeof(h)));
 	printf("  entry            0x%llx\n", (unsigned long long)p->virt_entry);
 	if (p->virt_hypercall != PV_UNSET_ADDR)
 		printf("  hypercall page   0x%llx\n", (unsigned long long)p->virt_hypercall);
@@ -136,7 +141,7 @@ static void print_text(const char *path, const struct pv_image *img)
 		printf("  INIT_P2M         0x%llx: the P2M list can live outside the kernel mapping\n",
 		       (unsigned long long)p->p2m_base);
 	printf("  ramdisk          %s\n", p->unmapped_initrd ? "may be passed unmapped (MOD_START_PFN)"
-							: "must be mapped after the kernel");
+							     : "must be mapped after the kernel");
 	features(buf, sizeof(buf), p->f_supported);
 	printf("  features         supported %s", buf);
 	features(buf, sizeof(buf), p->f_required);
@@ -233,7 +238,8 @@ int cmd_inspect(int argc, char **argv)
 		format = v;
 	}
 	if (strcmp(format, "text") && strcmp(format, "json"))
-		return cli_usage_error("inspect", "--format: unknown format '%s' (text, json)", format);
+		return cli_usage_error("inspect", "--format: unknown format '%s' (text, json)",
+				       format);
 	if (!path)
 		return cli_usage_error("inspect", "which image? usage: pvboot inspect IMAGE");
 	img = calloc(1, sizeof(*img));

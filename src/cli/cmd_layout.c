@@ -103,7 +103,8 @@ int cmd_layout(int argc, char **argv)
 	}
 	if (strcmp(format, "log") && strcmp(format, "table") && strcmp(format, "json") &&
 	    strcmp(format, "svg"))
-		return cli_usage_error("layout", "--format: unknown format '%s' (log, table, json, svg)",
+		return cli_usage_error("layout",
+				       "--format: unknown format '%s' (log, table, json, svg)",
 				       format);
 	if (guest_resolve(&g, &err)) {
 		guest_release(&g);

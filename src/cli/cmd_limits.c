@@ -55,7 +55,10 @@ static void json_limits(struct json *j, const struct pv_limits *lim)
 		if (l->never || l->builder_first || l->always) {
 			json_null(j, "largest_mib");
 			json_null(j, "largest_pages");
-			json_str(j, "status", l->never ? "never" : l->always ? "always" : "not-reached");
+			json_str(j, "status",
+				 l->never    ? "never"
+				 : l->always ? "always"
+					     : "not-reached");
 		} else {
 			json_u64(j, "largest_mib", l->largest >> 8);
 			json_u64(j, "largest_pages", l->largest);
@@ -89,15 +92,17 @@ int cmd_limits(int argc, char **argv)
 		}
 		if (id == O_FORMAT) {
 			if (strcmp(v, "table") && strcmp(v, "json"))
-				return cli_usage_error("limits", "--format: unknown format '%s' (table, json)", v);
+				return cli_usage_error("limits",
+						       "--format: unknown format '%s' (table, json)",
+						       v);
 			json = !strcmp(v, "json");
 			continue;
 		}
 		if (guest_option(&g, id, v, &err) < 0)
 			return cli_error("limits", &err);
 		if (!g.memory_from_seed)
-			return cli_usage_error("limits", "--memory and --pages make no sense here: "
-							 "limits searches over the guest's size");
+			return cli_usage_error("limits",
+					       "--memory and --pages make no sense here: limits searches over the guest's size");
 	}
 	if (g.builder_set)
 		for (int b = 0; b < PV_BUILDER_NR; b++)

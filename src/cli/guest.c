@@ -12,10 +12,10 @@
 #include "cli.h"
 
 /* The seed's guest: 131072 MB, kernel 0xffffffff81000000-0xffffffff81e43000, 0x10784 pages of ramdisk. */
-#define SEED_NR_PAGES	0x2000000ULL
-#define SEED_KSTART	0xffffffff81000000ULL
-#define SEED_KEND	0xffffffff81e43000ULL
-#define SEED_RAMDISK	0x10784000ULL
+#define SEED_NR_PAGES 0x2000000ULL
+#define SEED_KSTART   0xffffffff81000000ULL
+#define SEED_KEND     0xffffffff81e43000ULL
+#define SEED_RAMDISK  0x10784000ULL
 
 enum {
 	O_MEMORY = 100,
@@ -157,8 +157,7 @@ int guest_option(struct guest *g, int id, const char *v, struct pv_error *err)
 	case O_BUILDER:
 		if (pv_builder_parse(v, &g->in.builder))
 			return pv_fail(err, PV_ERR_USAGE,
-				       "--builder: unknown builder '%s' (libxc-4.2, libxc-4.17 or "
-				       "xen-4.17-dom0)",
+				       "--builder: unknown builder '%s' (libxc-4.2, libxc-4.17 or xen-4.17-dom0)",
 				       v);
 		g->builder_set = true;
 		return 1;
@@ -197,8 +196,8 @@ static int apply_image(struct guest *g, struct pv_error *err)
 	if (g->in.builder == PV_BUILDER_XEN_DOM0 &&
 	    g->image->notes[XEN_ELFNOTE_SUPPORTED_FEATURES].present &&
 	    !(p->f_supported & (1U << XENFEAT_dom0)))
-		return pv_fail(err, PV_ERR_UNSUPPORTED, "%s: Kernel does not support Dom0 operation",
-			       g->kernel_path);
+		return pv_fail(err, PV_ERR_UNSUPPORTED,
+			       "%s: Kernel does not support Dom0 operation", g->kernel_path);
 
 	g->in.virt_base = p->virt_base;
 	g->in.kstart = p->virt_kstart;
@@ -226,8 +225,7 @@ int guest_resolve(struct guest *g, struct pv_error *err)
 	g->nr_notes = 0;
 	if (g->kernel_path && g->extent_set)
 		return pv_fail(err, PV_ERR_USAGE,
-			       "--kernel gives the kernel's extent and entry: drop --kernel-start, "
-			       "--kernel-end, --virt-base and --entry, or drop --kernel");
+			       "--kernel gives the kernel's extent and entry: drop --kernel-start, --kernel-end, --virt-base and --entry, or drop --kernel");
 	if (g->kernel_path && apply_image(g, err))
 		return -1;
 	if (g->in.entry == PV_UNSET_ADDR)
@@ -239,7 +237,8 @@ int guest_resolve(struct guest *g, struct pv_error *err)
 	/* libxc 4.2 predates MOD_START_PFN and INIT_P2M in the domU builder. */
 	if (g->in.builder == PV_BUILDER_LIBXC_42) {
 		if (asked_p2m)
-			note(g, "libxc-4.2 has no INIT_P2M: the P2M list goes into the kernel mapping");
+			note(g,
+			     "libxc-4.2 has no INIT_P2M: the P2M list goes into the kernel mapping");
 		if (asked_unmapped && g->in.ramdisk_len)
 			note(g, "libxc-4.2 has no MOD_START_PFN: the ramdisk is mapped");
 		g->in.unmapped_initrd = false;
@@ -247,7 +246,8 @@ int guest_resolve(struct guest *g, struct pv_error *err)
 	}
 	/* xc_dom_build_image() drops an INIT_P2M address it cannot use. */
 	if (g->in.builder == PV_BUILDER_LIBXC_417 && asked_p2m && g->in.p2m_base >= g->in.virt_base) {
-		note(g, "libxc drops an INIT_P2M address that is not below virt_base: the P2M list goes into the kernel mapping");
+		note(g,
+		     "libxc drops an INIT_P2M address that is not below virt_base: the P2M list goes into the kernel mapping");
 		g->in.p2m_base = PV_UNSET_ADDR;
 	}
 	if (!g->kernel_path) {

@@ -140,10 +140,14 @@ void layout_json(struct json *j, const struct guest *g, const struct pv_layout *
 static const char *seg_title(const struct pv_layout *l, enum pv_seg s)
 {
 	static const char *const names[PV_SEG_NR] = {
-		[PV_SEG_KERNEL] = "kernel",	  [PV_SEG_RAMDISK] = "ramdisk",
-		[PV_SEG_P2M] = "phys2mach (P2M)", [PV_SEG_START_INFO] = "start info",
-		[PV_SEG_XENSTORE] = "xenstore",	  [PV_SEG_CONSOLE] = "console",
-		[PV_SEG_PAGE_TABLES] = "page tables", [PV_SEG_BOOT_STACK] = "boot stack",
+		[PV_SEG_KERNEL] = "kernel",
+		[PV_SEG_RAMDISK] = "ramdisk",
+		[PV_SEG_P2M] = "phys2mach (P2M)",
+		[PV_SEG_START_INFO] = "start info",
+		[PV_SEG_XENSTORE] = "xenstore",
+		[PV_SEG_CONSOLE] = "console",
+		[PV_SEG_PAGE_TABLES] = "page tables",
+		[PV_SEG_BOOT_STACK] = "boot stack",
 		[PV_SEG_TOTAL] = "TOTAL",
 	};
 
@@ -190,12 +194,14 @@ void layout_table(FILE *f, const struct guest *g, const struct pv_layout *l)
 		fprintf(f, ", %u pass%s of the count\n", l->passes, l->passes == 1 ? "" : "es");
 	if (l->p2m_pgtables[1] || l->p2m_pgtables[2] || l->p2m_pgtables[3])
 		fprintf(f, "  P2M mapping     L3 %llu + L2 %llu + L1 %llu more tables\n",
-			(unsigned long long)l->p2m_pgtables[1], (unsigned long long)l->p2m_pgtables[2],
+			(unsigned long long)l->p2m_pgtables[1],
+			(unsigned long long)l->p2m_pgtables[2],
 			(unsigned long long)l->p2m_pgtables[3]);
 	fprintf(f, "  initial mapping 0x%016llx -> 0x%016llx (%s)\n",
 		(unsigned long long)l->virt_base, (unsigned long long)l->mapping_end,
 		human_bytes(l->mapping_end - l->virt_base, a, sizeof(a)));
-	fprintf(f, "\n  start_info      nr_pages 0x%llx  flags 0x%x  pt_base 0x%llx  nr_pt_frames 0x%llx\n",
+	fprintf(f,
+		"\n  start_info      nr_pages 0x%llx  flags 0x%x  pt_base 0x%llx  nr_pt_frames 0x%llx\n",
 		(unsigned long long)l->si.nr_pages, l->si.flags, (unsigned long long)l->si.pt_base,
 		(unsigned long long)l->si.nr_pt_frames);
 	fprintf(f, "                  mfn_list 0x%llx  mod_start 0x%llx  mod_len 0x%llx\n",
@@ -213,8 +219,8 @@ void layout_table(FILE *f, const struct guest *g, const struct pv_layout *l)
 /* One row of the picture: an address in the kernel mapping and what is there. */
 struct row {
 	uint64_t va;
-	bool top;	/* 2^64, which a uint64_t cannot hold */
-	bool limit;	/* a limit line rather than a segment edge */
+	bool top;   /* 2^64, which a uint64_t cannot hold */
+	bool limit; /* a limit line rather than a segment edge */
 	char what[80];
 };
 
@@ -278,13 +284,15 @@ void layout_picture(FILE *f, const struct pv_layout *l)
 			snprintf(mib, sizeof(mib), "%s", "2048MB");
 			snprintf(addr, sizeof(addr), "%-18s", "2^64");
 		} else {
-			snprintf(mib, sizeof(mib), "%lluMB", (unsigned long long)((r[i].va - l->virt_base) >> 20));
+			snprintf(mib, sizeof(mib), "%lluMB",
+				 (unsigned long long)((r[i].va - l->virt_base) >> 20));
 			snprintf(addr, sizeof(addr), "0x%016llx", (unsigned long long)r[i].va);
 		}
 		for (int s = 0; r[i].limit && !r[i].top && s < PV_SEG_TOTAL; s++) {
 			const struct pv_segment *seg = &l->seg[s];
 
-			if (seg->present && seg->mapped && seg->vstart <= r[i].va && r[i].va < seg->vend)
+			if (seg->present && seg->mapped && seg->vstart <= r[i].va &&
+			    r[i].va < seg->vend)
 				inside = seg_title(l, (enum pv_seg)s);
 		}
 		if (r[i].limit)

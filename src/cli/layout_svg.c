@@ -10,26 +10,30 @@
 
 #include "cli.h"
 
-#define W 1320
-#define TOP 70
-#define BAR_H 600
-#define BAR_X 380
-#define BAR_W 150
+#define W      1320
+#define TOP    70
+#define BAR_H  600
+#define BAR_X  380
+#define BAR_W  150
 #define WINDOW (2ULL << 30) /* virt_base .. 2^64 for Linux */
 
 static const char *const colours[PV_SEG_NR] = {
-	[PV_SEG_KERNEL] = "#4e79a7",	 [PV_SEG_RAMDISK] = "#59a14f",
-	[PV_SEG_P2M] = "#e15759",	 [PV_SEG_START_INFO] = "#f28e2b",
-	[PV_SEG_XENSTORE] = "#f28e2b",	 [PV_SEG_CONSOLE] = "#f28e2b",
+	[PV_SEG_KERNEL] = "#4e79a7",	  [PV_SEG_RAMDISK] = "#59a14f",
+	[PV_SEG_P2M] = "#e15759",	  [PV_SEG_START_INFO] = "#f28e2b",
+	[PV_SEG_XENSTORE] = "#f28e2b",	  [PV_SEG_CONSOLE] = "#f28e2b",
 	[PV_SEG_PAGE_TABLES] = "#b07aa1", [PV_SEG_BOOT_STACK] = "#76b7b2",
 	[PV_SEG_TOTAL] = "#dddddd",
 };
 
 static const char *const titles[PV_SEG_NR] = {
-	[PV_SEG_KERNEL] = "kernel",	   [PV_SEG_RAMDISK] = "ramdisk",
-	[PV_SEG_P2M] = "P2M list (phys2mach)", [PV_SEG_START_INFO] = "start info",
-	[PV_SEG_XENSTORE] = "xenstore",	   [PV_SEG_CONSOLE] = "console",
-	[PV_SEG_PAGE_TABLES] = "page tables", [PV_SEG_BOOT_STACK] = "boot stack",
+	[PV_SEG_KERNEL] = "kernel",
+	[PV_SEG_RAMDISK] = "ramdisk",
+	[PV_SEG_P2M] = "P2M list (phys2mach)",
+	[PV_SEG_START_INFO] = "start info",
+	[PV_SEG_XENSTORE] = "xenstore",
+	[PV_SEG_CONSOLE] = "console",
+	[PV_SEG_PAGE_TABLES] = "page tables",
+	[PV_SEG_BOOT_STACK] = "boot stack",
 	[PV_SEG_TOTAL] = "initial mapping",
 };
 
@@ -66,16 +70,18 @@ static void draw_marks(FILE *f, struct mark *m, int n)
 	qsort(m, n, sizeof(*m), mark_cmp);
 	for (int i = 0; i < n; i++) {
 		label_y = m[i].y > label_y + 15 ? m[i].y : label_y + 15;
-		fprintf(f, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='%s' stroke-width='2' "
-			   "stroke-dasharray='6,4'/>\n",
+		fprintf(f,
+			"<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='%s' stroke-width='2' stroke-dasharray='6,4'/>\n",
 			BAR_X - 20, m[i].y, BAR_X + BAR_W + 20, m[i].y, m[i].colour);
 		fprintf(f, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='%s'/>\n", BAR_X - 20,
 			m[i].y, BAR_X - 30, label_y, m[i].colour);
 		if (m[i].top)
-			fprintf(f, "<text x='%d' y='%.1f' fill='%s' text-anchor='end'>%s  2^64</text>\n",
+			fprintf(f,
+				"<text x='%d' y='%.1f' fill='%s' text-anchor='end'>%s  2^64</text>\n",
 				BAR_X - 34, label_y + 4, m[i].colour, m[i].label);
 		else
-			fprintf(f, "<text x='%d' y='%.1f' fill='%s' text-anchor='end'>%s  %016llx</text>\n",
+			fprintf(f,
+				"<text x='%d' y='%.1f' fill='%s' text-anchor='end'>%s  %016llx</text>\n",
 				BAR_X - 34, label_y + 4, m[i].colour, m[i].label,
 				(unsigned long long)m[i].va);
 	}
@@ -114,16 +120,16 @@ void layout_svg(FILE *f, const struct guest *g, const struct pv_layout *l)
 
 	for (int i = 0; i < PV_WARN_NR; i++)
 		n_warn += !!(w & (1U << i));
-	fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
-		   "font-family='monospace' font-size='12'>\n",
+	fprintf(f,
+		"<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' font-family='monospace' font-size='12'>\n",
 		W, TOP + BAR_H + 120 + 36 * n_warn);
 	fprintf(f, "<rect width='100%%' height='100%%' fill='white'/>\n");
-	fprintf(f, "<text x='10' y='22' font-size='16' font-weight='bold'>%s: %s PV guest, "
-		   "0x%llx pages</text>\n",
+	fprintf(f,
+		"<text x='10' y='22' font-size='16' font-weight='bold'>%s: %s PV guest, 0x%llx pages</text>\n",
 		pv_builder_name(l->builder), human_bytes(l->nr_pages << PAGE_SHIFT, h, sizeof(h)),
 		(unsigned long long)l->nr_pages);
-	fprintf(f, "<text x='10' y='42'>the 2 GiB from virt_base 0x%llx to the top of the address "
-		   "space, to scale; kernel 0x%llx-0x%llx</text>\n",
+	fprintf(f,
+		"<text x='10' y='42'>the 2 GiB from virt_base 0x%llx to the top of the address space, to scale; kernel 0x%llx-0x%llx</text>\n",
 		(unsigned long long)l->virt_base, (unsigned long long)g->in.kstart,
 		(unsigned long long)g->in.kend);
 
@@ -139,8 +145,8 @@ void layout_svg(FILE *f, const struct guest *g, const struct pv_layout *l)
 		if (!seg->present)
 			continue;
 		if (!seg->mapped) {
-			fprintf(f, "<text x='%d' y='%d' fill='%s'>outside the mapping: %s 0x%llx-0x%llx "
-				   "(%s)</text>\n",
+			fprintf(f,
+				"<text x='%d' y='%d' fill='%s'>outside the mapping: %s 0x%llx-0x%llx (%s)</text>\n",
 				10, TOP + BAR_H + 40 + 16 * outside++, colours[s],
 				s == PV_SEG_RAMDISK ? l->ramdisk_name : titles[s],
 				(unsigned long long)seg->vstart, (unsigned long long)seg->vend,
@@ -149,8 +155,8 @@ void layout_svg(FILE *f, const struct guest *g, const struct pv_layout *l)
 		}
 		y0 = y_of(l, seg->vstart);
 		y1 = y_of(l, seg->vend);
-		fprintf(f, "<rect x='%d' y='%.1f' width='%d' height='%.1f' fill='%s'>"
-			   "<title>%s 0x%llx-0x%llx</title></rect>\n",
+		fprintf(f,
+			"<rect x='%d' y='%.1f' width='%d' height='%.1f' fill='%s'><title>%s 0x%llx-0x%llx</title></rect>\n",
 			BAR_X, y0, BAR_W, y1 - y0 < 1 ? 1 : y1 - y0, colours[s], titles[s],
 			(unsigned long long)seg->vstart, (unsigned long long)seg->vend);
 		/* Labels go right of the bar, pushed down so they never overlap. */
@@ -169,16 +175,16 @@ void layout_svg(FILE *f, const struct guest *g, const struct pv_layout *l)
 		int n = 0;
 		uint64_t tree = l->seg[PV_SEG_P2M].vstart + MAX_P2M_PFN * 8;
 
-		m[n++] = (struct mark){y_of(l, l->mapping_end), "#1f4e99", "end of the initial mapping",
-				       l->mapping_end, false};
+		m[n++] = (struct mark){y_of(l, l->mapping_end), "#1f4e99",
+				       "end of the initial mapping", l->mapping_end, false};
 		if (l->virt_base == START_KERNEL_MAP) {
 			m[n++] = (struct mark){y_of(l, MODULES_VADDR), "#c00000", "MODULES_VADDR",
 					       MODULES_VADDR, false};
 			m[n++] = (struct mark){y_of(l, INITIAL_MAPPING_LIMIT_1G), "#d07000",
 					       "1 GiB: the one L2 Linux grafts",
 					       INITIAL_MAPPING_LIMIT_1G, false};
-			m[n++] = (struct mark){TOP + BAR_H, "#555555", "2 GiB: top of the address space",
-					       0, true};
+			m[n++] = (struct mark){TOP + BAR_H, "#555555",
+					       "2 GiB: top of the address space", 0, true};
 			if (l->p2m_in_mapping && tree - l->virt_base <= WINDOW)
 				m[n++] = (struct mark){y_of(l, tree), "#7030a0",
 						       "P2M tree limit (pfn 2^27)", tree, false};

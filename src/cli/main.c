@@ -3,14 +3,13 @@
 
 #include "cli.h"
 
-static const char usage[] =
-	"usage: pvboot COMMAND [options]\n"
-	"\n"
-	"  layout    predict how a Xen domain builder lays out a PV guest\n"
-	"  limits    the largest guest below each limit, per builder\n"
-	"  inspect   a kernel image's format and Xen ELF notes\n"
-	"\n"
-	"'pvboot COMMAND --help' describes a command's options.\n";
+static const char usage[] = "usage: pvboot COMMAND [options]\n"
+			    "\n"
+			    "  layout    predict how a Xen domain builder lays out a PV guest\n"
+			    "  limits    the largest guest below each limit, per builder\n"
+			    "  inspect   a kernel image's format and Xen ELF notes\n"
+			    "\n"
+			    "'pvboot COMMAND --help' describes a command's options.\n";
 
 int main(int argc, char **argv)
 {
@@ -34,7 +33,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 2, argv + 2);
-	fprintf(stderr, "pvboot: unknown command '%s' (layout, limits or inspect; see pvboot --help)\n",
+	fprintf(stderr,
+		"pvboot: unknown command '%s' (layout, limits or inspect; see pvboot --help)\n",
 		argv[1]);
 	return EXIT_USAGE;
 }

@@ -42,8 +42,8 @@ struct spec {
 	int prec; /* -1: none */
 };
 
-static void emit_num(struct out *o, const struct spec *sp, uint64_t v, unsigned base,
-		     bool upper, bool neg)
+static void emit_num(struct out *o, const struct spec *sp, uint64_t v, unsigned base, bool upper,
+		     bool neg)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char tmp[24];
@@ -176,7 +176,8 @@ size_t pv_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			if (zsize)
 				v = va_arg(ap, size_t);
 			else if (lng)
-				v = lng > 1 ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned long);
+				v = lng > 1 ? va_arg(ap, unsigned long long)
+					    : va_arg(ap, unsigned long);
 			else
 				v = va_arg(ap, unsigned int);
 			emit_num(&o, &sp, v, *fmt == 'u' ? 10 : 16, *fmt == 'X', false);

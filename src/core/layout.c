@@ -87,8 +87,7 @@ static int check_input(const struct pv_layout_in *in, struct pv_error *err)
 	if (in->kstart > in->kend || in->entry < in->kstart || in->entry > in->kend ||
 	    in->virt_base > in->kstart)
 		return pv_fail(err, PV_ERR_ELF_BOUNDS,
-			       "ELF start or entries are out of bounds (virt_base 0x%llx, kernel "
-			       "0x%llx-0x%llx, entry 0x%llx)",
+			       "ELF start or entries are out of bounds (virt_base 0x%llx, kernel 0x%llx-0x%llx, entry 0x%llx)",
 			       (unsigned long long)in->virt_base, (unsigned long long)in->kstart,
 			       (unsigned long long)in->kend, (unsigned long long)in->entry);
 	if (in->p2m_base != PV_UNSET_ADDR && in->p2m_base >= in->kstart && in->p2m_base < in->kend)
@@ -97,8 +96,8 @@ static int check_input(const struct pv_layout_in *in, struct pv_error *err)
 	return 0;
 }
 
-int pv_layout_build(const struct pv_layout_in *in, struct pv_layout *out,
-		    const struct pv_log *log, struct pv_error *err)
+int pv_layout_build(const struct pv_layout_in *in, struct pv_layout *out, const struct pv_log *log,
+		    struct pv_error *err)
 {
 	*out = (struct pv_layout){0};
 	out->builder = in->builder;
@@ -161,29 +160,22 @@ void pv_warning_message(enum pv_warning w, const struct pv_layout *l, char *buf,
 	switch (w) {
 	case PV_WARN_MODULES_VADDR_OVERLAP:
 		pv_snprintf(buf, size,
-			    "the initial mapping ends at 0x%llx, 0x%llx bytes past MODULES_VADDR "
-			    "0x%llx: a kernel that does not clear those PMDs (before Linux 3.7) "
-			    "cannot load modules",
+			    "the initial mapping ends at 0x%llx, 0x%llx bytes past MODULES_VADDR 0x%llx: a kernel that does not clear those PMDs (before Linux 3.7) cannot load modules",
 			    end, end - MODULES_VADDR, MODULES_VADDR);
 		break;
 	case PV_WARN_P2M_IN_KERNEL_MAPPING:
 		pv_snprintf(buf, size,
-			    "the P2M list 0x%llx-0x%llx lies in the kernel mapping and reaches past "
-			    "MODULES_VADDR: the guest must copy it out (xen_revector_p2m_tree) "
-			    "before module space is usable",
+			    "the P2M list 0x%llx-0x%llx lies in the kernel mapping and reaches past MODULES_VADDR: the guest must copy it out (xen_revector_p2m_tree) before module space is usable",
 			    (unsigned long long)p2m->vstart, (unsigned long long)p2m->vend);
 		break;
 	case PV_WARN_INITIAL_MAPPING_OVER_1G:
 		pv_snprintf(buf, size,
-			    "the initial mapping ends at 0x%llx, past 0x%llx: more than the 1 GiB "
-			    "(one L2) that Linux takes over from the builder",
+			    "the initial mapping ends at 0x%llx, past 0x%llx: more than the 1 GiB (one L2) that Linux takes over from the builder",
 			    end, INITIAL_MAPPING_LIMIT_1G);
 		break;
 	case PV_WARN_P2M_TREE_LIMIT:
 		pv_snprintf(buf, size,
-			    "0x%llx pages is more than the 0x%llx pfns (512 GiB) a 3-level P2M tree "
-			    "describes: the guest needs the linear P2M list, and tools that read "
-			    "pfn_to_mfn_frame_list_list cannot see all of it",
+			    "0x%llx pages is more than the 0x%llx pfns (512 GiB) a 3-level P2M tree describes: the guest needs the linear P2M list, and tools that read pfn_to_mfn_frame_list_list cannot see all of it",
 			    (unsigned long long)l->nr_pages, MAX_P2M_PFN);
 		break;
 	case PV_WARN_NEEDS_INIT_P2M:

@@ -51,7 +51,8 @@ static void set_seg(struct pv_layout *out, enum pv_seg s, uint64_t vstart, uint6
 	seg->mapped = mapped;
 	seg->vstart = vstart;
 	seg->vend = vend;
-	seg->pfn = mapped ? (vstart - virt_base) >> PAGE_SHIFT : PV_UNSET_ADDR; /* Xen decides later */
+	seg->pfn =
+		mapped ? (vstart - virt_base) >> PAGE_SHIFT : PV_UNSET_ADDR; /* Xen decides later */
 	seg->pages = pages_of(vend - vstart);
 }
 
@@ -60,13 +61,13 @@ static void set_seg(struct pv_layout *out, enum pv_seg s, uint64_t vstart, uint6
 	do {                                                                                       \
 		if (!(expr))                                                                       \
 			return pv_fail(err, PV_ERR_ADDRESS_WRAP,                                   \
-				       "dom0 %s runs past the top of the address space: the "   \
+				       "dom0 %s runs past the top of the address space: the "      \
 				       "initial mapping cannot hold it",                           \
 				       what);                                                      \
 	} while (0)
 
-int pv_layout_dom0(const struct pv_layout_in *in, struct pv_layout *out,
-		   const struct pv_log *log, struct pv_error *err)
+int pv_layout_dom0(const struct pv_layout_in *in, struct pv_layout *out, const struct pv_log *log,
+		   struct pv_error *err)
 {
 	const uint64_t si_size = sizeof(struct start_info) + sizeof(struct dom0_vga_console_info);
 	uint64_t v_start = in->virt_base, v_end = 0;
@@ -128,8 +129,7 @@ int pv_layout_dom0(const struct pv_layout_in *in, struct pv_layout *out,
 	order = order_from_bytes(count);
 	if (order >= 63 || (1ULL << order) + pages_of(in->ramdisk_len) > in->nr_pages)
 		return pv_fail(err, PV_ERR_DOM0_TOO_SMALL,
-			       "Domain 0 allocation is too small for kernel image "
-			       "(needs 2^%u + 0x%llx pages, has 0x%llx)",
+			       "Domain 0 allocation is too small for kernel image (needs 2^%u + 0x%llx pages, has 0x%llx)",
 			       order, (unsigned long long)pages_of(in->ramdisk_len),
 			       (unsigned long long)in->nr_pages);
 
@@ -143,8 +143,7 @@ int pv_layout_dom0(const struct pv_layout_in *in, struct pv_layout *out,
 	if (vinitrd_end > vinitrd_start)
 		set_seg(out, PV_SEG_RAMDISK, vinitrd_start, vinitrd_end, v_start, true);
 	set_seg(out, PV_SEG_P2M, vphysmap_start, vphysmap_end, v_start, !init_p2m);
-	set_seg(out, PV_SEG_START_INFO, vstartinfo_start, vstartinfo_start + si_size, v_start,
-		true);
+	set_seg(out, PV_SEG_START_INFO, vstartinfo_start, vstartinfo_start + si_size, v_start, true);
 	set_seg(out, PV_SEG_PAGE_TABLES, vpt_start, vpt_end, v_start, true);
 	set_seg(out, PV_SEG_BOOT_STACK, vpt_end, vstack_end, v_start, true);
 	set_seg(out, PV_SEG_TOTAL, v_start, v_end, v_start, true);
@@ -169,7 +168,6 @@ int pv_layout_dom0(const struct pv_layout_in *in, struct pv_layout *out,
 		return pv_fail(err, PV_ERR_OVERLAP, "DOM0 image overlaps with Xen private area.");
 	if (in->hypercall != PV_UNSET_ADDR && (in->hypercall < v_start || in->hypercall >= v_end))
 		return pv_fail(err, PV_ERR_OVERLAP, "Invalid HYPERCALL_PAGE field in ELF notes.");
-
 
 	if (init_p2m && vphysmap_end > v_start && vphysmap_start < v_end)
 		return pv_fail(err, PV_ERR_OVERLAP,

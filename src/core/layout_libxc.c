@@ -49,8 +49,8 @@ struct xcdom {
 	bool modern;
 	uint64_t total_pages; /* also p2m_size: no vNUMA holes here */
 	uint64_t virt_alloc_end;
-	uint64_t pfn_alloc_end;	 /* modern only */
-	bool past_mapping;	 /* modern: allocating after the padding */
+	uint64_t pfn_alloc_end; /* modern only */
+	bool past_mapping;	/* modern: allocating after the padding */
 	bool alloc_bootstack;
 	struct xc_mapping maps[2];
 	unsigned n_mappings;
@@ -66,8 +66,7 @@ static uint64_t bits_to_mask(unsigned bits)
 static int wrap_error(struct xcdom *d, const char *name)
 {
 	return pv_fail(d->err, PV_ERR_ADDRESS_WRAP,
-		       "segment %s runs past the top of the address space "
-		       "(virt_alloc_end 0x%llx): the initial mapping cannot hold it",
+		       "segment %s runs past the top of the address space (virt_alloc_end 0x%llx): the initial mapping cannot hold it",
 		       name, (unsigned long long)d->virt_alloc_end);
 }
 
@@ -76,8 +75,7 @@ static int advance(struct xcdom *d, const char *name, uint64_t pages)
 {
 	uint64_t bytes = pages << PAGE_SHIFT;
 
-	if (!d->past_mapping &&
-	    (pages > (~0ULL >> PAGE_SHIFT) || bytes > ~0ULL - d->virt_alloc_end))
+	if (!d->past_mapping && (pages > (~0ULL >> PAGE_SHIFT) || bytes > ~0ULL - d->virt_alloc_end))
 		return wrap_error(d, name);
 	d->virt_alloc_end += bytes;
 	return 0;
@@ -103,8 +101,7 @@ static int chk_alloc_pages(struct xcdom *d, const char *name, uint64_t pages)
 	if (pages > d->total_pages || d->pfn_alloc_end > d->total_pages ||
 	    pages > d->total_pages - d->pfn_alloc_end)
 		return pv_fail(d->err, PV_ERR_SEGMENT_TOO_LARGE,
-			       "xc_dom_chk_alloc_pages: segment %s too large "
-			       "(0x%llx > 0x%llx - 0x%llx pages)",
+			       "xc_dom_chk_alloc_pages: segment %s too large (0x%llx > 0x%llx - 0x%llx pages)",
 			       name, (unsigned long long)pages, (unsigned long long)d->total_pages,
 			       (unsigned long long)d->pfn_alloc_end);
 	d->pfn_alloc_end += pages;
@@ -132,8 +129,8 @@ static int alloc_pad(struct xcdom *d, uint64_t boundary)
  * from the pfn allocator, and the printed end is the exact end, vstart +
  * size (measured on 4.17.7, builder-layout.md 3.11).
  */
-static int alloc_segment(struct xcdom *d, struct pv_segment *seg, const char *name,
-			 uint64_t start, uint64_t size)
+static int alloc_segment(struct xcdom *d, struct pv_segment *seg, const char *name, uint64_t start,
+			 uint64_t size)
 {
 	uint64_t pages = pages_of(size);
 
@@ -173,8 +170,7 @@ static int alloc_segment(struct xcdom *d, struct pv_segment *seg, const char *na
 	seg->present = true;
 	seg->mapped = true;
 	log_segment(d, name, seg);
-	if (seg->pfn > d->total_pages || pages > d->total_pages ||
-	    seg->pfn > d->total_pages - pages)
+	if (seg->pfn > d->total_pages || pages > d->total_pages || seg->pfn > d->total_pages - pages)
 		return pv_fail(d->err, PV_ERR_PFN_RANGE,
 			       "xc_dom_pfn_to_ptr: pfn out of range (0x%llx > 0x%llx) for %s",
 			       (unsigned long long)(seg->pfn + pages),
@@ -223,8 +219,8 @@ static uint64_t nr_page_tables(struct xcdom *d, uint64_t start, uint64_t end, un
 	end |= mask; /* libxc's round_up: the last byte of the block */
 	tables = ((end - start) >> bits) + 1;
 	pv_logf(d->log, "nr_page_tables: 0x%016llx/%u: 0x%016llx -> 0x%016llx, %llu table(s)",
-		(unsigned long long)mask, bits, (unsigned long long)start,
-		(unsigned long long)end, (unsigned long long)tables);
+		(unsigned long long)mask, bits, (unsigned long long)start, (unsigned long long)end,
+		(unsigned long long)tables);
 	return tables;
 }
 
@@ -240,8 +236,7 @@ static int try_end(struct xcdom *d, uint64_t pages, uint64_t *try_virt_end)
 	if (bytes > ~0ULL - d->virt_alloc_end ||
 	    ((d->virt_alloc_end + bytes) | bits_to_mask(22)) == ~0ULL)
 		return pv_fail(d->err, PV_ERR_ADDRESS_WRAP,
-			       "the initial mapping would run past the top of the address space "
-			       "(0x%llx + 0x%llx pages)",
+			       "the initial mapping would run past the top of the address space (0x%llx + 0x%llx pages)",
 			       (unsigned long long)d->virt_alloc_end, (unsigned long long)pages);
 	*try_virt_end = (d->virt_alloc_end + bytes) | bits_to_mask(22);
 	return 0;
@@ -260,8 +255,7 @@ static int count_pgtables_legacy(struct xcdom *d, uint64_t *virt_pgtab_end)
 			return -1;
 		if ((try_virt_end - vbase) >> PAGE_SHIFT > d->total_pages)
 			return pv_fail(d->err, PV_ERR_INITIAL_MAPPING,
-				       "count_pgtables: not enough memory for initial mapping "
-				       "(%#llx > %#llx)",
+				       "count_pgtables: not enough memory for initial mapping (%#llx > %#llx)",
 				       (unsigned long long)((try_virt_end - vbase) >> PAGE_SHIFT),
 				       (unsigned long long)d->total_pages);
 		total = 0;
@@ -421,8 +415,7 @@ static int build(struct xcdom *d)
 		d->virt_alloc_end = in->virt_base;
 	}
 
-	if (alloc_segment(d, &out->seg[PV_SEG_KERNEL], "kernel", in->kstart,
-			  in->kend - in->kstart))
+	if (alloc_segment(d, &out->seg[PV_SEG_KERNEL], "kernel", in->kstart, in->kend - in->kstart))
 		return -1;
 
 	if (in->ramdisk_len && !unmapped_initrd) {
@@ -494,8 +487,8 @@ static int build(struct xcdom *d)
 	return 0;
 }
 
-int pv_layout_libxc(const struct pv_layout_in *in, struct pv_layout *out,
-		    const struct pv_log *log, struct pv_error *err)
+int pv_layout_libxc(const struct pv_layout_in *in, struct pv_layout *out, const struct pv_log *log,
+		    struct pv_error *err)
 {
 	struct xcdom d = {
 		.in = in,

@@ -15,7 +15,7 @@
  */
 #include <pvboot/p2m.h>
 
-#define PAGE_BYTES 4096ULL
+#define PAGE_BYTES   4096ULL
 #define PFNS_PER_MID (P2M_PER_PAGE * P2M_MID_PER_PAGE)
 
 static unsigned top_index(uint64_t pfn)
@@ -419,8 +419,8 @@ uint64_t p2m_leaves_in(const struct p2m *p, const uint64_t *old, uint64_t old_by
 	return n;
 }
 
-int p2m_revector(struct p2m *p, uint64_t *old, uint64_t old_bytes,
-		 struct p2m_revector_stats *stats, struct pv_error *err)
+int p2m_revector(struct p2m *p, uint64_t *old, uint64_t old_bytes, struct p2m_revector_stats *stats,
+		 struct pv_error *err)
 {
 	uint64_t n = p2m_leaves_in(p, old, old_bytes);
 	uint64_t old_pages = (old_bytes + PAGE_BYTES - 1) / PAGE_BYTES;

@@ -5,8 +5,7 @@
  */
 #include <pvboot/pgtable.h>
 
-static const uint64_t *read_table(const struct pt_ops *ops, mfn_t m, int level,
-				  struct pv_error *err)
+static const uint64_t *read_table(const struct pt_ops *ops, mfn_t m, int level, struct pv_error *err)
 {
 	const uint64_t *t = ops->table(ops->ctx, m);
 
@@ -16,8 +15,7 @@ static const uint64_t *read_table(const struct pt_ops *ops, mfn_t m, int level,
 	return t;
 }
 
-int pt_walk(const struct pt_ops *ops, mfn_t root, uint64_t va, struct pt_walk *w,
-	    struct pv_error *err)
+int pt_walk(const struct pt_ops *ops, mfn_t root, uint64_t va, struct pt_walk *w, struct pv_error *err)
 {
 	mfn_t m = root;
 

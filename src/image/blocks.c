@@ -19,15 +19,15 @@
 
 /* --- lzop ------------------------------------------------------------- */
 
-static const uint8_t lzop_magic[9] = { 0x89, 'L', 'Z', 'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a };
+static const uint8_t lzop_magic[9] = {0x89, 'L', 'Z', 'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a};
 
 /* lzop header flags (lzop's conf.h F_*) */
-#define F_ADLER32_D 0x00000001u
-#define F_ADLER32_C 0x00000002u
+#define F_ADLER32_D	0x00000001u
+#define F_ADLER32_C	0x00000002u
 #define F_H_EXTRA_FIELD 0x00000040u
-#define F_CRC32_D 0x00000100u
-#define F_CRC32_C 0x00000200u
-#define F_H_FILTER 0x00000800u
+#define F_CRC32_D	0x00000100u
+#define F_CRC32_C	0x00000200u
+#define F_H_FILTER	0x00000800u
 
 /* Xen's LZOP_MAX_BLOCK_SIZE; lzop itself writes 256 KiB blocks. */
 #define LZOP_MAX_BLOCK (64u * 1024 * 1024)
@@ -120,8 +120,7 @@ static const char *lzo_error(int rc)
  * are equal is stored, not compressed (lzop does that for incompressible
  * blocks; Linux's unlzo copies it, and so do we).
  */
-int pvi_unlzop(const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len,
-	       struct pv_error *err)
+int pvi_unlzop(const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len, struct pv_error *err)
 {
 	struct pvi_outbuf o;
 	struct cursor c;
@@ -132,7 +131,7 @@ int pvi_unlzop(const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len,
 		return pv_fail(err, PV_ERR_DECOMPRESS, "LZO1x: Failed to init library");
 	if (pvi_claimed_size("LZO1x", in, in_len, 16, &size, err))
 		return -1;
-	c = (struct cursor){ in, in_len - 4 };
+	c = (struct cursor){in, in_len - 4};
 	if (lzop_header(&c, &flags, err) || pvi_outbuf_init(&o, size, in_len, err))
 		return -1;
 
@@ -191,8 +190,7 @@ int pvi_unlzop(const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len,
 			goto fail;
 		}
 		if (got != dst_len) {
-			pv_fail(err, PV_ERR_DECOMPRESS,
-				"LZO1x decompression error: Input underrun");
+			pv_fail(err, PV_ERR_DECOMPRESS, "LZO1x decompression error: Input underrun");
 			goto fail;
 		}
 		o.len += got;
@@ -231,7 +229,7 @@ int pvi_unlz4_legacy(const uint8_t *in, size_t in_len, uint8_t **out, size_t *ou
 
 	if (pvi_claimed_size("LZ4", in, in_len, 9, &size, err))
 		return -1;
-	c = (struct cursor){ in, in_len - 4 };
+	c = (struct cursor){in, in_len - 4};
 	if (pvi_le32(c.p) != LZ4_LEGACY_MAGIC)
 		return pv_fail(err, PV_ERR_DECOMPRESS, "LZ4: invalid header");
 	take(&c, 4, NULL);

@@ -12,14 +12,14 @@
 #include "image_internal.h"
 
 /* Offsets in struct setup_header, counted from the start of the file. */
-#define HDR_SETUP_SECTS 0x1f1	/* u8: 512-byte setup sectors after the boot sector */
-#define HDR_MAGIC 0x202		/* "HdrS" */
-#define HDR_VERSION 0x206	/* u16: boot protocol version */
+#define HDR_SETUP_SECTS	   0x1f1 /* u8: 512-byte setup sectors after the boot sector */
+#define HDR_MAGIC	   0x202 /* "HdrS" */
+#define HDR_VERSION	   0x206 /* u16: boot protocol version */
 #define HDR_PAYLOAD_OFFSET 0x248 /* u32: from the protected-mode code */
 #define HDR_PAYLOAD_LENGTH 0x24c /* u32 */
-#define HDR_END 0x250		/* sizeof(struct setup_header) in Xen's loader */
+#define HDR_END		   0x250 /* sizeof(struct setup_header) in Xen's loader */
 
-#define PROTOCOL_2_08 0x0208	/* the first with payload_offset/length */
+#define PROTOCOL_2_08 0x0208 /* the first with payload_offset/length */
 
 bool pvi_is_bzimage(const uint8_t *buf, size_t len)
 {
@@ -30,8 +30,7 @@ bool pvi_is_bzimage(const uint8_t *buf, size_t len)
  * Find the payload of the bzImage @buf: fills img->bzimage_version,
  * payload_offset and payload_length, all checked against @len.
  */
-int pvi_bzimage_payload(const uint8_t *buf, size_t len, struct pv_image *img,
-			struct pv_error *err)
+int pvi_bzimage_payload(const uint8_t *buf, size_t len, struct pv_image *img, struct pv_error *err)
 {
 	uint64_t offset, length;
 

@@ -38,7 +38,8 @@ int pvi_outbuf_init(struct pvi_outbuf *o, size_t limit, size_t in_len, struct pv
 	o->cap = cap;
 	o->buf = malloc(cap ? cap : 1);
 	if (!o->buf)
-		return pv_fail(err, PV_ERR_NOMEM, "cannot allocate %#zx bytes for decompression", cap);
+		return pv_fail(err, PV_ERR_NOMEM, "cannot allocate %#zx bytes for decompression",
+			       cap);
 	return 0;
 }
 
@@ -57,7 +58,8 @@ int pvi_outbuf_reserve(struct pvi_outbuf *o, size_t want, struct pv_error *err)
 		cap = need;
 	p = realloc(o->buf, cap);
 	if (!p)
-		return pv_fail(err, PV_ERR_NOMEM, "cannot allocate %#zx bytes for decompression", cap);
+		return pv_fail(err, PV_ERR_NOMEM, "cannot allocate %#zx bytes for decompression",
+			       cap);
 	o->buf = p;
 	o->cap = cap;
 	return 0;
@@ -234,14 +236,13 @@ static const char *lzma_error(lzma_ret rc)
 }
 
 /* Cf. xc_try_xz_decode and xc_try_lzma_decode. */
-static int unlzma(const char *what, bool xz, const uint8_t *in, size_t in_len,
-		  struct pvi_outbuf *o, struct pv_error *err)
+static int unlzma(const char *what, bool xz, const uint8_t *in, size_t in_len, struct pvi_outbuf *o,
+		  struct pv_error *err)
 {
 	lzma_stream st = LZMA_STREAM_INIT;
 	lzma_ret rc;
 
-	rc = xz ? lzma_stream_decoder(&st, LZMA_MEMLIMIT, 0) :
-		  lzma_alone_decoder(&st, LZMA_MEMLIMIT);
+	rc = xz ? lzma_stream_decoder(&st, LZMA_MEMLIMIT, 0) : lzma_alone_decoder(&st, LZMA_MEMLIMIT);
 	if (rc != LZMA_OK)
 		return pv_fail(err, PV_ERR_NOMEM, "%s: Failed to init decoder", what);
 	st.next_in = in;
@@ -264,8 +265,7 @@ static int unlzma(const char *what, bool xz, const uint8_t *in, size_t in_len,
 			too_much(what, o, err);
 			goto fail;
 		}
-		pv_fail(err, PV_ERR_DECOMPRESS, "%s decompression error: %s", what,
-			lzma_error(rc));
+		pv_fail(err, PV_ERR_DECOMPRESS, "%s decompression error: %s", what, lzma_error(rc));
 		goto fail;
 	}
 	lzma_end(&st);
@@ -279,7 +279,7 @@ fail:
 static int unzstd(const uint8_t *in, size_t in_len, struct pvi_outbuf *o, struct pv_error *err)
 {
 	ZSTD_DCtx *dctx = ZSTD_createDCtx();
-	ZSTD_inBuffer ib = { in, in_len, 0 };
+	ZSTD_inBuffer ib = {in, in_len, 0};
 	size_t rc = 1;
 
 	if (!dctx)
@@ -291,7 +291,7 @@ static int unzstd(const uint8_t *in, size_t in_len, struct pvi_outbuf *o, struct
 
 		if (pvi_outbuf_reserve(o, OUTBUF_MIN, err))
 			goto fail;
-		ob = (ZSTD_outBuffer){ o->buf, o->cap, o->len };
+		ob = (ZSTD_outBuffer){o->buf, o->cap, o->len};
 		rc = ZSTD_decompressStream(dctx, &ob, &ib);
 		o->len = ob.pos;
 		if (ZSTD_isError(rc)) {
@@ -324,13 +324,10 @@ enum pv_compression pvi_compression_of(const uint8_t *buf, size_t len)
 		size_t len;
 		enum pv_compression comp;
 	} magics[] = {
-		{ "\037\213", 2, PV_COMP_GZIP },
-		{ "BZh", 3, PV_COMP_BZIP2 },
-		{ "\3757zXZ", 6, PV_COMP_XZ },
-		{ "\x28\xb5\x2f\xfd", 4, PV_COMP_ZSTD },
-		{ "\135\000", 2, PV_COMP_LZMA },
-		{ "\x89LZO", 5, PV_COMP_LZO },
-		{ "\x02\x21", 2, PV_COMP_LZ4 },
+		{"\037\213", 2, PV_COMP_GZIP}, {"BZh", 3, PV_COMP_BZIP2},
+		{"\3757zXZ", 6, PV_COMP_XZ},   {"\x28\xb5\x2f\xfd", 4, PV_COMP_ZSTD},
+		{"\135\000", 2, PV_COMP_LZMA}, {"\x89LZO", 5, PV_COMP_LZO},
+		{"\x02\x21", 2, PV_COMP_LZ4},
 	};
 
 	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)

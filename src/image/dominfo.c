@@ -28,27 +28,27 @@ static const struct {
 	enum pv_note_kind kind;
 	unsigned word_size;
 } note_desc[PV_NOTE_NR] = {
-	[XEN_ELFNOTE_INFO] = { "INFO", PV_NOTE_STR, 0 },
-	[XEN_ELFNOTE_ENTRY] = { "ENTRY", PV_NOTE_NUM, 0 },
-	[XEN_ELFNOTE_HYPERCALL_PAGE] = { "HYPERCALL_PAGE", PV_NOTE_NUM, 0 },
-	[XEN_ELFNOTE_VIRT_BASE] = { "VIRT_BASE", PV_NOTE_NUM, 0 },
-	[XEN_ELFNOTE_PADDR_OFFSET] = { "PADDR_OFFSET", PV_NOTE_NUM, 0 },
-	[XEN_ELFNOTE_XEN_VERSION] = { "XEN_VERSION", PV_NOTE_STR, 0 },
-	[XEN_ELFNOTE_GUEST_OS] = { "GUEST_OS", PV_NOTE_STR, 0 },
-	[XEN_ELFNOTE_GUEST_VERSION] = { "GUEST_VERSION", PV_NOTE_STR, 0 },
-	[XEN_ELFNOTE_LOADER] = { "LOADER", PV_NOTE_STR, 0 },
-	[XEN_ELFNOTE_PAE_MODE] = { "PAE_MODE", PV_NOTE_STR, 0 },
-	[XEN_ELFNOTE_FEATURES] = { "FEATURES", PV_NOTE_STR, 0 },
-	[XEN_ELFNOTE_BSD_SYMTAB] = { "BSD_SYMTAB", PV_NOTE_STR, 0 },
-	[XEN_ELFNOTE_HV_START_LOW] = { "HV_START_LOW", PV_NOTE_NUM, 0 },
-	[XEN_ELFNOTE_L1_MFN_VALID] = { "L1_MFN_VALID", PV_NOTE_WORDS, 8 },
-	[XEN_ELFNOTE_SUSPEND_CANCEL] = { "SUSPEND_CANCEL", PV_NOTE_NUM, 0 },
-	[XEN_ELFNOTE_INIT_P2M] = { "INIT_P2M", PV_NOTE_NUM, 0 },
-	[XEN_ELFNOTE_MOD_START_PFN] = { "MOD_START_PFN", PV_NOTE_NUM, 0 },
-	[XEN_ELFNOTE_SUPPORTED_FEATURES] = { "SUPPORTED_FEATURES", PV_NOTE_WORDS, 4 },
-	[XEN_ELFNOTE_PHYS32_ENTRY] = { "PHYS32_ENTRY", PV_NOTE_NUM, 0 },
+	[XEN_ELFNOTE_INFO] = {"INFO", PV_NOTE_STR, 0},
+	[XEN_ELFNOTE_ENTRY] = {"ENTRY", PV_NOTE_NUM, 0},
+	[XEN_ELFNOTE_HYPERCALL_PAGE] = {"HYPERCALL_PAGE", PV_NOTE_NUM, 0},
+	[XEN_ELFNOTE_VIRT_BASE] = {"VIRT_BASE", PV_NOTE_NUM, 0},
+	[XEN_ELFNOTE_PADDR_OFFSET] = {"PADDR_OFFSET", PV_NOTE_NUM, 0},
+	[XEN_ELFNOTE_XEN_VERSION] = {"XEN_VERSION", PV_NOTE_STR, 0},
+	[XEN_ELFNOTE_GUEST_OS] = {"GUEST_OS", PV_NOTE_STR, 0},
+	[XEN_ELFNOTE_GUEST_VERSION] = {"GUEST_VERSION", PV_NOTE_STR, 0},
+	[XEN_ELFNOTE_LOADER] = {"LOADER", PV_NOTE_STR, 0},
+	[XEN_ELFNOTE_PAE_MODE] = {"PAE_MODE", PV_NOTE_STR, 0},
+	[XEN_ELFNOTE_FEATURES] = {"FEATURES", PV_NOTE_STR, 0},
+	[XEN_ELFNOTE_BSD_SYMTAB] = {"BSD_SYMTAB", PV_NOTE_STR, 0},
+	[XEN_ELFNOTE_HV_START_LOW] = {"HV_START_LOW", PV_NOTE_NUM, 0},
+	[XEN_ELFNOTE_L1_MFN_VALID] = {"L1_MFN_VALID", PV_NOTE_WORDS, 8},
+	[XEN_ELFNOTE_SUSPEND_CANCEL] = {"SUSPEND_CANCEL", PV_NOTE_NUM, 0},
+	[XEN_ELFNOTE_INIT_P2M] = {"INIT_P2M", PV_NOTE_NUM, 0},
+	[XEN_ELFNOTE_MOD_START_PFN] = {"MOD_START_PFN", PV_NOTE_NUM, 0},
+	[XEN_ELFNOTE_SUPPORTED_FEATURES] = {"SUPPORTED_FEATURES", PV_NOTE_WORDS, 4},
+	[XEN_ELFNOTE_PHYS32_ENTRY] = {"PHYS32_ENTRY", PV_NOTE_NUM, 0},
 	/* Newer than Xen 4.17's elfnote.h: kept raw, as u32 words. */
-	[PV_NOTE_PHYS32_RELOC] = { "PHYS32_RELOC", PV_NOTE_WORDS, 4 },
+	[PV_NOTE_PHYS32_RELOC] = {"PHYS32_RELOC", PV_NOTE_WORDS, 4},
 };
 
 const char *pv_note_name(uint32_t type)
@@ -209,8 +209,8 @@ int pvi_xen_note(struct pv_image *img, uint32_t type, const uint8_t *desc, uint3
 		if (note->nwords > PV_NOTE_WORDS_MAX)
 			note->nwords = PV_NOTE_WORDS_MAX;
 		for (unsigned i = 0; i < note->nwords; i++)
-			note->words[i] = read_uint(desc + (size_t)i * note->word_size,
-						   note->word_size, msb);
+			note->words[i] =
+				read_uint(desc + (size_t)i * note->word_size, note->word_size, msb);
 	}
 	val = note->num;
 
@@ -352,8 +352,7 @@ void pvi_xen_guest_info(struct pv_image *img, const uint8_t *s, size_t len)
 			parms->virt_hypercall = strtoull(value, NULL, 0) << 12;
 
 		if (!strcmp(name, "FEATURES") &&
-		    parse_features(value, sizeof(value), &parms->f_supported,
-				   &parms->f_required, bad))
+		    parse_features(value, sizeof(value), &parms->f_supported, &parms->f_required, bad))
 			break;
 	}
 

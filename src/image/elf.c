@@ -24,11 +24,11 @@ struct scan {
 	Elf *elf;
 	const uint8_t *image;
 	size_t size;
-	bool msb;		/* ELFDATA2MSB: note values are big-endian */
-	unsigned total_notes;	/* every note seen, Xen's or not */
-	unsigned xen_notes;	/* notes named "Xen" */
-	uint64_t note_bytes;	/* bytes of note regions read so far */
-	bool have_notes;	/* a note region was scanned (elf_note_start) */
+	bool msb;	      /* ELFDATA2MSB: note values are big-endian */
+	unsigned total_notes; /* every note seen, Xen's or not */
+	unsigned xen_notes;   /* notes named "Xen" */
+	uint64_t note_bytes;  /* bytes of note regions read so far */
+	bool have_notes;      /* a note region was scanned (elf_note_start) */
 };
 
 bool pvi_is_elf(const uint8_t *buf, size_t len)
@@ -62,8 +62,8 @@ static bool is_xen_name(const char *name, uint32_t namesz)
  * handing those named "Xen" to dominfo.c.  @where names the region for
  * error messages ("PT_NOTE segment 2").
  */
-static int scan_notes(struct scan *s, uint64_t off, uint64_t len, const char *where,
-		      unsigned index, struct pv_image *img, struct pv_error *err)
+static int scan_notes(struct scan *s, uint64_t off, uint64_t len, const char *where, unsigned index,
+		      struct pv_image *img, struct pv_error *err)
 {
 	Elf_Data *data;
 	size_t pos = 0;
@@ -123,8 +123,7 @@ static int scan_notes(struct scan *s, uint64_t off, uint64_t len, const char *wh
 }
 
 /* Cf. elf_xen_parse: PT_NOTE segments first. */
-static int scan_phdr_notes(struct scan *s, size_t phnum, struct pv_image *img,
-			   struct pv_error *err)
+static int scan_phdr_notes(struct scan *s, size_t phnum, struct pv_image *img, struct pv_error *err)
 {
 	for (size_t i = 0; i < phnum; i++) {
 		GElf_Phdr phdr;
@@ -146,8 +145,7 @@ static int scan_phdr_notes(struct scan *s, size_t phnum, struct pv_image *img,
 }
 
 /* ... then SHT_NOTE sections if no segment held a Xen note. */
-static int scan_shdr_notes(struct scan *s, size_t shnum, struct pv_image *img,
-			   struct pv_error *err)
+static int scan_shdr_notes(struct scan *s, size_t shnum, struct pv_image *img, struct pv_error *err)
 {
 	for (size_t i = 1; i < shnum; i++) {
 		Elf_Scn *scn = elf_getscn(s->elf, i);
@@ -210,8 +208,7 @@ static int find_section(struct scan *s, size_t shnum, const char *name, const ui
  * the loadable segments (PT_LOAD with any of R, W, X), not page-rounded.
  * With none, pstart > pend and the address checks fail later, as upstream.
  */
-static int parse_binary(struct scan *s, size_t phnum, struct pv_image *img,
-			struct pv_error *err)
+static int parse_binary(struct scan *s, size_t phnum, struct pv_image *img, struct pv_error *err)
 {
 	uint64_t low = ~(uint64_t)0, high = 0;
 
@@ -249,7 +246,7 @@ static uint64_t round_up(const struct pv_image *img, uint64_t addr)
  */
 static uint64_t bsdsyms_end(struct scan *s, size_t shnum, const struct pv_image *img)
 {
-	const uint64_t ehdr_size = 64;	/* elf_ehdr, a union of both classes */
+	const uint64_t ehdr_size = 64; /* elf_ehdr, a union of both classes */
 	const uint64_t shdr_size = img->elf_class == 64 ? 64 : 40;
 	GElf_Shdr symtab, strtab;
 	Elf_Scn *scn;
@@ -339,7 +336,7 @@ static int check_machine(const struct pv_image *img, struct pv_error *err)
  */
 int pvi_elf_parse(uint8_t *elf, size_t len, struct pv_image *img, struct pv_error *err)
 {
-	struct scan s = { .image = elf, .size = len };
+	struct scan s = {.image = elf, .size = len};
 	const uint8_t *guest_info = NULL;
 	size_t phnum, shnum, guest_info_len = 0;
 	bool have_guest_info = false;

@@ -54,8 +54,9 @@ static int unwrap(const uint8_t *buf, size_t len, struct pv_image *img, uint8_t 
 	if (len == 0)
 		return pv_fail(err, PV_ERR_FORMAT, "empty kernel image");
 	if (len > PVI_MAX_KERNEL_SIZE)
-		return pv_fail(err, PV_ERR_FORMAT, "kernel image too large (%#zx bytes, the limit is %#x)",
-			       len, PVI_MAX_KERNEL_SIZE);
+		return pv_fail(err, PV_ERR_FORMAT,
+			       "kernel image too large (%#zx bytes, the limit is %#x)", len,
+			       PVI_MAX_KERNEL_SIZE);
 
 	if (pvi_is_elf(buf, len)) {
 		img->format = PV_IMAGE_ELF;

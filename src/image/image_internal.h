@@ -36,13 +36,12 @@
  * payloads) is a lie, and refusing it up front keeps a crafted payload from
  * making us inflate a "decompression bomb" to 1 GiB.
  */
-#define PVI_MAX_RATIO 1032u
+#define PVI_MAX_RATIO	1032u
 #define PVI_RATIO_SLACK (64u * 1024)
 
 static inline uint32_t pvi_le32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static inline uint16_t pvi_le16(const uint8_t *p)
@@ -52,8 +51,7 @@ static inline uint16_t pvi_le16(const uint8_t *p)
 
 static inline uint32_t pvi_be32(const uint8_t *p)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-	       (uint32_t)p[3];
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
 static inline uint16_t pvi_be16(const uint8_t *p)
@@ -68,9 +66,9 @@ static inline uint16_t pvi_be16(const uint8_t *p)
  */
 struct pvi_outbuf {
 	uint8_t *buf;
-	size_t len;	/* bytes produced */
-	size_t cap;	/* bytes allocated */
-	size_t limit;	/* never allocate or produce more */
+	size_t len;   /* bytes produced */
+	size_t cap;   /* bytes allocated */
+	size_t limit; /* never allocate or produce more */
 };
 
 int pvi_outbuf_init(struct pvi_outbuf *o, size_t limit, size_t in_len, struct pv_error *err);
@@ -100,8 +98,7 @@ int pvi_unlz4_legacy(const uint8_t *in, size_t in_len, uint8_t **out, size_t *ou
 
 /* bzimage.c */
 bool pvi_is_bzimage(const uint8_t *buf, size_t len);
-int pvi_bzimage_payload(const uint8_t *buf, size_t len, struct pv_image *img,
-			struct pv_error *err);
+int pvi_bzimage_payload(const uint8_t *buf, size_t len, struct pv_image *img, struct pv_error *err);
 
 /* elf.c: parse @elf (a private, writable copy of @len bytes) into @img. */
 bool pvi_is_elf(const uint8_t *buf, size_t len);

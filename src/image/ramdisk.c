@@ -58,8 +58,7 @@ static int check_gzip(int fd, uint64_t size, uint64_t *unzip)
 	return 0;
 }
 
-int pv_ramdisk_length(const char *path, enum pv_ramdisk_rule rule, uint64_t *len,
-		      struct pv_error *err)
+int pv_ramdisk_length(const char *path, enum pv_ramdisk_rule rule, uint64_t *len, struct pv_error *err)
 {
 	struct stat st;
 	uint64_t size, unzip;
@@ -93,8 +92,8 @@ int pv_ramdisk_length(const char *path, enum pv_ramdisk_rule rule, uint64_t *len
 	/* libxc maps at most XC_DOM_DECOMPRESS_MAX (1 GiB) of module (xc_dom_malloc_filemap). */
 	if (rule != PV_RAMDISK_RAW && size > PVI_MAX_KERNEL_SIZE)
 		return pv_fail(err, PV_ERR_SEGMENT_TOO_LARGE,
-			       "ramdisk %s: tried to map file which is too large (%llu bytes, libxc "
-			       "takes at most 1 GiB)", path, (unsigned long long)size);
+			       "ramdisk %s: tried to map file which is too large (%llu bytes, libxc takes at most 1 GiB)",
+			       path, (unsigned long long)size);
 	switch (rule) {
 	case PV_RAMDISK_LIBXC_42:
 		/* xc_dom_ramdisk_load: the unzipped length if xc_dom_ramdisk_check_size takes it. */

@@ -9,7 +9,7 @@
 
 #include "sim.h"
 
-#define PAGE 4096ULL
+#define PAGE   4096ULL
 #define EXTENT 512ULL /* pfns per 2 MiB extent */
 
 /* Frames below the domain: what Xen and the host would hold (4 GiB). */
@@ -37,7 +37,8 @@ int sim_init(struct sim *s, uint64_t nr_pages, uint64_t contig, struct pv_error 
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (s->mem == MAP_FAILED) {
 		s->mem = NULL;
-		return pv_fail(err, PV_ERR_NOMEM, "sim: cannot reserve %llu MiB of machine memory: %s",
+		return pv_fail(err, PV_ERR_NOMEM,
+			       "sim: cannot reserve %llu MiB of machine memory: %s",
 			       (unsigned long long)(s->mem_bytes >> 20), strerror(errno));
 	}
 	s->cr3 = INVALID_MFN;
@@ -74,7 +75,8 @@ uint64_t sim_m2p(const struct sim *s, mfn_t mfn)
 {
 	uint64_t m = mfn_x(mfn), rest, extents, slot, e, pfn;
 
-	if (m < s->dom_base || m >= s->dom_base + s->contig + (s->nr_pages - s->contig + EXTENT - 1) / EXTENT * EXTENT)
+	if (m < s->dom_base ||
+	    m >= s->dom_base + s->contig + (s->nr_pages - s->contig + EXTENT - 1) / EXTENT * EXTENT)
 		return ~0ULL;
 	m -= s->dom_base;
 	if (m < s->contig)

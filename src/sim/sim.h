@@ -36,36 +36,39 @@ enum sim_type {
 };
 
 struct sim_frame {
-	uint64_t mfn;		/* key; ~0 for an empty slot */
-	uint32_t count;		/* type references */
-	uint8_t type;		/* enum sim_type */
+	uint64_t mfn;	/* key; ~0 for an empty slot */
+	uint32_t count; /* type references */
+	uint8_t type;	/* enum sim_type */
 	uint8_t pinned;
 };
 
 /* The frame-state table: an open-addressing hash holding frames with a type. */
 struct sim_frames {
 	struct sim_frame *slot;
-	uint64_t cap;		/* a power of two */
+	uint64_t cap; /* a power of two */
 	uint64_t used;
 };
 
 struct sim {
-	uint8_t *mem;		/* machine memory, frame m at mem + m * 4096 */
-	uint64_t nr_frames;	/* machine frames in mem */
+	uint8_t *mem;	    /* machine memory, frame m at mem + m * 4096 */
+	uint64_t nr_frames; /* machine frames in mem */
 	uint64_t mem_bytes;
 
 	/* The one domain. */
 	uint64_t nr_pages;
-	uint64_t dom_base;	/* first machine frame the domain owns */
-	uint64_t contig;	/* pfns [0, contig) map to dom_base + pfn */
+	uint64_t dom_base;	  /* first machine frame the domain owns */
+	uint64_t contig;	  /* pfns [0, contig) map to dom_base + pfn */
 	uint64_t shared_info_mfn; /* Xen's page, which the guest may map */
 
 	struct sim_frames frames;
-	mfn_t cr3;		/* the current L4; holds a type reference */
+	mfn_t cr3; /* the current L4; holds a type reference */
+
+	/* The vCPU at entry, as the builder sets it (vcpu_x86_64). */
+	uint64_t rip, rsp, rsi; /* rsi: start_info's address */
 
 	/* Counters for tests and reports. */
 	uint64_t hypercalls, refused;
-	char console[8192];	/* what the guest wrote, last part */
+	char console[8192]; /* what the guest wrote, last part */
 	size_t console_len;
 	bool shut_down;
 	unsigned shutdown_reason;
@@ -74,10 +77,10 @@ struct sim {
 /* machine.c: memory and the pfn <-> mfn assignment. */
 int sim_init(struct sim *s, uint64_t nr_pages, uint64_t contig, struct pv_error *err);
 void sim_fini(struct sim *s);
-mfn_t sim_pfn_to_mfn(const struct sim *s, pfn_t pfn);	/* the builder's assignment */
-uint64_t sim_m2p(const struct sim *s, mfn_t mfn);	/* ~0 if not the domain's */
+mfn_t sim_pfn_to_mfn(const struct sim *s, pfn_t pfn); /* the builder's assignment */
+uint64_t sim_m2p(const struct sim *s, mfn_t mfn);     /* ~0 if not the domain's */
 bool sim_owns(const struct sim *s, mfn_t mfn);
-void *sim_frame(const struct sim *s, mfn_t mfn);	/* host view; NULL beyond memory */
+void *sim_frame(const struct sim *s, mfn_t mfn); /* host view; NULL beyond memory */
 /* Give a frame's host memory back (contents become zero), as after a free. */
 void sim_discard(struct sim *s, mfn_t mfn);
 
@@ -90,7 +93,7 @@ const struct sim_frame *sim_frame_state(const struct sim *s, mfn_t mfn);
 
 /* walk.c: guest virtual addresses through the current tables. */
 void *sim_va_ptr(struct sim *s, uint64_t va);
-mfn_t sim_va_mfn(struct sim *s, uint64_t va);	/* INVALID_MFN if unmapped */
+mfn_t sim_va_mfn(struct sim *s, uint64_t va); /* INVALID_MFN if unmapped */
 
 /* builder.c: build the domain a layout describes, as that builder does. */
 int sim_build(struct sim *s, const struct pv_layout *l, struct pv_error *err);
