@@ -41,6 +41,9 @@ struct pv_platform {
 	/* A pointer to guest virtual address @va, or NULL if nothing is mapped there. */
 	void *(*va_ptr)(void *ctx, uint64_t va);
 
+	/* The machine frame behind a pointer that va_ptr() gave (virt_to_mfn). */
+	mfn_t (*ptr_mfn)(void *ctx, const void *ptr);
+
 	/* machine_to_phys_mapping[@mfn], from Xen's read-only M2P; ~0 for none. */
 	uint64_t (*m2p)(void *ctx, mfn_t mfn);
 

@@ -100,5 +100,6 @@ const char *human_bytes(uint64_t bytes, char *buf, size_t size);
 int cmd_layout(int argc, char **argv);
 int cmd_limits(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ int main(int argc, char **argv)
 		{"layout", cmd_layout},
 		{"limits", cmd_limits},
 		{"inspect", cmd_inspect},
+		{"simulate", cmd_simulate},
 	};
 
 	if (argc < 2) {
@@ -34,7 +35,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 2, argv + 2);
 	fprintf(stderr,
-		"pvboot: unknown command '%s' (layout, limits or inspect; see pvboot --help)\n",
+		"pvboot: unknown command '%s' (layout, limits, inspect or simulate; see pvboot --help)\n",
 		argv[1]);
 	return EXIT_USAGE;
 }

@@ -70,6 +70,7 @@ struct sim {
 	uint64_t hypercalls, refused;
 	char console[8192]; /* what the guest wrote, last part */
 	size_t console_len;
+	bool echo_console; /* also write it to stdout as it comes */
 	bool shut_down;
 	unsigned shutdown_reason;
 };
@@ -97,6 +98,8 @@ mfn_t sim_va_mfn(struct sim *s, uint64_t va); /* INVALID_MFN if unmapped */
 
 /* builder.c: build the domain a layout describes, as that builder does. */
 int sim_build(struct sim *s, const struct pv_layout *l, struct pv_error *err);
+/* Pages the builder places for @l: give sim_init this as its contiguous head. */
+uint64_t sim_builder_pages(const struct pv_layout *l);
 
 /* platform.c */
 struct pv_platform sim_platform(struct sim *s);

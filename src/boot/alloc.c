@@ -1,0 +1,239 @@
+/*
+ * The boot path's page allocator.
+ *
+ * Pages come from three places, in this order:
+ *  - freed pages (the old P2M list, the builder's recycled tables, ...),
+ *    linked through their own first word;
+ *  - the early pool: pages inside the builder's mapping that nothing uses,
+ *    below the kernel image (pfns 0 .. _text, as Linux's brk is not) and the
+ *    padding after the boot stack, reachable before our tables exist;
+ *  - the rest of RAM from the first pfn nothing uses, mapped into __va a
+ *    2 MiB chunk at a time, the L1 for a chunk coming from pages already
+ *    mapped.
+ * A freed page carries a mark (its pfn and a magic word) until it is handed
+ * out again, which catches a page freed twice.
+ */
+#include "boot_priv.h"
+
+#define FREE_MAGIC 0x70766272656546ULL /* "pvbreeF" */
+#define NO_PFN	   (~0ULL)
+
+static uint64_t pages_of(uint64_t bytes)
+{
+	return (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+}
+
+mfn_t boot_mfn(struct boot *b, uint64_t pfn)
+{
+	if (b->p2m.top)
+		return p2m_pfn_to_mfn(&b->p2m, _pfn(pfn));
+	if (pfn >= b->nr_pages)
+		return INVALID_MFN;
+	return _mfn(((uint64_t *)b->pf->va_ptr(b->pf->ctx, b->list_va))[pfn]);
+}
+
+static bool in_va(const struct boot *b, uint64_t pfn)
+{
+	return b->va_ready &&
+	       (pfn < b->ident_end_pfn || (pfn >= b->main_base && pfn < b->va_end_pfn));
+}
+
+/* __va once our direct map covers the page, __ka (the builder's mapping) before. */
+static uint64_t pfn_va(const struct boot *b, uint64_t pfn)
+{
+	return in_va(b, pfn) ? PAGE_OFFSET + pfn * PAGE_SIZE : b->o->virt_base + pfn * PAGE_SIZE;
+}
+
+void *boot_ptr(struct boot *b, uint64_t pfn)
+{
+	return b->pf->va_ptr(b->pf->ctx, pfn_va(b, pfn));
+}
+
+uint64_t boot_ptr_pfn(struct boot *b, const void *p)
+{
+	return b->pf->m2p(b->pf->ctx, b->pf->ptr_mfn(b->pf->ctx, p));
+}
+
+/* Set the one PTE that maps @pfn (shared by __ka and __va below the builder's end). */
+static int set_prot(struct boot *b, uint64_t pfn, uint64_t prot)
+{
+	uint64_t va = pfn_va(b, pfn);
+	int rc = b->pf->update_va_mapping(b->pf->ctx, va, pte_make(boot_mfn(b, pfn), prot));
+
+	if (rc)
+		return BOOT_FAIL(b, "update_va_mapping(0x%llx) failed: %d", (unsigned long long)va,
+				 rc);
+	return 0;
+}
+
+int boot_make_ro(struct boot *b, uint64_t pfn)
+{
+	return set_prot(b, pfn, _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX);
+}
+
+int boot_alloc_init(struct boot *b)
+{
+	const start_info_t *si = b->si;
+	uint64_t kstart_pfn = (b->o->kernel_start - b->o->virt_base) / PAGE_SIZE;
+	uint64_t used_end = b->map_end - b->o->virt_base;
+
+	/* Below the kernel image: mapped by the builder, used by nobody. */
+	b->early_next = 0;
+	b->early_end = kstart_pfn;
+	/* After the boot stack (the page after the page tables) up to the mapping's end. */
+	b->pad_next = b->pt_pfn + b->nr_pt + 1;
+	b->pad_end = used_end / PAGE_SIZE;
+	/* Past everything the builder put anywhere: unmapped modules, an INIT_P2M list. */
+	b->main_next = b->pad_end;
+	if ((si->flags & SIF_MOD_START_PFN) && si->mod_len &&
+	    si->mod_start + pages_of(si->mod_len) > b->main_next)
+		b->main_next = si->mod_start + pages_of(si->mod_len);
+	if (si->nr_p2m_frames && si->first_p2m_pfn + si->nr_p2m_frames > b->main_next)
+		b->main_next = si->first_p2m_pfn + si->nr_p2m_frames;
+	/* Not rounded down: the pages before it may be the builder's page tables. */
+	b->main_base = b->main_next;
+	b->va_end_pfn = b->main_base;
+	b->free_head = NO_PFN;
+	return 0;
+}
+
+static uint64_t take_free(struct boot *b)
+{
+	uint64_t pfn = b->free_head, *page;
+
+	if (pfn == NO_PFN)
+		return NO_PFN;
+	page = boot_ptr(b, pfn);
+	b->free_head = page[0];
+	page[0] = page[1] = 0;
+	return pfn;
+}
+
+/* A page that is already reachable: freed, early pool, padding, or mapped RAM. */
+static uint64_t take_mapped(struct boot *b)
+{
+	uint64_t pfn = take_free(b);
+
+	if (pfn != NO_PFN)
+		return pfn;
+	if (b->early_next < b->early_end)
+		return b->early_next++;
+	if (b->pad_next < b->pad_end)
+		return b->pad_next++;
+	if (b->va_ready && b->main_next < b->va_end_pfn)
+		return b->main_next++;
+	return NO_PFN;
+}
+
+/*
+ * Map the rest of the current 2 MiB of RAM into __va.  Its L1 (and an L2 at a new GiB)
+ * come from pages already mapped (b->extending makes boot_alloc_table take
+ * them so), which is why it runs while two mapped pages are still left.
+ */
+static int extend_va(struct boot *b)
+{
+	struct pt_ops ops = boot_pt_ops(b);
+	uint64_t from = b->va_end_pfn, to = (from / 512 + 1) * 512;
+	int rc = 0;
+
+	if (to > b->nr_pages)
+		to = b->nr_pages;
+	b->extending = true;
+	for (uint64_t p = from; p < to && !rc; p++)
+		rc = pt_map(&ops, b->l4, PAGE_OFFSET + p * PAGE_SIZE, boot_mfn(b, p),
+			    _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX,
+			    &b->err);
+	b->extending = false;
+	if (rc)
+		return -1;
+	b->va_end_pfn = to;
+	return 0;
+}
+
+static uint64_t take_new(struct boot *b)
+{
+	uint64_t pfn;
+
+	if (b->va_ready && b->main_next + 2 >= b->va_end_pfn && b->va_end_pfn < b->nr_pages &&
+	    !b->extending && extend_va(b))
+		return NO_PFN;
+	pfn = take_mapped(b);
+	return pfn;
+}
+
+uint64_t boot_alloc(struct boot *b)
+{
+	uint64_t pfn, *page;
+
+	b->allocs++;
+	if (b->o->fail_alloc && b->allocs == b->o->fail_alloc) {
+		pv_fail(&b->err, PV_ERR_NOMEM, "page allocation %llu failed (--fail-alloc)",
+			(unsigned long long)b->allocs);
+		b->allocs--;
+		return NO_PFN;
+	}
+	pfn = take_new(b);
+	if (pfn == NO_PFN) {
+		if (b->err.code == PV_OK)
+			pv_fail(&b->err, PV_ERR_NOMEM, "out of pages after %llu allocations",
+				(unsigned long long)b->allocs);
+		b->allocs--;
+		return NO_PFN;
+	}
+	page = boot_ptr(b, pfn);
+	for (unsigned i = 0; i < 512; i++)
+		page[i] = 0;
+	return pfn;
+}
+
+uint64_t boot_alloc_table(struct boot *b)
+{
+	uint64_t pfn, *page;
+
+	if (!b->extending)
+		return boot_alloc(b);
+	b->allocs++;
+	pfn = take_mapped(b);
+	if (pfn == NO_PFN) {
+		pv_fail(&b->err, PV_ERR_NOMEM, "no mapped page left for a __va page table");
+		b->allocs--;
+		return NO_PFN;
+	}
+	page = boot_ptr(b, pfn);
+	for (unsigned i = 0; i < 512; i++)
+		page[i] = 0;
+	return pfn;
+}
+
+static void push_free(struct boot *b, uint64_t pfn)
+{
+	uint64_t *page = in_va(b, pfn) || pfn < b->ident_end_pfn ? boot_ptr(b, pfn) : NULL;
+
+	/*
+	 * A page we do not map (an INIT_P2M list lives outside both of our
+	 * maps) is given back, but not linked: linking would touch it.
+	 */
+	if (!page) {
+		b->unreachable++;
+		return;
+	}
+	if (page[1] == (FREE_MAGIC ^ pfn)) {
+		b->double_frees++;
+		return;
+	}
+	page[0] = b->free_head;
+	page[1] = FREE_MAGIC ^ pfn;
+	b->free_head = pfn;
+}
+
+void boot_free(struct boot *b, uint64_t pfn)
+{
+	b->frees++;
+	push_free(b, pfn);
+}
+
+void boot_donate(struct boot *b, uint64_t pfn)
+{
+	b->donated++;
+	push_free(b, pfn);
+}

@@ -1,0 +1,284 @@
+/*
+ * pv_boot(): the boot sequence of include/pvboot/boot.h, step by step, with
+ * Linux 3.7's function for each step named where it runs.
+ */
+#include <stdarg.h>
+
+#include "boot_priv.h"
+
+#define NO_PFN (~0ULL)
+
+static const char *const mode_names[] = {
+	[PV_MODE_REVECTOR] = "revector",
+	[PV_MODE_NO_REVECTOR] = "no-revector",
+	[PV_MODE_NULL] = "null",
+};
+
+const char *pv_boot_mode_name(enum pv_boot_mode m)
+{
+	return (unsigned)m <= PV_MODE_NULL ? mode_names[m] : "unknown";
+}
+
+int pv_boot_mode_parse(const char *s, enum pv_boot_mode *m)
+{
+	for (unsigned i = 0; i <= PV_MODE_NULL; i++) {
+		const char *a = s, *n = mode_names[i];
+
+		while (*a && *a == *n)
+			a++, n++;
+		if (!*a && !*n) {
+			*m = (enum pv_boot_mode)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void say(struct boot *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(struct boot *b, const char *fmt, ...)
+{
+	char line[1024];
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	n = pv_vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	b->pf->console(b->pf->ctx, line, n);
+}
+
+/* The P2M tree's pages come from the boot allocator; the old list goes back to it. */
+static void *p2m_alloc(void *ctx)
+{
+	struct boot *b = ctx;
+	uint64_t pfn = boot_alloc(b);
+
+	return pfn == NO_PFN ? NULL : boot_ptr(b, pfn);
+}
+
+static void p2m_free(void *ctx, void *page)
+{
+	struct boot *b = ctx;
+	const char *old = b->pf->va_ptr(b->pf->ctx, b->list_va), *p = page;
+	uint64_t pfn = boot_ptr_pfn(b, page);
+
+	if (old && p >= old && (uint64_t)(p - old) < b->list_bytes)
+		boot_donate(b, pfn); /* the builder's page: memblock_free in Linux */
+	else
+		boot_free(b, pfn);
+}
+
+static mfn_t p2m_mfn(void *ctx, const void *page)
+{
+	struct boot *b = ctx;
+
+	return b->pf->ptr_mfn(b->pf->ctx, page);
+}
+
+/*
+ * A checksum over (pfn, entry): each term is entry + 1 times an odd number
+ * that depends on the pfn, so changing any one entry changes the sum.
+ */
+static uint64_t mix(uint64_t h, uint64_t pfn, uint64_t e)
+{
+	return h + (e + 1) * (2 * pfn + 1);
+}
+
+/* Steps 2 and 3: the tree over the builder's list, and the tools' tree published. */
+static int build_p2m(struct boot *b)
+{
+	struct p2m_ops ops = {p2m_alloc, p2m_free, p2m_mfn, b};
+	uint64_t *list = b->pf->va_ptr(b->pf->ctx, b->list_va);
+	mfn_t fll;
+
+	if (!list)
+		return BOOT_FAIL(b, "the builder's P2M list at 0x%llx is not mapped",
+				 (unsigned long long)b->list_va);
+	/* cf. xen_build_dynamic_phys_to_machine */
+	if (p2m_init(&b->p2m, &ops, b->nr_pages, &b->err) || p2m_graft(&b->p2m, list, &b->err))
+		return -1;
+	b->grafted = true;
+	/* cf. xen_build_mfn_list_list, xen_setup_mfn_list_list */
+	if (p2m_build_mfn_tree(&b->p2m, &fll, &b->err))
+		return -1;
+	b->pf->shared_info->arch.pfn_to_mfn_frame_list_list = mfn_x(fll);
+	b->pf->shared_info->arch.max_pfn = b->nr_pages;
+	say(b,
+	    "pvboot: P2M tree over the builder's list, %llu pages of tree, frame_list_list mfn 0x%llx",
+	    (unsigned long long)b->p2m.pages, (unsigned long long)mfn_x(fll));
+	return 0;
+}
+
+/* Steps 5 and 6 (revector mode): copy the list out, then clear __ka behind it. */
+static int revector(struct boot *b)
+{
+	struct pv_boot_result *res = b->res;
+	struct p2m_revector_stats st;
+	uint64_t *list = b->pf->va_ptr(b->pf->ctx, b->list_va);
+	uint64_t pt_va = b->o->virt_base + b->pt_pfn * PAGE_SIZE;
+	uint64_t si_pfn = ((uint64_t)b->pf->m2p(b->pf->ctx, b->pf->ptr_mfn(b->pf->ctx, b->si)));
+
+	/* cf. xen_revector_p2m_tree, then the 0xff fill and memblock_free */
+	if (p2m_revector(&b->p2m, list, b->list_bytes, &st, &b->err))
+		return -1;
+	res->p2m_leaves_copied = st.leaves_copied;
+	say(b, "pvboot: revectored %llu leaves, %llu pages of the old list given back",
+	    (unsigned long long)st.leaves_copied, (unsigned long long)st.old_pages_freed);
+
+	/* start_info lives between the list and the tables: reach it through __va. */
+	b->si = b->pf->va_ptr(b->pf->ctx, PAGE_OFFSET + si_pfn * PAGE_SIZE);
+
+	/* cf. xen_pagetable_init: the list's PMDs, the tables' PMDs, module space. */
+	res->ka_pmds_removed +=
+		boot_clean_ka(b, b->list_va,
+			      b->list_va + ((b->list_bytes + PMD_SIZE - 1) & ~(PMD_SIZE - 1)), false);
+	res->ka_pmds_removed +=
+		boot_clean_ka(b, pt_va,
+			      pt_va + ((b->nr_pt * PAGE_SIZE + PMD_SIZE - 1) & ~(PMD_SIZE - 1)),
+			      false);
+	res->ka_pmds_removed +=
+		boot_clean_ka(b, MODULES_VADDR,
+			      ((MODULES_VADDR + PUD_SIZE - 1) & ~(PUD_SIZE - 1)) - 1, false);
+	return b->err.code == PV_OK ? 0 : -1;
+}
+
+/*
+ * Step 8: every pfn (or a sample) through the guest's P2M, against the
+ * builder's list (by hash) and the M2P.  Until the graft succeeded the
+ * guest's P2M is still the builder's list, so a boot that stopped early is
+ * checked too: no mapping may have been lost on the way.
+ */
+static void verify_p2m(struct boot *b)
+{
+	struct pv_boot_result *res = b->res;
+	const uint64_t *list = b->grafted ? NULL : b->pf->va_ptr(b->pf->ctx, b->list_va);
+	uint64_t step = b->o->verify_full ? 1 : (b->nr_pages / 65536 ? b->nr_pages / 65536 : 1);
+	uint64_t hash = 0x5ca1ab1e;
+
+	for (uint64_t pfn = 0; pfn < b->nr_pages; pfn++) {
+		uint64_t e = list ? list[pfn] : p2m_get(&b->p2m, _pfn(pfn));
+
+		hash = mix(hash, pfn, e);
+		if (pfn % step && pfn != b->nr_pages - 1)
+			continue;
+		res->pfns_verified++;
+		if (e == INVALID_P2M_ENTRY || b->pf->m2p(b->pf->ctx, _mfn(e)) != pfn)
+			res->mismatches++;
+	}
+	if (hash != b->hash_before && res->mismatches == 0)
+		res->mismatches = 1; /* some entry differs from the builder's list */
+}
+
+static void finish(struct boot *b)
+{
+	struct pv_boot_result *res = b->res;
+	char line[700];
+	uint64_t live = b->allocs - b->frees;
+	uint64_t expected = b->p2m.pages + b->own_tables + (res->module_ok ? 4 : 0);
+
+	res->pages_allocated = b->allocs;
+	res->pages_freed = b->frees;
+	res->pages_leaked = (int64_t)live - (int64_t)expected;
+	res->pages_double_freed = b->double_frees;
+	if (b->hash_before && (b->grafted || b->pf->va_ptr(b->pf->ctx, b->list_va)))
+		verify_p2m(b);
+	if (b->va_ready && !b->ka_counted)
+		res->ka_pmds_left = boot_ka_pmds_left(b);
+	if (b->err.code != PV_OK)
+		pv_snprintf(res->error, sizeof(res->error), "%s", b->err.msg);
+	pv_boot_result_json(res, line, sizeof(line));
+	say(b, "PVBOOT-RESULT %s", line);
+}
+
+int pv_boot(const struct pv_platform *pf, const struct pv_boot_opts *o, struct pv_boot_result *res)
+{
+	struct boot b = {.pf = pf, .o = o, .res = res};
+	int rc = -1;
+
+	*res = (struct pv_boot_result){.mode = o->mode};
+	pv_snprintf(res->module_alloc, sizeof(res->module_alloc), "not tried");
+	b.si = pf->start_info;
+	if (!b.si || b.si->magic[0] != 'x' || b.si->magic[4] != '3') {
+		BOOT_FAIL(&b, "no start_info from the domain builder");
+		goto out;
+	}
+	b.nr_pages = b.si->nr_pages;
+	res->nr_pages = b.nr_pages;
+	b.list_va = b.si->mfn_list;
+	b.list_bytes = (b.nr_pages * 8 + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	b.pt_pfn = (b.si->pt_base - o->virt_base) / PAGE_SIZE;
+	b.nr_pt = b.si->nr_pt_frames;
+	/* What every check at the end compares with: the builder's list as it came. */
+	{
+		const uint64_t *list = pf->va_ptr(pf->ctx, b.list_va);
+
+		if (!list) {
+			BOOT_FAIL(&b, "the builder's P2M list at 0x%llx is not mapped",
+				  (unsigned long long)b.list_va);
+			goto out;
+		}
+		b.hash_before = 0x5ca1ab1e;
+		for (uint64_t pfn = 0; pfn < b.nr_pages; pfn++)
+			b.hash_before = mix(b.hash_before, pfn, list[pfn]);
+	}
+	say(&b, "pvboot: %s boot, %llu pages, P2M list at 0x%llx, page tables at 0x%llx (%llu)",
+	    pv_boot_mode_name(o->mode), (unsigned long long)b.nr_pages, (unsigned long long)b.list_va,
+	    (unsigned long long)b.si->pt_base, (unsigned long long)b.nr_pt);
+
+	/* Step 1: our own page tables (cf. xen_setup_kernel_pagetable). */
+	if (boot_take_over_tables(&b))
+		goto out;
+	say(&b, "pvboot: own page tables loaded; the builder's mapping ended at 0x%llx",
+	    (unsigned long long)b.map_end);
+	if (o->mode == PV_MODE_NULL) {
+		rc = 0;
+		goto out;
+	}
+	if (b.nr_pages > P2M_MAX_PFN) {
+		BOOT_FAIL(&b,
+			  "%llu pages do not fit the 3-level P2M tree (512 GiB at most): mode %s cannot boot this guest",
+			  (unsigned long long)b.nr_pages, pv_boot_mode_name(o->mode));
+		goto out;
+	}
+	if (build_p2m(&b))
+		goto out;
+
+	/* Step 4: cleanup_highmap, below the kernel and from its end to the list. */
+	res->ka_pmds_removed += boot_clean_ka(&b, o->virt_base, b.list_va, true);
+	if (b.err.code != PV_OK)
+		goto out;
+	if (o->mode == PV_MODE_REVECTOR && revector(&b))
+		goto out;
+	/* Before the module maps anything there: what the builder left in __ka. */
+	res->ka_pmds_left = boot_ka_pmds_left(&b);
+	b.ka_counted = true;
+	say(&b, "pvboot: __ka: %llu PMDs removed, %llu left between the kernel and MODULES_END",
+	    (unsigned long long)res->ka_pmds_removed, (unsigned long long)res->ka_pmds_left);
+
+	/* Step 7: the first module (cf. module_alloc -> __vmalloc_node_range). */
+	if (boot_load_module(&b))
+		goto out;
+	say(&b, "pvboot: module_alloc at 0x%llx: %s", (unsigned long long)res->module_vaddr,
+	    res->module_alloc);
+	rc = 0;
+out:
+	finish(&b);
+	return rc;
+}
+
+void pv_boot_result_json(const struct pv_boot_result *r, char *buf, unsigned size)
+{
+	pv_snprintf(buf, size,
+		    "{\"mode\":\"%s\",\"nr_pages\":%llu,\"p2m_leaves_copied\":%llu,\"ka_pmds_removed\":%llu,\"ka_pmds_left\":%llu,\"pfns_verified\":%llu,\"mismatches\":%llu,\"module_alloc\":\"%s\",\"module_vaddr\":\"0x%llx\",\"pages_allocated\":%llu,\"pages_freed\":%llu,\"pages_leaked\":%lld,\"pages_double_freed\":%llu,\"error\":\"%s\"}",
+		    pv_boot_mode_name(r->mode), (unsigned long long)r->nr_pages,
+		    (unsigned long long)r->p2m_leaves_copied,
+		    (unsigned long long)r->ka_pmds_removed, (unsigned long long)r->ka_pmds_left,
+		    (unsigned long long)r->pfns_verified, (unsigned long long)r->mismatches,
+		    r->module_alloc, (unsigned long long)r->module_vaddr,
+		    (unsigned long long)r->pages_allocated, (unsigned long long)r->pages_freed,
+		    (long long)r->pages_leaked, (unsigned long long)r->pages_double_freed, r->error);
+}

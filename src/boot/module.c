@@ -1,0 +1,76 @@
+/*
+ * Loading a module: module_alloc() as Linux 3.7 does it (guest-p2m.md 4.1).
+ *
+ * vmalloc's area allocator only knows the areas it made itself, so the first
+ * module goes at MODULES_VADDR whatever the page tables hold there.  It
+ * allocates the pages (16 KiB here), then maps them; vmap_pte_range takes
+ * the PMD's existing L1 if the PMD is present, and a PTE that is not none
+ * makes it fail with -EBUSY: "vmalloc: allocation failure, allocated 16384
+ * of 20480 bytes" (the area counts its guard page).
+ */
+#include "boot_priv.h"
+
+#define MODULE_BYTES	 (16 * 1024)
+#define GUARD_BYTES	 PAGE_SIZE
+#define NO_PFN		 (~0ULL)
+#define PAGE_KERNEL_EXEC (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)
+
+/* Is the PTE for @va not none?  (vmap_pte_range's WARN_ON(!pte_none(*pte))) */
+static bool pte_busy(struct boot *b, uint64_t va)
+{
+	struct pt_ops ops = boot_pt_ops(b);
+	struct pt_walk w;
+	int level = pt_walk(&ops, b->l4, va, &w, &b->err);
+
+	/* Mapped at L1, or by a large page: either way not a free PTE. */
+	return level > 0;
+}
+
+int boot_load_module(struct boot *b)
+{
+	struct pv_boot_result *res = b->res;
+	struct pt_ops ops = boot_pt_ops(b);
+	uint64_t va = MODULES_VADDR, pfn[MODULE_BYTES / PAGE_SIZE];
+	unsigned n = MODULE_BYTES / PAGE_SIZE;
+
+	res->module_vaddr = va;
+	for (unsigned i = 0; i < n; i++) {
+		pfn[i] = boot_alloc(b);
+		if (pfn[i] == NO_PFN) {
+			while (i--)
+				boot_free(b, pfn[i]);
+			return -1;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t *p;
+
+		if (pte_busy(b, va + i * PAGE_SIZE)) {
+			pv_snprintf(res->module_alloc, sizeof(res->module_alloc),
+				    "vmalloc: allocation failure, allocated %llu of %llu bytes",
+				    (unsigned long long)(n * PAGE_SIZE),
+				    (unsigned long long)(MODULE_BYTES + GUARD_BYTES));
+			/* vfree: the pages go back (the stale PTEs are left as they are). */
+			for (unsigned k = 0; k < n; k++)
+				boot_free(b, pfn[k]);
+			return 0;
+		}
+		if (pt_map(&ops, b->l4, va + i * PAGE_SIZE, boot_mfn(b, pfn[i]), PAGE_KERNEL_EXEC,
+			   &b->err))
+			return -1;
+		/* The module's text: written and read back through its new address. */
+		p = b->pf->va_ptr(b->pf->ctx, va + i * PAGE_SIZE);
+		if (!p)
+			return BOOT_FAIL(b, "module page at 0x%llx is not reachable after mapping it",
+					 (unsigned long long)(va + i * PAGE_SIZE));
+		for (unsigned k = 0; k < 512; k++)
+			p[k] = va + i * PAGE_SIZE + k * 8;
+		for (unsigned k = 0; k < 512; k++)
+			if (p[k] != va + i * PAGE_SIZE + k * 8)
+				return BOOT_FAIL(b, "module page at 0x%llx does not read back",
+						 (unsigned long long)(va + i * PAGE_SIZE));
+	}
+	pv_snprintf(res->module_alloc, sizeof(res->module_alloc), "ok");
+	res->module_ok = true;
+	return 0;
+}

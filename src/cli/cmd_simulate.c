@@ -1,0 +1,204 @@
+/*
+ * pvboot simulate: lay a guest out, build it on the simulated Xen, and run
+ * the boot path on it.  Without arguments: the seed's 128 GiB guest, without
+ * the fix and with it.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <pvboot/boot.h>
+
+#include "../sim/sim.h"
+#include "cli.h"
+
+enum { O_MODE = 1, O_FAIL_ALLOC, O_FORMAT, O_VERIFY, O_HELP };
+
+static const struct opt sim_opts[] = {
+	{"mode", true, O_MODE},	    {"fail-alloc", true, O_FAIL_ALLOC},
+	{"format", true, O_FORMAT}, {"verify", true, O_VERIFY},
+	{"help", false, O_HELP},    {NULL, false, 0},
+};
+
+static const char sim_help[] =
+	"usage: pvboot simulate [options]\n"
+	"Build a guest on the simulated Xen and run the boot path on it.\n"
+	"  --mode M               revector (Linux 3.7), no-revector (before it), null,\n"
+	"                         or both (the default: no-revector, then revector)\n"
+	"  --fail-alloc N         make the boot path's N-th page allocation fail\n"
+	"  --verify full|sample   check every pfn (default) or a sample\n"
+	"  --format text|json     the steps and results (default), or one JSON object\n";
+
+struct run_one {
+	struct pv_boot_result res;
+	struct pv_layout layout;
+	double seconds;
+	int rc;
+	char console[8192];
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int simulate(const struct guest *g, enum pv_boot_mode mode, uint64_t fail_alloc,
+		    bool verify_full, bool echo, struct run_one *out, struct pv_error *err)
+{
+	struct sim s;
+	struct pv_platform pf;
+	struct pv_boot_opts o = {
+		.mode = mode,
+		.virt_base = g->in.virt_base,
+		.kernel_start = g->in.kstart,
+		.kernel_end = g->in.kend,
+		.fail_alloc = fail_alloc,
+		.verify_full = verify_full,
+	};
+	double t0 = now();
+	uint64_t mapped;
+
+	if (pv_layout_build(&g->in, &out->layout, NULL, err))
+		return -1;
+	mapped = sim_builder_pages(&out->layout);
+	if (sim_init(&s, g->in.nr_pages, mapped, err))
+		return -1;
+	s.echo_console = echo;
+	if (sim_build(&s, &out->layout, err)) {
+		sim_fini(&s);
+		return -1;
+	}
+	pf = sim_platform(&s);
+	out->rc = pv_boot(&pf, &o, &out->res);
+	out->seconds = now() - t0;
+	snprintf(out->console, sizeof(out->console), "%s", s.console);
+	sim_fini(&s);
+	return 0;
+}
+
+static void print_json_one(struct json *j, const struct run_one *r)
+{
+	char line[800];
+
+	json_obj(j, NULL);
+	pv_boot_result_json(&r->res, line, sizeof(line));
+	json_str(j, "result_line", line);
+	json_str(j, "mode", pv_boot_mode_name(r->res.mode));
+	json_u64(j, "nr_pages", r->res.nr_pages);
+	json_u64(j, "p2m_leaves_copied", r->res.p2m_leaves_copied);
+	json_u64(j, "ka_pmds_removed", r->res.ka_pmds_removed);
+	json_u64(j, "ka_pmds_left", r->res.ka_pmds_left);
+	json_u64(j, "pfns_verified", r->res.pfns_verified);
+	json_u64(j, "mismatches", r->res.mismatches);
+	json_str(j, "module_alloc", r->res.module_alloc);
+	json_hex(j, "module_vaddr", r->res.module_vaddr);
+	json_u64(j, "pages_leaked", (uint64_t)r->res.pages_leaked);
+	json_str(j, "error", r->res.error);
+	json_obj_end(j);
+}
+
+int cmd_simulate(int argc, char **argv)
+{
+	struct opt opts[40];
+	struct guest g;
+	struct pv_error err = {0};
+	enum pv_boot_mode modes[2] = {PV_MODE_NO_REVECTOR, PV_MODE_REVECTOR};
+	unsigned nmodes = 2;
+	uint64_t fail_alloc = 0;
+	bool json = false, verify_full = true;
+	struct run_one *runs;
+	const char *v;
+	int i = 0, id, rc = 0;
+
+	opts_merge(opts, sim_opts, guest_opts);
+	guest_defaults(&g);
+	while ((id = next_opt(argc, argv, &i, opts, &v, NULL, &err)) != 0) {
+		if (id < 0)
+			return cli_error("simulate", &err);
+		switch (id) {
+		case O_HELP:
+			printf("%s%s", sim_help, guest_help);
+			return 0;
+		case O_MODE:
+			if (!strcmp(v, "both")) {
+				nmodes = 2;
+			} else if (pv_boot_mode_parse(v, &modes[0])) {
+				return cli_usage_error("simulate",
+						       "--mode: unknown mode '%s' (revector, no-revector, null, both)",
+						       v);
+			} else {
+				nmodes = 1;
+			}
+			break;
+		case O_FAIL_ALLOC:
+			if (parse_u64("--fail-alloc", v, &fail_alloc, &err))
+				return cli_error("simulate", &err);
+			break;
+		case O_FORMAT:
+			if (strcmp(v, "text") && strcmp(v, "json"))
+				return cli_usage_error("simulate",
+						       "--format: unknown format '%s' (text, json)",
+						       v);
+			json = !strcmp(v, "json");
+			break;
+		case O_VERIFY:
+			if (strcmp(v, "full") && strcmp(v, "sample"))
+				return cli_usage_error("simulate",
+						       "--verify: '%s' is neither full nor sample",
+						       v);
+			verify_full = !strcmp(v, "full");
+			break;
+		default:
+			if (guest_option(&g, id, v, &err) < 0)
+				return cli_error("simulate", &err);
+		}
+	}
+	if (guest_resolve(&g, &err)) {
+		guest_release(&g);
+		return cli_error("simulate", &err);
+	}
+	runs = calloc(nmodes, sizeof(*runs));
+	if (!runs)
+		return cli_usage_error("simulate", "out of memory");
+	for (unsigned m = 0; m < nmodes && !rc; m++) {
+		if (!json)
+			printf("== %s guest of %llu MiB, mode %s ==\n", pv_builder_name(g.in.builder),
+			       (unsigned long long)(g.in.nr_pages >> 8), pv_boot_mode_name(modes[m]));
+		fflush(stdout);
+		if (simulate(&g, modes[m], fail_alloc, verify_full, !json, &runs[m], &err))
+			rc = cli_error("simulate", &err);
+		else if (!json)
+			printf("   (%.2f s)\n\n", runs[m].seconds);
+	}
+	if (!rc && json) {
+		struct json j;
+
+		json_begin(&j, stdout);
+		json_obj(&j, NULL);
+		json_str(&j, "builder", pv_builder_name(g.in.builder));
+		json_u64(&j, "nr_pages", g.in.nr_pages);
+		json_arr(&j, "runs");
+		for (unsigned m = 0; m < nmodes; m++)
+			print_json_one(&j, &runs[m]);
+		json_arr_end(&j);
+		json_obj_end(&j);
+		json_end(&j);
+	}
+	if (!rc && !json && nmodes == 2)
+		printf("side by side:  %-14s %s\n  module load   %-14s %s\n  __ka PMDs left %-13llu %llu\n",
+		       pv_boot_mode_name(runs[0].res.mode), pv_boot_mode_name(runs[1].res.mode),
+		       runs[0].res.module_ok ? "ok" : "FAILED",
+		       runs[1].res.module_ok ? "ok" : "FAILED",
+		       (unsigned long long)runs[0].res.ka_pmds_left,
+		       (unsigned long long)runs[1].res.ka_pmds_left);
+	for (unsigned m = 0; m < nmodes && !rc; m++)
+		if (runs[m].rc || runs[m].res.mismatches || runs[m].res.pages_leaked ||
+		    runs[m].res.pages_double_freed)
+			rc = EXIT_DATA;
+	free(runs);
+	guest_release(&g);
+	return rc;
+}

@@ -1,0 +1,240 @@
+/*
+ * The boot path on the simulated Xen: the seed's guest without and with the
+ * fix, every builder at boundary sizes, the tools' tree read from outside,
+ * and every allocation failing in turn.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <pvboot/boot.h>
+#include <pvboot/x86.h>
+
+#include "../src/sim/sim.h"
+
+#define SEED_PAGES 0x2000000ULL
+
+struct guest_case {
+	enum pv_builder builder;
+	uint64_t nr_pages, ramdisk;
+	uint64_t p2m_base;
+	bool unmapped;
+};
+
+/* Lay out, build and boot one guest; the sim stays alive for inspection. */
+static int boot_one(const struct guest_case *g, enum pv_boot_mode mode, uint64_t fail_alloc,
+		    bool full, struct sim *s, struct pv_boot_result *res)
+{
+	struct pv_layout_in in = {
+		.builder = g->builder,
+		.nr_pages = g->nr_pages,
+		.virt_base = START_KERNEL_MAP,
+		.kstart = 0xffffffff81000000ULL,
+		.kend = 0xffffffff81e43000ULL,
+		.entry = 0xffffffff81000000ULL,
+		.hypercall = PV_UNSET_ADDR,
+		.ramdisk_len = g->ramdisk,
+		.p2m_base = g->p2m_base,
+		.unmapped_initrd = g->unmapped,
+	};
+	struct pv_boot_opts o = {
+		.mode = mode,
+		.virt_base = START_KERNEL_MAP,
+		.kernel_start = in.kstart,
+		.kernel_end = in.kend,
+		.fail_alloc = fail_alloc,
+		.verify_full = full,
+	};
+	struct pv_layout l;
+	struct pv_error err;
+	struct pv_platform pf;
+
+	if (pv_layout_build(&in, &l, NULL, &err))
+		fail_msg("layout: %s", err.msg);
+	if (sim_init(s, in.nr_pages, sim_builder_pages(&l), &err) ||
+	    sim_build(s, &l, &err))
+		fail_msg("sim: %s", err.msg);
+	pf = sim_platform(s);
+	return pv_boot(&pf, &o, res);
+}
+
+/* Read pfn's entry the way save/restore does: frame_list_list, mid_mfn, leaf, by MFN. */
+static uint64_t tools_read(struct sim *s, uint64_t pfn)
+{
+	const shared_info_t *sh = sim_frame(s, _mfn(s->shared_info_mfn));
+	const uint64_t *top = sim_frame(s, _mfn(sh->arch.pfn_to_mfn_frame_list_list));
+	const uint64_t *mid = sim_frame(s, _mfn(top[pfn >> 18]));
+	const uint64_t *leaf = sim_frame(s, _mfn(mid[(pfn >> 9) & 511]));
+
+	return leaf[pfn & 511];
+}
+
+static void test_seed(void **state)
+{
+	struct guest_case g = {PV_BUILDER_LIBXC_42, SEED_PAGES, 0x10784000, PV_UNSET_ADDR, false};
+	struct pv_boot_result r;
+	struct sim s;
+
+	(void)state;
+	/* Before Linux 3.7: the first module hits a stale PMD of the P2M's mapping. */
+	assert_int_equal(boot_one(&g, PV_MODE_NO_REVECTOR, 0, true, &s, &r), 0);
+	assert_string_equal(r.module_alloc, "vmalloc: allocation failure, allocated 16384 of 20480 bytes");
+	assert_false(r.module_ok);
+	assert_true(r.ka_pmds_left > 0);
+	assert_int_equal(r.p2m_leaves_copied, 0);
+	assert_int_equal(r.pfns_verified, SEED_PAGES);
+	assert_int_equal(r.mismatches, 0);
+	assert_int_equal(r.pages_leaked, 0);
+	assert_non_null(strstr(s.console, "PVBOOT-RESULT {\"mode\":\"no-revector\""));
+	sim_fini(&s);
+
+	/* Linux 3.7: the list copied out, __ka clean, the module loads at MODULES_VADDR. */
+	assert_int_equal(boot_one(&g, PV_MODE_REVECTOR, 0, true, &s, &r), 0);
+	assert_string_equal(r.module_alloc, "ok");
+	assert_true(r.module_ok);
+	assert_int_equal(r.module_vaddr, MODULES_VADDR);
+	assert_int_equal(r.p2m_leaves_copied, SEED_PAGES / 512);
+	assert_int_equal(r.ka_pmds_left, 0);
+	assert_true(r.ka_pmds_removed > 0);
+	assert_int_equal(r.pfns_verified, SEED_PAGES);
+	assert_int_equal(r.mismatches, 0);
+	assert_int_equal(r.pages_leaked, 0);
+	assert_int_equal(r.pages_double_freed, 0);
+	/* The tools' view, from outside the guest: every 4099th pfn and the last. */
+	{
+		const shared_info_t *sh = sim_frame(&s, _mfn(s.shared_info_mfn));
+
+		assert_int_equal(sh->arch.max_pfn, SEED_PAGES);
+		for (uint64_t pfn = 0; pfn < SEED_PAGES; pfn += 4099)
+			assert_int_equal(tools_read(&s, pfn), mfn_x(sim_pfn_to_mfn(&s, _pfn(pfn))));
+		assert_int_equal(tools_read(&s, SEED_PAGES - 1),
+				 mfn_x(sim_pfn_to_mfn(&s, _pfn(SEED_PAGES - 1))));
+	}
+	/* Nothing of the builder's region is left under __ka past the kernel. */
+	for (uint64_t va = 0xffffffff82000000ULL; va < 0xffffffffc0000000ULL; va += PMD_SIZE)
+		if (va < MODULES_VADDR || va >= MODULES_VADDR + PMD_SIZE)
+			assert_true(mfn_eq(sim_va_mfn(&s, va), INVALID_MFN));
+	sim_fini(&s);
+}
+
+/* Boundary sizes with every builder: 512 MiB, 899 MiB, 1 GiB, 1 GiB + 2 MiB, 4 GiB. */
+static void test_builders_and_sizes(void **state)
+{
+	static const uint64_t sizes[] = {512 << 8, 899 << 8, 1024 << 8, (1024 + 2) << 8, 4096 << 8};
+
+	(void)state;
+	for (int b = 0; b < PV_BUILDER_NR; b++) {
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			struct guest_case g = {(enum pv_builder)b, sizes[i], 1 << 20, PV_UNSET_ADDR,
+					       false};
+			struct pv_boot_result r;
+			struct sim s;
+
+			print_message("%s, %llu pages\n", pv_builder_name((enum pv_builder)b),
+				      (unsigned long long)sizes[i]);
+			assert_int_equal(boot_one(&g, PV_MODE_REVECTOR, 0, true, &s, &r), 0);
+			if (r.mismatches || r.pages_leaked || !r.module_ok || r.ka_pmds_left)
+				fail_msg("%s", s.console);
+			assert_int_equal(r.pfns_verified, sizes[i]);
+			assert_int_equal(r.p2m_leaves_copied, (sizes[i] + 511) / 512);
+			sim_fini(&s);
+		}
+	}
+}
+
+/* The null mode takes over and stops; a 3-level tree refuses more than 512 GiB. */
+static void test_null_and_limits(void **state)
+{
+	struct guest_case g = {PV_BUILDER_LIBXC_417, 1 << 18, 1 << 20, LINUX_INIT_P2M, true};
+	struct pv_boot_result r;
+	struct sim s;
+
+	(void)state;
+	assert_int_equal(boot_one(&g, PV_MODE_NULL, 0, true, &s, &r), 0);
+	assert_string_equal(r.module_alloc, "not tried");
+	assert_string_equal(r.error, "");
+	sim_fini(&s);
+
+	/* A dom0 with its list at INIT_P2M: the boot must not hand out the list's pages. */
+	g.builder = PV_BUILDER_XEN_DOM0;
+	g.nr_pages = 4ULL << 18;
+	assert_int_equal(boot_one(&g, PV_MODE_REVECTOR, 0, true, &s, &r), 0);
+	assert_true(r.module_ok);
+	assert_int_equal(r.mismatches, 0);
+	assert_int_equal(r.pfns_verified, g.nr_pages);
+	assert_int_equal(r.p2m_leaves_copied, g.nr_pages / 512);
+	sim_fini(&s);
+
+	g.nr_pages = (512ULL << 18) + 512; /* 512 GiB + 2 MiB */
+	g.builder = PV_BUILDER_XEN_DOM0;
+	assert_int_equal(boot_one(&g, PV_MODE_REVECTOR, 0, false, &s, &r), -1);
+	assert_non_null(strstr(r.error, "3-level P2M tree"));
+	assert_int_equal(r.mismatches, 0);
+	sim_fini(&s);
+}
+
+/*
+ * Every allocation of a 1 GiB guest's boot fails in turn: each run completes
+ * or stops with a clear error, and the guest's P2M answers every pfn as the
+ * builder made it.
+ */
+static void fail_each(const struct guest_case *g, uint64_t from, uint64_t to, uint64_t step)
+{
+	for (uint64_t n = from; n <= to; n += step) {
+		struct pv_boot_result r;
+		struct sim s;
+		int rc = boot_one(g, PV_MODE_REVECTOR, n, n <= 2048, &s, &r);
+
+		if (rc)
+			assert_true(strlen(r.error) > 0);
+		if (r.mismatches || r.pages_double_freed || !r.pfns_verified)
+			fail_msg("allocation %llu: %s", (unsigned long long)n, s.console);
+		sim_fini(&s);
+	}
+}
+
+static void test_fault_injection(void **state)
+{
+	struct guest_case g = {PV_BUILDER_LIBXC_42, 1 << 18, 1 << 20, PV_UNSET_ADDR, false};
+	struct pv_boot_result r;
+	struct sim s;
+	uint64_t total;
+
+	(void)state;
+	assert_int_equal(boot_one(&g, PV_MODE_REVECTOR, 0, true, &s, &r), 0);
+	total = r.pages_allocated;
+	sim_fini(&s);
+	fail_each(&g, 1, total, 1);
+
+	/*
+	 * The seed's guest: each run costs half a second, so a stride instead of
+	 * every point: every 13th allocation through the take-over, the tree and
+	 * the tools' tree, every 6007th through the 65536-leaf copy, and each of
+	 * the last eight (the module).  The 1 GiB guest above took every one.
+	 */
+	g.nr_pages = SEED_PAGES;
+	g.ramdisk = 0x10784000;
+	assert_int_equal(boot_one(&g, PV_MODE_REVECTOR, 0, false, &s, &r), 0);
+	total = r.pages_allocated;
+	sim_fini(&s);
+	fail_each(&g, 1, 300, 13);
+	fail_each(&g, 301, total - 8, 6007);
+	fail_each(&g, total - 7, total, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_seed),
+		cmocka_unit_test(test_builders_and_sizes),
+		cmocka_unit_test(test_null_and_limits),
+		cmocka_unit_test(test_fault_injection),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
