@@ -1,0 +1,112 @@
+/*
+ * pvboot simulate from the outside: the seed's guest side by side, JSON,
+ * the result line, --fail-alloc, and bad options.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "util/run.h"
+
+static const char *pvboot(void)
+{
+	return getenv("PVBOOT") ? getenv("PVBOOT") : "build/pvboot";
+}
+
+/* No arguments: the seed's 128 GiB guest, failing without the fix, loading with it. */
+static void test_seed_default(void **state)
+{
+	struct run r = run_pvboot("simulate");
+
+	(void)state;
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "== libxc-4.2 guest of 131072 MiB, mode no-revector =="));
+	assert_non_null(strstr(r.out, "vmalloc: allocation failure, allocated 16384 of 20480 bytes"));
+	assert_non_null(strstr(r.out, "PVBOOT-RESULT {\"mode\":\"no-revector\",\"nr_pages\":33554432,"));
+	assert_non_null(strstr(r.out, "PVBOOT-RESULT {\"mode\":\"revector\",\"nr_pages\":33554432,\"p2m_leaves_copied\":65536,"));
+	assert_non_null(strstr(r.out, "\"module_alloc\":\"ok\",\"module_vaddr\":\"0xffffffffa0000000\""));
+	assert_non_null(strstr(r.out, "  module load   FAILED         ok"));
+	run_free(&r);
+}
+
+static void test_json(void **state)
+{
+	struct run r;
+
+	(void)state;
+	r = run_sh("'%s' simulate --format json | jq -r '.runs[] | [.mode, .module_alloc, "
+		   ".pfns_verified, .mismatches, .pages_leaked, .ka_pmds_left == 0] | map(tostring) | join(\" \")'",
+		   pvboot());
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "no-revector vmalloc: allocation failure, allocated 16384 of 20480 bytes 33554432 0 0 false\n"
+				   "revector ok 33554432 0 0 true\n");
+	run_free(&r);
+
+	/* Every builder boots the same way; a dom0 with INIT_P2M too. */
+	r = run_sh("for b in libxc-4.17 xen-4.17-dom0; do '%s' simulate --builder $b --memory 6G "
+		   "--mode revector --init-p2m 0x8000000000 --unmapped-ramdisk --format json | "
+		   "jq -r '.runs[0] | [.module_alloc, .pfns_verified, .mismatches] | map(tostring) | join(\" \")'; done",
+		   pvboot());
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "ok 1572864 0\nok 1572864 0\n");
+	run_free(&r);
+}
+
+static void test_fail_alloc(void **state)
+{
+	struct run r = run_pvboot("simulate --memory 1G --mode revector --fail-alloc 40");
+
+	(void)state;
+	/* Stopped with a clear error, status 1, and still every pfn verified. */
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.out, "\"pfns_verified\":262144,\"mismatches\":0"));
+	assert_non_null(strstr(r.out, "\"error\":\"p2m: out of memory"));
+	run_free(&r);
+}
+
+static const struct bad {
+	const char *args;
+	int status;
+	const char *says;
+} bad[] = {
+	{"simulate --mode sideways", 2, "unknown mode 'sideways'"},
+	{"simulate --fail-alloc x", 2, "not a decimal number"},
+	{"simulate --format xml", 2, "unknown format 'xml'"},
+	{"simulate --verify some", 2, "neither full nor sample"},
+	{"simulate --memory 0", 2, "at least one 4 KiB page"},
+	{"simulate --memory 64M", 1, "pfn out of range"},
+	{"simulate --memory 600G --builder libxc-4.17 --init-p2m 0x8000000000 --mode revector", 1,
+	 "3-level P2M tree"},
+};
+
+static void test_bad(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run r = run_pvboot("%s", bad[i].args);
+
+		print_message("pvboot %s -> %d\n", bad[i].args, r.status);
+		assert_int_equal(r.status, bad[i].status);
+		if (!strstr(r.err, bad[i].says) && !strstr(r.out, bad[i].says))
+			fail_msg("'pvboot %s' did not say '%s': %s%s", bad[i].args, bad[i].says, r.err,
+				 r.out);
+		run_free(&r);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_seed_default),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_fail_alloc),
+		cmocka_unit_test(test_bad),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
