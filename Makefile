@@ -106,6 +106,14 @@ fuzz: $(FUZZ_BIN)
 fuzz-run: $(FUZZ_BIN)
 	@./tests/fuzz/run.sh $(FUZZ_BIN) $(FUZZ_SECONDS) $(BUILD)/test-results/fuzz
 
+# Speed targets, measured side by side and printed as ratios (not a test).
+$(BUILD)/bench: bench/bench.c $(LIB_OBJ)
+	$(CC) $(HOST_FLAGS) -MMD $< $(LIB_OBJ) -o $@ $(LIBS)
+
+bench: deps
+	$(MAKE) all $(BUILD)/bench
+	$(BUILD)/bench $(BUILD)/pvboot
+
 run: deps
 	$(MAKE) all
 	./scripts/demo $(BUILD)/pvboot

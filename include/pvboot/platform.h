@@ -59,6 +59,12 @@ struct pv_platform {
 	/* HYPERVISOR_update_va_mapping(@va, @pte, UVMF_INVLPG | UVMF_LOCAL). */
 	int (*update_va_mapping)(void *ctx, uint64_t va, uint64_t pte);
 
+	/*
+	 * Optional (NULL on real Xen): the guest no longer needs @mfn's
+	 * contents.  The simulator lets the host take the memory back.
+	 */
+	void (*discard)(void *ctx, mfn_t mfn);
+
 	/* The machine frame of the current L4 (cr3). */
 	mfn_t (*read_cr3)(void *ctx);
 

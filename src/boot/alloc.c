@@ -97,6 +97,20 @@ int boot_alloc_init(struct boot *b)
 	return 0;
 }
 
+/* A donated page we can reach, from the first range that has one. */
+static uint64_t take_donated(struct boot *b)
+{
+	for (unsigned i = 0; i < b->nr_donated; i++) {
+		uint64_t pfn = b->donated_range[i].start;
+
+		if (pfn < b->donated_range[i].end && (in_va(b, pfn) || pfn < b->ident_end_pfn)) {
+			b->donated_range[i].start++;
+			return pfn;
+		}
+	}
+	return NO_PFN;
+}
+
 static uint64_t take_free(struct boot *b)
 {
 	uint64_t pfn = b->free_head, *page;
@@ -114,6 +128,9 @@ static uint64_t take_mapped(struct boot *b)
 {
 	uint64_t pfn = take_free(b);
 
+	if (pfn != NO_PFN)
+		return pfn;
+	pfn = take_donated(b);
 	if (pfn != NO_PFN)
 		return pfn;
 	if (b->early_next < b->early_end)
@@ -163,6 +180,15 @@ static uint64_t take_new(struct boot *b)
 
 uint64_t boot_alloc(struct boot *b)
 {
+	return boot_alloc_page(b, true);
+}
+
+/*
+ * A page, zeroed if @zero.  The P2M tree fills every page it takes, so its
+ * pages need not be written twice (and a simulator need not back them yet).
+ */
+uint64_t boot_alloc_page(struct boot *b, bool zero)
+{
 	uint64_t pfn, *page;
 
 	b->allocs++;
@@ -181,7 +207,7 @@ uint64_t boot_alloc(struct boot *b)
 		return NO_PFN;
 	}
 	page = boot_ptr(b, pfn);
-	for (unsigned i = 0; i < 512; i++)
+	for (unsigned i = 0; zero && i < 512; i++)
 		page[i] = 0;
 	return pfn;
 }
@@ -232,8 +258,36 @@ void boot_free(struct boot *b, uint64_t pfn)
 	push_free(b, pfn);
 }
 
+/*
+ * A page the builder used, now free: recorded in a range (merged with a
+ * neighbour) and not touched, and the platform may drop what it held.  A pfn
+ * already inside a range is a double free.
+ */
 void boot_donate(struct boot *b, uint64_t pfn)
 {
 	b->donated++;
+	for (unsigned i = 0; i < b->nr_donated; i++) {
+		if (pfn >= b->donated_range[i].start && pfn < b->donated_range[i].end) {
+			b->double_frees++;
+			return;
+		}
+	}
+	if (b->pf->discard)
+		b->pf->discard(b->pf->ctx, boot_mfn(b, pfn));
+	for (unsigned i = 0; i < b->nr_donated; i++) {
+		if (b->donated_range[i].end == pfn) {
+			b->donated_range[i].end++;
+			return;
+		}
+		if (b->donated_range[i].start == pfn + 1) {
+			b->donated_range[i].start--;
+			return;
+		}
+	}
+	if (b->nr_donated < sizeof(b->donated_range) / sizeof(b->donated_range[0])) {
+		b->donated_range[b->nr_donated].start = pfn;
+		b->donated_range[b->nr_donated++].end = pfn + 1;
+		return;
+	}
 	push_free(b, pfn);
 }

@@ -55,7 +55,7 @@ static void say(struct boot *b, const char *fmt, ...)
 static void *p2m_alloc(void *ctx)
 {
 	struct boot *b = ctx;
-	uint64_t pfn = boot_alloc(b);
+	uint64_t pfn = boot_alloc_page(b, false);
 
 	return pfn == NO_PFN ? NULL : boot_ptr(b, pfn);
 }

@@ -37,6 +37,15 @@ struct boot {
 	uint64_t free_head;		/* freed pages, linked through themselves; ~0 empty */
 	uint64_t allocs, frees, donated, double_frees;
 	uint64_t unreachable; /* given back, but outside our maps: not reused */
+	/*
+	 * Pages the builder gave us back (the old P2M list, its recycled
+	 * tables), kept as ranges without touching them, as memblock_free
+	 * does; handed out again after the freed-page list.
+	 */
+	struct {
+		uint64_t start, end; /* pfns [start, end) */
+	} donated_range[16];
+	unsigned nr_donated;
 
 	struct p2m p2m;
 	bool grafted;	      /* the tree is the guest's P2M now */
@@ -46,7 +55,8 @@ struct boot {
 
 /* alloc.c */
 int boot_alloc_init(struct boot *b);
-uint64_t boot_alloc(struct boot *b); /* a pfn, zeroed; ~0 with b->err set */
+uint64_t boot_alloc(struct boot *b);
+uint64_t boot_alloc_page(struct boot *b, bool zero); /* a pfn, zeroed; ~0 with b->err set */
 void boot_free(struct boot *b, uint64_t pfn);
 void boot_donate(struct boot *b, uint64_t pfn); /* a builder's page, now ours to use */
 void *boot_ptr(struct boot *b, uint64_t pfn);	/* where the boot path reaches a pfn */

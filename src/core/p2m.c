@@ -45,10 +45,15 @@ static void fill_ptr(void **page, void *v)
 		page[i] = v;
 }
 
-static void copy_page(uint64_t *to, const uint64_t *from)
+/*
+ * Copy a leaf, then poison it.  __builtin_memcpy: the platform's memcpy
+ * (glibc's on the host, the kernel's own in the PV guest) moves a page
+ * faster than a loop of 8-byte stores.
+ */
+static void move_page(uint64_t *to, uint64_t *from)
 {
-	for (unsigned i = 0; i < P2M_PER_PAGE; i++)
-		to[i] = from[i];
+	__builtin_memcpy(to, from, PAGE_BYTES);
+	fill(from, INVALID_P2M_ENTRY);
 }
 
 static void *get_page(struct p2m *p)
@@ -419,14 +424,25 @@ uint64_t p2m_leaves_in(const struct p2m *p, const uint64_t *old, uint64_t old_by
 	return n;
 }
 
+/* Give back the spare pages of a revector: its index, pointer pages and copies. */
+static void put_spares(struct p2m *p, void ***index, uint64_t arrays, uint64_t copies)
+{
+	for (uint64_t i = 0; i < copies; i++)
+		put_page(p, index[i / P2M_PER_PAGE][i % P2M_PER_PAGE]);
+	for (uint64_t i = 0; i < arrays; i++)
+		put_page(p, index[i]);
+	put_page(p, index);
+}
+
 int p2m_revector(struct p2m *p, uint64_t *old, uint64_t old_bytes, struct p2m_revector_stats *stats,
 		 struct pv_error *err)
 {
 	uint64_t n = p2m_leaves_in(p, old, old_bytes);
 	uint64_t old_pages = (old_bytes + PAGE_BYTES - 1) / PAGE_BYTES;
 	uint64_t bitmap_pages = (old_pages + PAGE_BYTES * 8 - 1) / (PAGE_BYTES * 8);
-	void *chain = NULL;
-	uint64_t **bitmap = NULL;
+	uint64_t arrays = (n + P2M_PER_PAGE - 1) / P2M_PER_PAGE, k = 0;
+	void ***index;
+	uint64_t *bitmap[8]; /* 8 bitmap pages cover a 1 GiB list: the largest */
 
 	*stats = (struct p2m_revector_stats){0};
 	if (old_bytes > P2M_MAX_PFN * 8)
@@ -436,22 +452,43 @@ int p2m_revector(struct p2m *p, uint64_t *old, uint64_t old_bytes, struct p2m_re
 		return pv_fail(err, PV_ERR_RANGE, "p2m: the old list %p is not page aligned",
 			       (void *)old);
 
-	/* Phase 1: every page we will need, or none. */
-	for (uint64_t i = 0; i < n + bitmap_pages + 1; i++) {
+	/*
+	 * Phase 1: every page we will need, or none.  The copies' addresses go
+	 * into pointer pages, so the copies themselves stay untouched until
+	 * they are written (a simulator then needs no memory for them yet).
+	 */
+	for (uint64_t i = 0; i < bitmap_pages; i++) {
+		bitmap[i] = get_page(p);
+		if (!bitmap[i]) {
+			while (i--)
+				put_page(p, bitmap[i]);
+			return nomem(err, "the revectored P2M");
+		}
+		fill(bitmap[i], 0);
+	}
+	/* n <= 512 * 512 leaves: one index page of at most 512 pointer pages. */
+	index = get_page(p);
+	for (uint64_t i = 0; index && i < arrays; i++) {
+		index[i] = get_page(p);
+		if (!index[i]) {
+			put_spares(p, index, i, 0);
+			index = NULL;
+		}
+	}
+	for (uint64_t i = 0; index && i < n; i++) {
 		void *pg = get_page(p);
 
 		if (!pg) {
-			while (chain)
-				put_page(p, pop(&chain));
-			return nomem(err, "the revectored P2M");
+			put_spares(p, index, arrays, i);
+			index = NULL;
+			break;
 		}
-		push(&chain, pg);
+		index[i / P2M_PER_PAGE][i % P2M_PER_PAGE] = pg;
 	}
-	/* A page of pointers to the bitmap pages: which old pages were leaves. */
-	bitmap = pop(&chain);
-	for (uint64_t i = 0; i < bitmap_pages; i++) {
-		bitmap[i] = pop(&chain);
-		fill(bitmap[i], 0);
+	if (!index) {
+		for (uint64_t b = 0; b < bitmap_pages; b++)
+			put_page(p, bitmap[b]);
+		return nomem(err, "the revectored P2M");
 	}
 
 	/* Phase 2: copy each leaf, repoint both trees, poison and free its old page. */
@@ -459,36 +496,37 @@ int p2m_revector(struct p2m *p, uint64_t *old, uint64_t old_bytes, struct p2m_re
 		if (p->top[t] == p->mid_missing)
 			continue;
 		for (unsigned m = 0; m < P2M_MID_PER_PAGE; m++) {
-			uint64_t *leaf = p->top[t][m], *copy, k;
+			uint64_t *leaf = p->top[t][m], *copy, j;
 
 			if (!in_range(leaf, old, old_bytes))
 				continue;
-			copy = pop(&chain);
-			copy_page(copy, leaf);
+			copy = index[k / P2M_PER_PAGE][k % P2M_PER_PAGE];
+			index[k / P2M_PER_PAGE][k % P2M_PER_PAGE] = NULL;
+			k++;
+			move_page(copy, leaf); /* the copy, and the old leaf all ones */
 			p->top[t][m] = copy;
 			if (p->top_mfn_p)
 				p->top_mfn_p[t][m] = vmfn(p, copy);
-			k = (uint64_t)(leaf - old) / P2M_PER_PAGE;
-			bitmap[k / (PAGE_BYTES * 8)][k % (PAGE_BYTES * 8) / 64] |= 1ULL << (k % 64);
-			fill(leaf, INVALID_P2M_ENTRY);
+			j = (uint64_t)(leaf - old) / P2M_PER_PAGE;
+			bitmap[j / (PAGE_BYTES * 8)][j % (PAGE_BYTES * 8) / 64] |= 1ULL << (j % 64);
 			p->ops.free_page(p->ops.ctx, leaf);
 			stats->leaves_copied++;
 			stats->old_pages_freed++;
 		}
 	}
 	/* Phase 3: the rest of the old list, poisoned too, then given back. */
-	for (uint64_t k = 0; k < old_pages; k++) {
-		uint64_t *page = old + k * P2M_PER_PAGE;
+	for (uint64_t j = 0; j < old_pages; j++) {
+		uint64_t *page = old + j * P2M_PER_PAGE;
 
-		if (bitmap[k / (PAGE_BYTES * 8)][k % (PAGE_BYTES * 8) / 64] & (1ULL << (k % 64)))
+		if (bitmap[j / (PAGE_BYTES * 8)][j % (PAGE_BYTES * 8) / 64] & (1ULL << (j % 64)))
 			continue;
 		fill(page, INVALID_P2M_ENTRY);
 		p->ops.free_page(p->ops.ctx, page);
 		stats->old_pages_freed++;
 	}
-	for (uint64_t i = 0; i < bitmap_pages; i++)
-		put_page(p, bitmap[i]);
-	put_page(p, bitmap);
+	for (uint64_t b = 0; b < bitmap_pages; b++)
+		put_page(p, bitmap[b]);
+	put_spares(p, index, arrays, 0);
 	if (in_range(p->list, old, old_bytes))
 		p->list = NULL, p->list_bytes = 0;
 	return 0;

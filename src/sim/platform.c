@@ -66,6 +66,11 @@ static int update_va_mapping(void *ctx, uint64_t va, uint64_t pte)
 	return sim_update_va_mapping(ctx, va, pte);
 }
 
+static void discard(void *ctx, mfn_t mfn)
+{
+	sim_discard(ctx, mfn);
+}
+
 static mfn_t read_cr3(void *ctx)
 {
 	return ((struct sim *)ctx)->cr3;
@@ -93,6 +98,7 @@ struct pv_platform sim_platform(struct sim *s)
 		.mmu_update = mmu_update,
 		.mmuext = mmuext,
 		.update_va_mapping = update_va_mapping,
+		.discard = discard,
 		.read_cr3 = read_cr3,
 		.shutdown = shutdown,
 	};
