@@ -123,7 +123,8 @@ int pv_image_extract_elf(const void *buf, size_t len, void **elf, size_t *elf_le
 			 struct pv_error *err);
 
 const char *pv_compression_name(enum pv_compression c);
-const char *pv_note_name(uint32_t type); /* "GUEST_OS", ...; NULL if unknown */
+const char *pv_note_name(uint32_t type);   /* "GUEST_OS", ...; NULL if unknown */
+const char *pv_feature_name(unsigned bit); /* XENFEAT_* name as libelf knows it, or NULL */
 
 /*
  * The ramdisk length a domain builder uses for a file.  libxc (4.2 and

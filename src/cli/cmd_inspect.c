@@ -38,25 +38,13 @@ static const char *notes_from(const struct pv_image *img)
 	}
 }
 
-static const char *const feature_names[] = {
-	[XENFEAT_writable_page_tables] = "writable_page_tables",
-	[XENFEAT_writable_descriptor_tables] = "writable_descriptor_tables",
-	[XENFEAT_auto_translated_physmap] = "auto_translated_physmap",
-	[XENFEAT_supervisor_mode_kernel] = "supervisor_mode_kernel",
-	[XENFEAT_pae_pgdir_above_4gb] = "pae_pgdir_above_4gb",
-	[XENFEAT_hvm_callback_vector] = "hvm_callback_vector",
-	[XENFEAT_dom0] = "dom0",
-};
-
 static void features(char *buf, size_t size, uint32_t bits)
 {
 	size_t n = 0;
 
 	buf[0] = '\0';
 	for (unsigned i = 0; i < 32; i++) {
-		const char *name = i < sizeof(feature_names) / sizeof(feature_names[0])
-					   ? feature_names[i]
-					   : NULL;
+		const char *name = pv_feature_name(i);
 
 		if (!(bits & (1U << i)))
 			continue;

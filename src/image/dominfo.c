@@ -124,6 +124,11 @@ static const char *const feature_names[] = {
 };
 #define NR_FEATURES (sizeof(feature_names) / sizeof(feature_names[0]))
 
+const char *pv_feature_name(unsigned bit)
+{
+	return bit < NR_FEATURES ? feature_names[bit] : NULL;
+}
+
 /*
  * Cf. elf_xen_parse_features: '|'-separated names, '!' marks a required
  * one.  A required feature Xen does not know is an error (returns -1 with
