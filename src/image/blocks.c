@@ -169,9 +169,7 @@ int pvi_unlzop(const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len,
 			goto fail;
 		}
 		if (dst_len > o.limit - o.len) {
-			pv_fail(err, PV_ERR_DECOMPRESS,
-				"LZO1x: data decompresses to more than the %#zx bytes the size field says",
-				o.limit);
+			pvi_too_much("LZO1x", &o, err);
 			goto fail;
 		}
 		if (pvi_outbuf_reserve(&o, dst_len, err))
@@ -196,12 +194,8 @@ int pvi_unlzop(const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len,
 		o.len += got;
 	}
 
-	if (o.len != o.limit) {
-		pv_fail(err, PV_ERR_DECOMPRESS,
-			"LZO1x: got %#zx bytes instead of the %#zx the size field says", o.len,
-			o.limit);
+	if (pvi_check_total("LZO1x", &o, err))
 		goto fail;
-	}
 	*out = o.buf;
 	*out_len = o.len;
 	return 0;
@@ -272,12 +266,8 @@ int pvi_unlz4_legacy(const uint8_t *in, size_t in_len, uint8_t **out, size_t *ou
 		o.len += (size_t)n;
 	}
 
-	if (o.len != o.limit) {
-		pv_fail(err, PV_ERR_DECOMPRESS,
-			"LZ4: got %#zx bytes instead of the %#zx the size field says", o.len,
-			o.limit);
+	if (pvi_check_total("LZ4", &o, err))
 		goto fail;
-	}
 	*out = o.buf;
 	*out_len = o.len;
 	return 0;

@@ -94,7 +94,7 @@ int pvi_claimed_size(const char *what, const uint8_t *in, size_t in_len, size_t 
 }
 
 /* The checks every decoder makes once its stream has ended. */
-static int check_total(const char *what, const struct pvi_outbuf *o, struct pv_error *err)
+int pvi_check_total(const char *what, const struct pvi_outbuf *o, struct pv_error *err)
 {
 	if (o->len != o->limit)
 		return pv_fail(err, PV_ERR_DECOMPRESS,
@@ -103,7 +103,7 @@ static int check_total(const char *what, const struct pvi_outbuf *o, struct pv_e
 	return 0;
 }
 
-static int too_much(const char *what, const struct pvi_outbuf *o, struct pv_error *err)
+int pvi_too_much(const char *what, const struct pvi_outbuf *o, struct pv_error *err)
 {
 	return pv_fail(err, PV_ERR_DECOMPRESS,
 		       "%s: data decompresses to more than the %#zx bytes the size field says",
@@ -136,7 +136,7 @@ static int gunzip(const uint8_t *in, size_t in_len, struct pvi_outbuf *o, struct
 			break;
 		if (rc == Z_BUF_ERROR && o->len == before) {
 			if (o->len == o->limit && z.avail_in)
-				too_much("gzip", o, err);
+				pvi_too_much("gzip", o, err);
 			else
 				pv_fail(err, PV_ERR_DECOMPRESS, "gzip: unexpected end of input");
 			goto fail;
@@ -147,7 +147,7 @@ static int gunzip(const uint8_t *in, size_t in_len, struct pvi_outbuf *o, struct
 		}
 	}
 	inflateEnd(&z);
-	return check_total("gzip", o, err);
+	return pvi_check_total("gzip", o, err);
 fail:
 	inflateEnd(&z);
 	return -1;
@@ -201,14 +201,14 @@ static int bunzip2(const uint8_t *in, size_t in_len, struct pvi_outbuf *o, struc
 			if (o->len == o->limit && bz.avail_in == 0)
 				break;
 			if (o->len == o->limit)
-				too_much("BZIP2", o, err);
+				pvi_too_much("BZIP2", o, err);
 			else
 				pv_fail(err, PV_ERR_DECOMPRESS, "BZIP2: unexpected end of input");
 			goto fail;
 		}
 	}
 	BZ2_bzDecompressEnd(&bz);
-	return check_total("BZIP2", o, err);
+	return pvi_check_total("BZIP2", o, err);
 fail:
 	BZ2_bzDecompressEnd(&bz);
 	return -1;
@@ -262,14 +262,14 @@ static int unlzma(const char *what, bool xz, const uint8_t *in, size_t in_len, s
 			/* Upstream accepts a stream without its end if the size matches. */
 			if (st.avail_in == 0)
 				break;
-			too_much(what, o, err);
+			pvi_too_much(what, o, err);
 			goto fail;
 		}
 		pv_fail(err, PV_ERR_DECOMPRESS, "%s decompression error: %s", what, lzma_error(rc));
 		goto fail;
 	}
 	lzma_end(&st);
-	return check_total(what, o, err);
+	return pvi_check_total(what, o, err);
 fail:
 	lzma_end(&st);
 	return -1;
@@ -300,14 +300,14 @@ static int unzstd(const uint8_t *in, size_t in_len, struct pvi_outbuf *o, struct
 		}
 		if (rc != 0 && o->len == before && ib.pos == in_before) {
 			if (o->len == o->limit)
-				too_much("ZSTD", o, err);
+				pvi_too_much("ZSTD", o, err);
 			else
 				pv_fail(err, PV_ERR_DECOMPRESS, "ZSTD: unexpected end of input");
 			goto fail;
 		}
 	}
 	ZSTD_freeDCtx(dctx);
-	return check_total("ZSTD", o, err);
+	return pvi_check_total("ZSTD", o, err);
 fail:
 	ZSTD_freeDCtx(dctx);
 	return -1;

@@ -75,6 +75,9 @@ int pvi_outbuf_init(struct pvi_outbuf *o, size_t limit, size_t in_len, struct pv
 /* Make room for @want more bytes (fewer if @limit is closer); -1 on ENOMEM. */
 int pvi_outbuf_reserve(struct pvi_outbuf *o, size_t want, struct pv_error *err);
 void pvi_outbuf_free(struct pvi_outbuf *o);
+/* The size field's promise: exactly o->limit bytes (check_total), never more (too_much). */
+int pvi_check_total(const char *what, const struct pvi_outbuf *o, struct pv_error *err);
+int pvi_too_much(const char *what, const struct pvi_outbuf *o, struct pv_error *err);
 
 /*
  * The size a payload says it decompresses to: the little-endian u32 in its
