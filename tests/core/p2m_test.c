@@ -177,6 +177,17 @@ static void check_all(const struct p2m *p, const struct ref *r, uint64_t upto, m
 	}
 }
 
+/* The tree holds every page still live; destroying it gives back all of them. */
+static void teardown(struct p2m *p, struct host *h, uint64_t *list, struct ref *r)
+{
+	assert_int_equal(h->live, (long)p->pages);
+	p2m_destroy(p);
+	assert_int_equal(h->live, 0);
+	free(list);
+	free(r->pfn);
+	free(r->val);
+}
+
 /* Boundary sizes (pfns): leaf and mid edges, 899 MiB, 128 GiB, 512 GiB - 4 KiB. */
 static const uint64_t sizes[] = {
 	1, 511, 512, 513, 1023, 1024, 262143, 262144, 262145,
@@ -256,12 +267,7 @@ static void run_size(uint64_t max_pfn)
 		}
 	}
 	check_all(&p, &r, full ? full : 4096, fll, true);
-	assert_int_equal(h.live, (long)p.pages);
-	p2m_destroy(&p);
-	assert_int_equal(h.live, 0);
-	free(list);
-	free(r.pfn);
-	free(r.val);
+	teardown(&p, &h, list, &r);
 }
 
 static void test_property_sizes(void **state)
@@ -345,12 +351,7 @@ static void test_fault_injection(void **state)
 			assert_int_equal(err.code, PV_ERR_NOMEM);
 		if (p.top)
 			check_all(&p, &r, max_pfn + 512, fll, false);
-		assert_int_equal(h.live, (long)p.pages);
-		p2m_destroy(&p);
-		assert_int_equal(h.live, 0);
-		free(list);
-		free(r.pfn);
-		free(r.val);
+		teardown(&p, &h, list, &r);
 		if (rc == 0) {
 			completed++;
 			break;
