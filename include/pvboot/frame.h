@@ -49,6 +49,9 @@ static inline uint64_t mfn_x(mfn_t m)
 
 #define INVALID_MFN _mfn(~0ULL)
 
+/* An address that was never given (libelf's UNSET_ADDR): INIT_P2M, HYPERCALL_PAGE ... */
+#define PV_UNSET_ADDR (~(uint64_t)0)
+
 static inline bool mfn_eq(mfn_t a, mfn_t b)
 {
 	return a.mfn == b.mfn;

@@ -18,8 +18,8 @@
 #include <stdint.h>
 
 #include <pvboot/error.h>
+#include <pvboot/frame.h>
 
-#define PV_UNSET_ADDR (~(uint64_t)0)
 
 /* Note numbers 0..19 (Xen 4.17's elfnote.h stops at 18, PHYS32_ENTRY). */
 #define PV_NOTE_PHYS32_RELOC 19

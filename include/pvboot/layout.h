@@ -18,8 +18,8 @@
 #include <stdint.h>
 
 #include <pvboot/error.h>
+#include <pvboot/frame.h>
 
-#define PV_UNSET_ADDR (~(uint64_t)0)
 
 enum pv_builder { PV_BUILDER_LIBXC_42, PV_BUILDER_LIBXC_417, PV_BUILDER_XEN_DOM0, PV_BUILDER_NR };
 
