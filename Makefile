@@ -39,8 +39,8 @@ TEST_SRC  := $(wildcard tests/*/*_test.c)
 TEST_BIN  := $(TEST_SRC:%.c=$(BUILD)/%)
 TEST_UTIL := $(wildcard tests/util/*.c)
 
-.PHONY: all deps run check test unit-test san-test fuzz fuzz-run bench clean format
-all: $(BUILD)/pvboot
+.PHONY: all deps run check test unit-test san-test fuzz fuzz-run bench clean format kernel
+all: $(BUILD)/pvboot $(BUILD)/pvboot-kernel.elf
 
 deps:
 	@./scripts/deps
@@ -70,6 +70,38 @@ $(BUILD)/tests/%_test: tests/%_test.c $(TEST_UTIL) $(LIB_OBJ)
 	$(CC) $(HOST_FLAGS) -Itests -MMD $< $(TEST_UTIL) $(LIB_OBJ) -o $@ $(LIBS) -lcmocka
 
 -include $(shell find $(BUILD)/src $(BUILD)/tests -name '*.d' 2>/dev/null)
+
+# pvboot's PV kernel: kernel/ plus the same src/boot and the parts of
+# src/core it uses, built again for ring-3 x86-64 PV (kernel code model, no
+# red zone, no FPU/SSE), linked at __START_KERNEL_map (kernel/kernel.lds).
+KERNEL      := $(BUILD)/pvboot-kernel.elf
+KOBJDIR     := $(BUILD)/kernel-obj
+KERNEL_CORE := src/core/p2m.c src/core/pgtable.c src/core/fmt.c src/core/error.c \
+	$(wildcard src/core/pvsum.c)
+KERNEL_SRC  := $(wildcard kernel/*.c) $(wildcard kernel/platform/*.c) $(wildcard src/boot/*.c) \
+	$(KERNEL_CORE)
+KERNEL_ASM  := $(wildcard kernel/*.S)
+KERNEL_OBJ  := $(KERNEL_SRC:%.c=$(KOBJDIR)/%.o) $(KERNEL_ASM:%.S=$(KOBJDIR)/%.o)
+KFLAGS := -std=gnu11 -O2 -g $(WARN) $(XENDEF) -ffreestanding -nostdinc \
+	-isystem $(shell $(CC) -print-file-name=include) -Iinclude -I$(XENINC) \
+	-fno-pic -fno-pie -mcmodel=kernel -mno-red-zone -mno-sse -mno-mmx -mno-80387 \
+	-fno-stack-protector -fcf-protection=none -fno-asynchronous-unwind-tables
+KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 --build-id=none --no-warn-rwx-segments
+
+kernel: $(KERNEL)
+
+$(KOBJDIR)/%.o: %.c | $(XENINC)/xen
+	@mkdir -p $(dir $@)
+	$(CC) $(KFLAGS) -MMD -c $< -o $@
+
+$(KOBJDIR)/%.o: %.S | $(XENINC)/xen
+	@mkdir -p $(dir $@)
+	$(CC) $(KFLAGS) -D__ASSEMBLY__ -MMD -c $< -o $@
+
+$(KERNEL): $(KERNEL_OBJ) kernel/kernel.lds
+	$(LD) $(KLDFLAGS) -T kernel/kernel.lds $(KERNEL_OBJ) -o $@
+
+-include $(shell find $(KOBJDIR) -name '*.d' 2>/dev/null)
 
 # The tests: unit tests and CLI tests (all cmocka), then the same under
 # ASan+UBSan, then a bounded fuzzing run of the image reader.

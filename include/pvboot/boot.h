@@ -16,7 +16,9 @@
  *   cleanhighmap  every non-kernel __ka PMD from the list to the end of the
  *                 builder's mapping, and module space (mode "revector" only)
  *   module load   first fit in MODULES_VADDR..MODULES_END, 16 KiB and a
- *                 guard page, failing as vmalloc does on a stale PTE
+ *                 guard page, failing as vmalloc does on a stale PTE; its
+ *                 code is called where it was mapped
+ *   ramdisk       its checksum through the direct map, against the host's
  *   verify        every pfn against the builder's list and the M2P; no __ka
  *                 PMD between the kernel and MODULES_END; no page leaked
  *
@@ -42,6 +44,8 @@ struct pv_boot_opts {
 	uint64_t kernel_start, kernel_end; /* the guest's own image, never unmapped */
 	uint64_t fail_alloc;		   /* make the n-th page allocation fail (0: never) */
 	bool verify_full;		   /* every pfn, or a sample */
+	bool ramdisk_sum_given;		   /* the host's pv_sum64 of the ramdisk ... */
+	uint64_t ramdisk_sum;		   /* ... to compare with what the guest reads */
 };
 
 struct pv_boot_result {
@@ -53,6 +57,10 @@ struct pv_boot_result {
 	bool module_ok;
 	char module_alloc[96]; /* "ok" or vmalloc's failure line */
 	uint64_t module_vaddr;
+	bool module_ran;       /* its code ran at module_vaddr and returned the right value */
+	uint64_t ramdisk_bytes;
+	uint64_t ramdisk_sum;  /* pv_sum64 of the ramdisk as the guest reads it at the end */
+	int ramdisk_ok;	       /* 1 equal to the host's, 0 not, -1 nothing to compare */
 	int64_t pages_leaked;
 	uint64_t pages_allocated, pages_freed, pages_double_freed;
 	uint64_t ka_pmds_left; /* non-kernel __ka PMDs up to MODULES_END at the end */

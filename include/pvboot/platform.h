@@ -68,6 +68,13 @@ struct pv_platform {
 	/* The machine frame of the current L4 (cr3). */
 	mfn_t (*read_cr3)(void *ctx);
 
+	/*
+	 * Run the code at guest vaddr @va as uint64_t f(uint64_t @arg) and
+	 * return what it returns.  The code is position independent; what it
+	 * computes from its own address is translated back to @va.
+	 */
+	uint64_t (*call)(void *ctx, uint64_t va, uint64_t arg);
+
 	/* End the domain: SCHEDOP_shutdown with @reason (SHUTDOWN_poweroff, _crash). */
 	void (*shutdown)(void *ctx, unsigned reason);
 };

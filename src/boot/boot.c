@@ -4,6 +4,8 @@
  */
 #include <stdarg.h>
 
+#include <pvboot/pvsum.h>
+
 #include "boot_priv.h"
 
 #define NO_PFN (~0ULL)
@@ -173,10 +175,45 @@ static void verify_p2m(struct boot *b)
 		res->mismatches = 1; /* some entry differs from the builder's list */
 }
 
+/*
+ * The ramdisk as the guest reads it now, through the direct map once it
+ * exists: pv_sum64 over its mod_len bytes, compared with the host's sum.
+ * Every step before this one ran, so a page the boot path handed out or
+ * unmapped by mistake shows here.
+ */
+static void check_ramdisk(struct boot *b)
+{
+	const start_info_t *si = b->si;
+	struct pv_boot_result *res = b->res;
+	uint64_t pfn, left = si->mod_len, h = PV_SUM64_INIT;
+
+	res->ramdisk_ok = -1;
+	if (!b->hash_before || !si->mod_start || !si->mod_len)
+		return;
+	pfn = si->flags & SIF_MOD_START_PFN ? si->mod_start
+					    : (si->mod_start - b->o->virt_base) / PAGE_SIZE;
+	res->ramdisk_bytes = si->mod_len;
+	for (; left; pfn++) {
+		uint64_t n = left < PAGE_SIZE ? left : PAGE_SIZE;
+		const void *page = boot_ptr(b, pfn);
+
+		if (!page) {
+			BOOT_FAIL(b, "ramdisk page pfn 0x%llx is not mapped", (unsigned long long)pfn);
+			res->ramdisk_ok = 0;
+			return;
+		}
+		h = pv_sum64(h, page, n);
+		left -= n;
+	}
+	res->ramdisk_sum = h;
+	if (b->o->ramdisk_sum_given)
+		res->ramdisk_ok = h == b->o->ramdisk_sum;
+}
+
 static void finish(struct boot *b)
 {
 	struct pv_boot_result *res = b->res;
-	char line[700];
+	char line[1000];
 	uint64_t live = b->allocs - b->frees;
 	uint64_t expected = b->p2m.pages + b->own_tables + (res->module_ok ? 4 : 0);
 
@@ -188,6 +225,7 @@ static void finish(struct boot *b)
 		verify_p2m(b);
 	if (b->va_ready && !b->ka_counted)
 		res->ka_pmds_left = boot_ka_pmds_left(b);
+	check_ramdisk(b);
 	if (b->err.code != PV_OK)
 		pv_snprintf(res->error, sizeof(res->error), "%s", b->err.msg);
 	pv_boot_result_json(res, line, sizeof(line));
@@ -273,12 +311,15 @@ out:
 void pv_boot_result_json(const struct pv_boot_result *r, char *buf, unsigned size)
 {
 	pv_snprintf(buf, size,
-		    "{\"mode\":\"%s\",\"nr_pages\":%llu,\"p2m_leaves_copied\":%llu,\"ka_pmds_removed\":%llu,\"ka_pmds_left\":%llu,\"pfns_verified\":%llu,\"mismatches\":%llu,\"module_alloc\":\"%s\",\"module_vaddr\":\"0x%llx\",\"pages_allocated\":%llu,\"pages_freed\":%llu,\"pages_leaked\":%lld,\"pages_double_freed\":%llu,\"error\":\"%s\"}",
+		    "{\"mode\":\"%s\",\"nr_pages\":%llu,\"p2m_leaves_copied\":%llu,\"ka_pmds_removed\":%llu,\"ka_pmds_left\":%llu,\"pfns_verified\":%llu,\"mismatches\":%llu,\"module_alloc\":\"%s\",\"module_vaddr\":\"0x%llx\",\"module_ran\":%s,\"ramdisk_bytes\":%llu,\"ramdisk_sum\":\"0x%016llx\",\"ramdisk_ok\":%s,\"pages_allocated\":%llu,\"pages_freed\":%llu,\"pages_leaked\":%lld,\"pages_double_freed\":%llu,\"error\":\"%s\"}",
 		    pv_boot_mode_name(r->mode), (unsigned long long)r->nr_pages,
 		    (unsigned long long)r->p2m_leaves_copied,
 		    (unsigned long long)r->ka_pmds_removed, (unsigned long long)r->ka_pmds_left,
 		    (unsigned long long)r->pfns_verified, (unsigned long long)r->mismatches,
 		    r->module_alloc, (unsigned long long)r->module_vaddr,
+		    r->module_ran ? "true" : "false", (unsigned long long)r->ramdisk_bytes,
+		    (unsigned long long)r->ramdisk_sum,
+		    r->ramdisk_ok < 0 ? "null" : r->ramdisk_ok ? "true" : "false",
 		    (unsigned long long)r->pages_allocated, (unsigned long long)r->pages_freed,
 		    (long long)r->pages_leaked, (unsigned long long)r->pages_double_freed, r->error);
 }

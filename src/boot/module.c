@@ -7,6 +7,10 @@
  * the PMD's existing L1 if the PMD is present, and a PTE that is not none
  * makes it fail with -EBUSY: "vmalloc: allocation failure, allocated 16384
  * of 20480 bytes" (the area counts its guard page).
+ *
+ * A module that loads then runs: its first bytes are a position-independent
+ * function that returns its own address plus its argument, and the platform
+ * calls it where it was mapped.
  */
 #include "boot_priv.h"
 
@@ -14,6 +18,30 @@
 #define GUARD_BYTES	 PAGE_SIZE
 #define NO_PFN		 (~0ULL)
 #define PAGE_KERNEL_EXEC (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)
+#define MODULE_ARG	 0x5eed0000c0deULL
+
+/* lea -7(%rip), %rax; add %rdi, %rax; ret: "return where I am + arg". */
+static const uint8_t module_text[] = {0x48, 0x8d, 0x05, 0xf9, 0xff, 0xff, 0xff,
+				      0x48, 0x01, 0xf8, 0xc3};
+
+/* Place module_text at @va and call it there. */
+static int run_module(struct boot *b, uint64_t va)
+{
+	uint8_t *text = b->pf->va_ptr(b->pf->ctx, va);
+	uint64_t got;
+
+	if (!b->pf->call)
+		return 0; /* the platform cannot run guest code */
+	for (unsigned i = 0; i < sizeof(module_text); i++)
+		text[i] = module_text[i];
+	got = b->pf->call(b->pf->ctx, va, MODULE_ARG);
+	if (got != va + MODULE_ARG)
+		return BOOT_FAIL(b, "the module at 0x%llx returned 0x%llx, not 0x%llx",
+				 (unsigned long long)va, (unsigned long long)got,
+				 (unsigned long long)(va + MODULE_ARG));
+	b->res->module_ran = true;
+	return 0;
+}
 
 /* Is the PTE for @va not none?  (vmap_pte_range's WARN_ON(!pte_none(*pte))) */
 static bool pte_busy(struct boot *b, uint64_t va)
@@ -72,5 +100,5 @@ int boot_load_module(struct boot *b)
 	}
 	pv_snprintf(res->module_alloc, sizeof(res->module_alloc), "ok");
 	res->module_ok = true;
-	return 0;
+	return run_module(b, MODULES_VADDR);
 }

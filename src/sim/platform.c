@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "sim.h"
 
@@ -71,6 +72,33 @@ static void discard(void *ctx, mfn_t mfn)
 	sim_discard(ctx, mfn);
 }
 
+/*
+ * Run guest code: the page at @va, copied to an executable page of the
+ * host, called there; the code is position independent, so what it
+ * returns relative to where it ran is moved back to @va.  ~0 if the page
+ * is not mapped or the host refuses an executable page.
+ */
+static uint64_t call(void *ctx, uint64_t va, uint64_t arg)
+{
+	const uint8_t *text = sim_va_ptr(ctx, va & ~0xfffULL);
+	uint8_t *page;
+	uint64_t ret;
+
+	if (!text)
+		return ~0ULL;
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED)
+		return ~0ULL;
+	memcpy(page, text, 4096);
+	if (mprotect(page, 4096, PROT_READ | PROT_EXEC)) {
+		munmap(page, 4096);
+		return ~0ULL;
+	}
+	ret = ((uint64_t(*)(uint64_t))(uintptr_t)(page + (va & 0xfff)))(arg);
+	munmap(page, 4096);
+	return ret - (uint64_t)(uintptr_t)page + (va & ~0xfffULL);
+}
+
 static mfn_t read_cr3(void *ctx)
 {
 	return ((struct sim *)ctx)->cr3;
@@ -100,6 +128,7 @@ struct pv_platform sim_platform(struct sim *s)
 		.update_va_mapping = update_va_mapping,
 		.discard = discard,
 		.read_cr3 = read_cr3,
+		.call = call,
 		.shutdown = shutdown,
 	};
 }
