@@ -17,7 +17,7 @@
 
 extern char hypercall_page[4096];
 
-#define _hypercall3(nr, a1, a2, a3)                                                               \
+#define _hypercall3(nr, a1, a2, a3)                                                                \
 	({                                                                                         \
 		long __res;                                                                        \
 		register uint64_t __a1 asm("rdi") = (uint64_t)(a1);                                \
@@ -26,11 +26,11 @@ extern char hypercall_page[4096];
 		asm volatile("call hypercall_page + %c[n] * 32"                                    \
 			     : "=a"(__res), "+r"(__a1), "+r"(__a2), "+r"(__a3)                     \
 			     : [n] "i"(nr)                                                         \
-			     : "rcx", "r11", "r8", "r9", "r10", "memory");                        \
+			     : "rcx", "r11", "r8", "r9", "r10", "memory");                         \
 		__res;                                                                             \
 	})
 
-#define _hypercall4(nr, a1, a2, a3, a4)                                                           \
+#define _hypercall4(nr, a1, a2, a3, a4)                                                            \
 	({                                                                                         \
 		long __res;                                                                        \
 		register uint64_t __a1 asm("rdi") = (uint64_t)(a1);                                \
@@ -40,7 +40,7 @@ extern char hypercall_page[4096];
 		asm volatile("call hypercall_page + %c[n] * 32"                                    \
 			     : "=a"(__res), "+r"(__a1), "+r"(__a2), "+r"(__a3), "+r"(__a4)         \
 			     : [n] "i"(nr)                                                         \
-			     : "rcx", "r11", "r8", "r9", "memory");                               \
+			     : "rcx", "r11", "r8", "r9", "memory");                                \
 		__res;                                                                             \
 	})
 

@@ -84,14 +84,17 @@ extern char page_fault_entry[], trap_entry_0[], trap_entry_1[], trap_entry_3[], 
 static int set_traps(void)
 {
 	/* flags 0: only the kernel (or the CPU) raises these; events stay masked. */
-#define TRAP(v, fn) {v, 0, FLAT_KERNEL_CS, (unsigned long)fn}
+#define TRAP(v, fn)                                                                                \
+	{                                                                                          \
+		v, 0, FLAT_KERNEL_CS, (unsigned long)fn                                            \
+	}
 	static const struct trap_info traps[] = {
-		TRAP(0, trap_entry_0),	 TRAP(1, trap_entry_1),	  TRAP(3, trap_entry_3),
-		TRAP(4, trap_entry_4),	 TRAP(5, trap_entry_5),	  TRAP(6, trap_entry_6),
-		TRAP(7, trap_entry_7),	 TRAP(8, trap_entry_8),	  TRAP(10, trap_entry_10),
-		TRAP(11, trap_entry_11), TRAP(12, trap_entry_12), TRAP(13, trap_entry_13),
+		TRAP(0, trap_entry_0),	    TRAP(1, trap_entry_1),   TRAP(3, trap_entry_3),
+		TRAP(4, trap_entry_4),	    TRAP(5, trap_entry_5),   TRAP(6, trap_entry_6),
+		TRAP(7, trap_entry_7),	    TRAP(8, trap_entry_8),   TRAP(10, trap_entry_10),
+		TRAP(11, trap_entry_11),    TRAP(12, trap_entry_12), TRAP(13, trap_entry_13),
 		TRAP(14, page_fault_entry), TRAP(16, trap_entry_16), TRAP(17, trap_entry_17),
-		TRAP(18, trap_entry_18), TRAP(19, trap_entry_19), {0, 0, 0, 0},
+		TRAP(18, trap_entry_18),    TRAP(19, trap_entry_19), {0, 0, 0, 0},
 	};
 #undef TRAP
 	return hyp_set_trap_table(traps);
@@ -152,7 +155,8 @@ static int parse_cmdline(const char *line, struct pv_boot_opts *o)
 			continue;
 		if (starts(word, "mode=", &v)) {
 			if (pv_boot_mode_parse(v, &o->mode)) {
-				printk("pvboot: unknown mode '%s' (revector, no-revector or null)\n", v);
+				printk("pvboot: unknown mode '%s' (revector, no-revector or null)\n",
+				       v);
 				bad = -1;
 			}
 		} else if (starts(word, "verify=", &v)) {

@@ -57,10 +57,10 @@ struct pv_boot_result {
 	bool module_ok;
 	char module_alloc[96]; /* "ok" or vmalloc's failure line */
 	uint64_t module_vaddr;
-	bool module_ran;       /* its code ran at module_vaddr and returned the right value */
+	bool module_ran; /* its code ran at module_vaddr and returned the right value */
 	uint64_t ramdisk_bytes;
-	uint64_t ramdisk_sum;  /* pv_sum64 of the ramdisk as the guest reads it at the end */
-	int ramdisk_ok;	       /* 1 equal to the host's, 0 not, -1 nothing to compare */
+	uint64_t ramdisk_sum; /* pv_sum64 of the ramdisk as the guest reads it at the end */
+	int ramdisk_ok;	      /* 1 equal to the host's, 0 not, -1 nothing to compare */
 	int64_t pages_leaked;
 	uint64_t pages_allocated, pages_freed, pages_double_freed;
 	uint64_t ka_pmds_left; /* non-kernel __ka PMDs up to MODULES_END at the end */

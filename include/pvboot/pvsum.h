@@ -1,12 +1,15 @@
 /*
- * pv_sum64: the checksum the host and the guest both compute over a ramdisk
- * ("pvsum64"), freestanding.  FNV-1a's constants, a 64-bit word at a time:
+ * pvsum64: the checksum pvboot's host side and its PV kernel both compute
+ * over a ramdisk, so that "the module arrived intact" is one comparison.
  *
- *     h = PV_SUM64_INIT
- *     for each little-endian 64-bit word w (the last one zero-padded):
- *         h = (h ^ w) * 0x100000001b3  (mod 2^64)
+ * FNV-1a with 64-bit little-endian words instead of bytes:
  *
- * A word at a time because the guest sums hundreds of MiB under TCG.
+ *   h = PV_SUM64_INIT
+ *   for each word w (the last partial word zero-padded):
+ *           h = (h ^ w) * PV_SUM64_PRIME   (mod 2^64)
+ *
+ * Words, not bytes, so that summing a few hundred MiB under TCG stays
+ * cheap.  Freestanding: only <stdint.h> and <stddef.h>.
  */
 #ifndef PVBOOT_PVSUM_H
 #define PVBOOT_PVSUM_H
@@ -14,13 +17,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PV_SUM64_INIT  0xcbf29ce484222325ULL
-#define PV_SUM64_PRIME 0x100000001b3ULL
+#define PV_SUM64_INIT  0xcbf29ce484222325ULL /* FNV-1a's 64-bit offset basis */
+#define PV_SUM64_PRIME 0x100000001b3ULL	     /* FNV's 64-bit prime */
 
 /*
- * Continue the sum @h over @bytes at @p.  Data may be fed in pieces, each
- * a multiple of 8 bytes except the last.
+ * Continue the sum @h over @bytes bytes at @p (any alignment) and return it.
+ * Start with PV_SUM64_INIT.  A buffer may be summed in pieces: every piece
+ * but the last must be a multiple of 8 bytes long, because a partial word
+ * is zero-padded and ends the sum.
  */
 uint64_t pv_sum64(uint64_t h, const void *p, size_t bytes);
+
+/*
+ * The contents pvboot gives a ramdisk it makes from a size alone (`pvboot
+ * run --ramdisk-size`, `pvboot simulate`): 64-bit little-endian word i is
+ * splitmix64(@seed + i), so any part can be made on its own.  Fills
+ * @bytes at byte @offset of the ramdisk (@offset a multiple of 8).
+ */
+void pv_pattern(uint64_t seed, uint64_t offset, void *buf, size_t bytes);
 
 #endif

@@ -21,7 +21,7 @@ int probe_read(const volatile void *p);
 static struct {
 	start_info_t *si;
 	uint64_t virt_base;
-	mfn_t cr3;	   /* MMUEXT_NEW_BASEPTR is the only way it changes */
+	mfn_t cr3;	      /* MMUEXT_NEW_BASEPTR is the only way it changes */
 	uint64_t m2p_entries; /* machine_to_phys_mapping[0 .. m2p_entries) is mapped */
 	bool dom0;
 	struct xencons_interface *ring; /* a domU's console */

@@ -197,8 +197,21 @@ static void check_ramdisk(struct boot *b)
 		uint64_t n = left < PAGE_SIZE ? left : PAGE_SIZE;
 		const void *page = boot_ptr(b, pfn);
 
+		/* An unmapped module (MOD_START_PFN): map it into __va as Linux's direct map has it. */
+		if (!page && b->va_ready) {
+			struct pt_ops ops = boot_pt_ops(b);
+			uint64_t va = PAGE_OFFSET + pfn * PAGE_SIZE;
+
+			if (pt_map(&ops, b->l4, va, boot_mfn(b, pfn),
+				   _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_NX, &b->err)) {
+				res->ramdisk_ok = 0;
+				return;
+			}
+			page = b->pf->va_ptr(b->pf->ctx, va);
+		}
 		if (!page) {
-			BOOT_FAIL(b, "ramdisk page pfn 0x%llx is not mapped", (unsigned long long)pfn);
+			BOOT_FAIL(b, "ramdisk page pfn 0x%llx is not mapped",
+				  (unsigned long long)pfn);
 			res->ramdisk_ok = 0;
 			return;
 		}
@@ -214,9 +227,11 @@ static void finish(struct boot *b)
 {
 	struct pv_boot_result *res = b->res;
 	char line[1000];
-	uint64_t live = b->allocs - b->frees;
-	uint64_t expected = b->p2m.pages + b->own_tables + (res->module_ok ? 4 : 0);
+	uint64_t live, expected;
 
+	check_ramdisk(b);
+	live = b->allocs - b->frees;
+	expected = b->p2m.pages + b->own_tables + (res->module_ok ? 4 : 0);
 	res->pages_allocated = b->allocs;
 	res->pages_freed = b->frees;
 	res->pages_leaked = (int64_t)live - (int64_t)expected;
@@ -225,7 +240,6 @@ static void finish(struct boot *b)
 		verify_p2m(b);
 	if (b->va_ready && !b->ka_counted)
 		res->ka_pmds_left = boot_ka_pmds_left(b);
-	check_ramdisk(b);
 	if (b->err.code != PV_OK)
 		pv_snprintf(res->error, sizeof(res->error), "%s", b->err.msg);
 	pv_boot_result_json(res, line, sizeof(line));
@@ -313,13 +327,14 @@ void pv_boot_result_json(const struct pv_boot_result *r, char *buf, unsigned siz
 	pv_snprintf(buf, size,
 		    "{\"mode\":\"%s\",\"nr_pages\":%llu,\"p2m_leaves_copied\":%llu,\"ka_pmds_removed\":%llu,\"ka_pmds_left\":%llu,\"pfns_verified\":%llu,\"mismatches\":%llu,\"module_alloc\":\"%s\",\"module_vaddr\":\"0x%llx\",\"module_ran\":%s,\"ramdisk_bytes\":%llu,\"ramdisk_sum\":\"0x%016llx\",\"ramdisk_ok\":%s,\"pages_allocated\":%llu,\"pages_freed\":%llu,\"pages_leaked\":%lld,\"pages_double_freed\":%llu,\"error\":\"%s\"}",
 		    pv_boot_mode_name(r->mode), (unsigned long long)r->nr_pages,
-		    (unsigned long long)r->p2m_leaves_copied,
-		    (unsigned long long)r->ka_pmds_removed, (unsigned long long)r->ka_pmds_left,
-		    (unsigned long long)r->pfns_verified, (unsigned long long)r->mismatches,
-		    r->module_alloc, (unsigned long long)r->module_vaddr,
-		    r->module_ran ? "true" : "false", (unsigned long long)r->ramdisk_bytes,
-		    (unsigned long long)r->ramdisk_sum,
-		    r->ramdisk_ok < 0 ? "null" : r->ramdisk_ok ? "true" : "false",
+		    (unsigned long long)r->p2m_leaves_copied, (unsigned long long)r->ka_pmds_removed,
+		    (unsigned long long)r->ka_pmds_left, (unsigned long long)r->pfns_verified,
+		    (unsigned long long)r->mismatches, r->module_alloc,
+		    (unsigned long long)r->module_vaddr, r->module_ran ? "true" : "false",
+		    (unsigned long long)r->ramdisk_bytes, (unsigned long long)r->ramdisk_sum,
+		    r->ramdisk_ok < 0 ? "null"
+		    : r->ramdisk_ok   ? "true"
+				      : "false",
 		    (unsigned long long)r->pages_allocated, (unsigned long long)r->pages_freed,
 		    (long long)r->pages_leaked, (unsigned long long)r->pages_double_freed, r->error);
 }

@@ -21,8 +21,8 @@
 #define MODULE_ARG	 0x5eed0000c0deULL
 
 /* lea -7(%rip), %rax; add %rdi, %rax; ret: "return where I am + arg". */
-static const uint8_t module_text[] = {0x48, 0x8d, 0x05, 0xf9, 0xff, 0xff, 0xff,
-				      0x48, 0x01, 0xf8, 0xc3};
+static const uint8_t module_text[] = {0x48, 0x8d, 0x05, 0xf9, 0xff, 0xff,
+				      0xff, 0x48, 0x01, 0xf8, 0xc3};
 
 /* Place module_text at @va and call it there. */
 static int run_module(struct boot *b, uint64_t va)

@@ -3,11 +3,13 @@
  * the boot path on it.  Without arguments: the seed's 128 GiB guest, without
  * the fix and with it.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <pvboot/boot.h>
+#include <pvboot/pvsum.h>
 
 #include "../sim/sim.h"
 #include "cli.h"
@@ -45,6 +47,62 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * The ramdisk's contents: the file's bytes when --ramdisk gave one the
+ * builder loads as it is, else what `pvboot run --ramdisk-size` writes
+ * (pv_pattern seeded by the length), so both boot the same bytes.
+ */
+struct ramdisk_src {
+	FILE *f;
+	uint64_t len;
+};
+
+static int ramdisk_read(void *ctx, uint64_t off, void *buf, size_t n)
+{
+	struct ramdisk_src *r = ctx;
+
+	if (!r->f) {
+		pv_pattern(r->len, off, buf, n);
+		return 0;
+	}
+	return fseeko(r->f, (off_t)off, SEEK_SET) || fread(buf, 1, n, r->f) != n ? -1 : 0;
+}
+
+static int ramdisk_open(const struct guest *g, struct ramdisk_src *r, struct pv_error *err)
+{
+	r->f = NULL;
+	r->len = g->in.ramdisk_len;
+	if (!g->ramdisk_path || !r->len)
+		return 0;
+	r->f = fopen(g->ramdisk_path, "rb");
+	if (!r->f)
+		return pv_fail(err, PV_ERR_IO, "%s: cannot open the ramdisk", g->ramdisk_path);
+	if (fseeko(r->f, 0, SEEK_END) || (uint64_t)ftello(r->f) != r->len) {
+		/* The builder unpacks it first: its bytes are not the file's. */
+		fclose(r->f);
+		r->f = NULL;
+		r->len = 0;
+	}
+	return 0;
+}
+
+/* pv_sum64 over the ramdisk, as the host sees it. */
+static int ramdisk_sum(struct ramdisk_src *r, uint64_t *sum)
+{
+	static uint8_t buf[1 << 16];
+	uint64_t h = PV_SUM64_INIT;
+
+	for (uint64_t off = 0; off < r->len; off += sizeof(buf)) {
+		size_t n = r->len - off < sizeof(buf) ? r->len - off : sizeof(buf);
+
+		if (ramdisk_read(r, off, buf, n))
+			return -1;
+		h = pv_sum64(h, buf, n);
+	}
+	*sum = h;
+	return 0;
+}
+
 static int simulate(const struct guest *g, enum pv_boot_mode mode, uint64_t fail_alloc,
 		    bool verify_full, bool echo, struct run_one *out, struct pv_error *err)
 {
@@ -59,18 +117,40 @@ static int simulate(const struct guest *g, enum pv_boot_mode mode, uint64_t fail
 		.verify_full = verify_full,
 	};
 	double t0 = now();
+	struct ramdisk_src rd;
 	uint64_t mapped;
 
 	if (pv_layout_build(&g->in, &out->layout, NULL, err))
 		return -1;
 	mapped = sim_builder_pages(&out->layout);
-	if (sim_init(&s, g->in.nr_pages, mapped, err))
+	if (ramdisk_open(g, &rd, err))
 		return -1;
-	s.echo_console = echo;
-	if (sim_build(&s, &out->layout, err)) {
-		sim_fini(&s);
+	if (rd.len) {
+		if (ramdisk_sum(&rd, &o.ramdisk_sum)) {
+			fclose(rd.f);
+			return pv_fail(err, PV_ERR_IO, "%s: cannot read the ramdisk",
+				       g->ramdisk_path);
+		}
+		o.ramdisk_sum_given = true;
+	}
+	if (sim_init(&s, g->in.nr_pages, mapped, err)) {
+		if (rd.f)
+			fclose(rd.f);
 		return -1;
 	}
+	s.echo_console = echo;
+	if (rd.len) {
+		s.ramdisk_read = ramdisk_read;
+		s.ramdisk_ctx = &rd;
+	}
+	if (sim_build(&s, &out->layout, err)) {
+		sim_fini(&s);
+		if (rd.f)
+			fclose(rd.f);
+		return -1;
+	}
+	if (rd.f)
+		fclose(rd.f);
 	pf = sim_platform(&s);
 	out->rc = pv_boot(&pf, &o, &out->res);
 	out->seconds = now() - t0;

@@ -6,8 +6,9 @@
  * then the L4 pinned and loaded, which makes the hypervisor validate every
  * table (sim_mmuext).
  *
- * The kernel image, the ramdisk and the padding are not written: their
- * frames read as zero and cost nothing.
+ * The ramdisk is written when the caller gives its contents
+ * (s->ramdisk_read); the kernel image and the padding are not: their frames
+ * read as zero and cost nothing.
  */
 #include <stdio.h>
 #include <string.h>
@@ -172,6 +173,26 @@ uint64_t sim_builder_pages(const struct pv_layout *l)
 	return end < l->nr_pages ? end : l->nr_pages;
 }
 
+/* The ramdisk's bytes into its frames: mapped in place, or from mod_start's pfn. */
+static int write_ramdisk(struct sim *s, const struct pv_layout *l, struct pv_error *err)
+{
+	const struct pv_segment *rd = &l->seg[PV_SEG_RAMDISK];
+	uint64_t pfn = l->si.flags & SIF_MOD_START_PFN ? l->si.mod_start : rd->pfn;
+
+	if (!s->ramdisk_read || !rd->present || !l->si.mod_len)
+		return 0;
+	for (uint64_t off = 0; off < l->si.mod_len; off += PAGE_SIZE, pfn++) {
+		uint64_t n = l->si.mod_len - off < PAGE_SIZE ? l->si.mod_len - off : PAGE_SIZE;
+		uint8_t *page = (uint8_t *)page_of_pfn(s, pfn);
+
+		if (!page || s->ramdisk_read(s->ramdisk_ctx, off, page, n))
+			return pv_fail(err, PV_ERR_IO,
+				       "sim builder: cannot write the ramdisk at byte %llu",
+				       (unsigned long long)off);
+	}
+	return 0;
+}
+
 int sim_build(struct sim *s, const struct pv_layout *l, struct pv_error *err)
 {
 	struct build b = {.s = s, .l = l, .err = err};
@@ -234,6 +255,8 @@ int sim_build(struct sim *s, const struct pv_layout *l, struct pv_error *err)
 			return -1;
 	}
 	write_start_info(&b);
+	if (write_ramdisk(s, l, err))
+		return -1;
 	if (l->builder == PV_BUILDER_XEN_DOM0 && !l->p2m_in_mapping) {
 		/* Xen says where setup_pv_physmap put the list and its tables. */
 		start_info_t *si = (start_info_t *)page_of_pfn(s, l->seg[PV_SEG_START_INFO].pfn);

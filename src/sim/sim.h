@@ -63,6 +63,13 @@ struct sim {
 	struct sim_frames frames;
 	mfn_t cr3; /* the current L4; holds a type reference */
 
+	/*
+	 * The ramdisk's contents, if the caller has them: fill @n bytes from
+	 * byte @offset (a multiple of 4096).  NULL: its frames read as zero.
+	 */
+	int (*ramdisk_read)(void *ctx, uint64_t offset, void *buf, size_t n);
+	void *ramdisk_ctx;
+
 	/* The vCPU at entry, as the builder sets it (vcpu_x86_64). */
 	uint64_t rip, rsp, rsi; /* rsi: start_info's address */
 
