@@ -40,7 +40,7 @@ TEST_BIN  := $(TEST_SRC:%.c=$(BUILD)/%)
 TEST_UTIL := $(wildcard tests/util/*.c)
 
 .PHONY: all deps run check test unit-test san-test fuzz fuzz-run bench clean format kernel
-all: $(BUILD)/pvboot $(BUILD)/pvboot-kernel.elf
+all: $(BUILD)/pvboot $(BUILD)/pvboot-kernel.elf $(BUILD)/pvboot-kernel-broken.elf
 
 deps:
 	@./scripts/deps
@@ -100,6 +100,17 @@ $(KOBJDIR)/%.o: %.S | $(XENINC)/xen
 
 $(KERNEL): $(KERNEL_OBJ) kernel/kernel.lds
 	$(LD) $(KLDFLAGS) -T kernel/kernel.lds $(KERNEL_OBJ) -o $@
+
+# The same kernel, broken on purpose (no xen_cleanhighmap after the
+# revector): the real-boot tests show that their module check can fail.
+KERNEL_BROKEN := $(BUILD)/pvboot-kernel-broken.elf
+
+$(KOBJDIR)/broken/main.o: kernel/main.c | $(XENINC)/xen
+	@mkdir -p $(dir $@)
+	$(CC) $(KFLAGS) -DPVBOOT_BROKEN_CLEANHIGHMAP -MMD -c $< -o $@
+
+$(KERNEL_BROKEN): $(filter-out $(KOBJDIR)/kernel/main.o,$(KERNEL_OBJ)) $(KOBJDIR)/broken/main.o kernel/kernel.lds
+	$(LD) $(KLDFLAGS) -T kernel/kernel.lds $(filter %.o,$^) -o $@
 
 -include $(shell find $(KOBJDIR) -name '*.d' 2>/dev/null)
 

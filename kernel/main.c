@@ -198,6 +198,11 @@ void kernel_main(start_info_t *si)
 	};
 	int rc = xen_platform_init(&pf, si, START_KERNEL_MAP);
 
+#ifdef PVBOOT_BROKEN_CLEANHIGHMAP
+	/* The deliberately broken build (build/pvboot-kernel-broken.elf) for tests/real. */
+	o.skip_cleanhighmap = true;
+#endif
+
 	if (rc) {
 		printk("pvboot: platform setup failed: %d\n", rc);
 		finish(EXIT_FAIL);

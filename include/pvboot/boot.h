@@ -44,6 +44,7 @@ struct pv_boot_opts {
 	uint64_t kernel_start, kernel_end; /* the guest's own image, never unmapped */
 	uint64_t fail_alloc;		   /* make the n-th page allocation fail (0: never) */
 	bool verify_full;		   /* every pfn, or a sample */
+	bool skip_cleanhighmap;		   /* a broken boot on purpose: the test that must fail */
 	bool ramdisk_sum_given;		   /* the host's pv_sum64 of the ramdisk ... */
 	uint64_t ramdisk_sum;		   /* ... to compare with what the guest reads */
 };

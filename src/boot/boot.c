@@ -134,6 +134,8 @@ static int revector(struct boot *b)
 	/* start_info lives between the list and the tables: reach it through __va. */
 	b->si = b->pf->va_ptr(b->pf->ctx, PAGE_OFFSET + si_pfn * PAGE_SIZE);
 
+	if (b->o->skip_cleanhighmap)
+		return 0;
 	/* cf. xen_pagetable_init: the list's PMDs, the tables' PMDs, module space. */
 	res->ka_pmds_removed +=
 		boot_clean_ka(b, b->list_va,
