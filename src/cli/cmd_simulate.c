@@ -57,15 +57,23 @@ struct ramdisk_src {
 	uint64_t len;
 };
 
+/*
+ * Bytes from @off; past the ramdisk's length (a builder that rounds mod_len
+ * up to a page) they are zero, as in the frames a real builder loads.
+ */
 static int ramdisk_read(void *ctx, uint64_t off, void *buf, size_t n)
 {
 	struct ramdisk_src *r = ctx;
+	size_t have = off >= r->len ? 0 : r->len - off < n ? (size_t)(r->len - off) : n;
 
+	memset((uint8_t *)buf + have, 0, n - have);
+	if (!have)
+		return 0;
 	if (!r->f) {
-		pv_pattern(r->len, off, buf, n);
+		pv_pattern(r->len, off, buf, have);
 		return 0;
 	}
-	return fseeko(r->f, (off_t)off, SEEK_SET) || fread(buf, 1, n, r->f) != n ? -1 : 0;
+	return fseeko(r->f, (off_t)off, SEEK_SET) || fread(buf, 1, have, r->f) != have ? -1 : 0;
 }
 
 static int ramdisk_open(const struct guest *g, struct ramdisk_src *r, struct pv_error *err)
@@ -86,14 +94,14 @@ static int ramdisk_open(const struct guest *g, struct ramdisk_src *r, struct pv_
 	return 0;
 }
 
-/* pv_sum64 over the ramdisk, as the host sees it. */
-static int ramdisk_sum(struct ramdisk_src *r, uint64_t *sum)
+/* pv_sum64 over the @bytes the guest is told of (mod_len), as the host sees them. */
+static int ramdisk_sum(struct ramdisk_src *r, uint64_t bytes, uint64_t *sum)
 {
 	static uint8_t buf[1 << 16];
 	uint64_t h = PV_SUM64_INIT;
 
-	for (uint64_t off = 0; off < r->len; off += sizeof(buf)) {
-		size_t n = r->len - off < sizeof(buf) ? r->len - off : sizeof(buf);
+	for (uint64_t off = 0; off < bytes; off += sizeof(buf)) {
+		size_t n = bytes - off < sizeof(buf) ? bytes - off : sizeof(buf);
 
 		if (ramdisk_read(r, off, buf, n))
 			return -1;
@@ -126,7 +134,7 @@ static int simulate(const struct guest *g, enum pv_boot_mode mode, uint64_t fail
 	if (ramdisk_open(g, &rd, err))
 		return -1;
 	if (rd.len) {
-		if (ramdisk_sum(&rd, &o.ramdisk_sum)) {
+		if (ramdisk_sum(&rd, out->layout.si.mod_len, &o.ramdisk_sum)) {
 			fclose(rd.f);
 			return pv_fail(err, PV_ERR_IO, "%s: cannot read the ramdisk",
 				       g->ramdisk_path);

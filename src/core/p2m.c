@@ -39,6 +39,13 @@ static void fill(uint64_t *page, uint64_t v)
 		page[i] = v;
 }
 
+/* INVALID_P2M_ENTRY in every entry: all ones, so the platform's memset does it. */
+static void poison(uint64_t *page)
+{
+	_Static_assert(INVALID_P2M_ENTRY == ~0ULL, "the poison is a byte fill");
+	__builtin_memset(page, 0xff, PAGE_BYTES);
+}
+
 static void fill_ptr(void **page, void *v)
 {
 	for (unsigned i = 0; i < P2M_PER_PAGE; i++)
@@ -53,7 +60,7 @@ static void fill_ptr(void **page, void *v)
 static void move_page(uint64_t *to, uint64_t *from)
 {
 	__builtin_memcpy(to, from, PAGE_BYTES);
-	fill(from, INVALID_P2M_ENTRY);
+	poison(from);
 }
 
 static void *get_page(struct p2m *p)
@@ -520,7 +527,7 @@ int p2m_revector(struct p2m *p, uint64_t *old, uint64_t old_bytes, struct p2m_re
 
 		if (bitmap[j / (PAGE_BYTES * 8)][j % (PAGE_BYTES * 8) / 64] & (1ULL << (j % 64)))
 			continue;
-		fill(page, INVALID_P2M_ENTRY);
+		poison(page);
 		p->ops.free_page(p->ops.ctx, page);
 		stats->old_pages_freed++;
 	}

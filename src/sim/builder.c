@@ -179,8 +179,10 @@ static int write_ramdisk(struct sim *s, const struct pv_layout *l, struct pv_err
 	const struct pv_segment *rd = &l->seg[PV_SEG_RAMDISK];
 	uint64_t pfn = l->si.flags & SIF_MOD_START_PFN ? l->si.mod_start : rd->pfn;
 
-	if (!s->ramdisk_read || !rd->present || !l->si.mod_len)
+	if (!s->ramdisk_read || !l->si.mod_len)
 		return 0;
+	if (!(l->si.flags & SIF_MOD_START_PFN) && !rd->present)
+		return pv_fail(err, PV_ERR_RANGE, "sim builder: the layout has no ramdisk segment");
 	for (uint64_t off = 0; off < l->si.mod_len; off += PAGE_SIZE, pfn++) {
 		uint64_t n = l->si.mod_len - off < PAGE_SIZE ? l->si.mod_len - off : PAGE_SIZE;
 		uint8_t *page = (uint8_t *)page_of_pfn(s, pfn);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <pvboot/boot.h>
+#include <pvboot/pvsum.h>
 #include <pvboot/x86.h>
 
 #include "../src/sim/sim.h"
@@ -25,6 +26,21 @@ struct guest_case {
 	uint64_t p2m_base;
 	bool unmapped;
 };
+
+/* Extra boot options for one test: the ramdisk's contents and the host's sum. */
+struct boot_extra {
+	bool fill_ramdisk;
+	bool sum_given;
+	uint64_t sum;
+	bool skip_cleanhighmap;
+};
+static struct boot_extra extra;
+
+static int pattern_read(void *ctx, uint64_t off, void *buf, size_t n)
+{
+	pv_pattern(*(const uint64_t *)ctx, off, buf, n);
+	return 0;
+}
 
 /* Lay out, build and boot one guest; the sim stays alive for inspection. */
 static int boot_one(const struct guest_case *g, enum pv_boot_mode mode, uint64_t fail_alloc,
@@ -49,6 +65,9 @@ static int boot_one(const struct guest_case *g, enum pv_boot_mode mode, uint64_t
 		.kernel_end = in.kend,
 		.fail_alloc = fail_alloc,
 		.verify_full = full,
+		.skip_cleanhighmap = extra.skip_cleanhighmap,
+		.ramdisk_sum_given = extra.sum_given,
+		.ramdisk_sum = extra.sum,
 	};
 	struct pv_layout l;
 	struct pv_error err;
@@ -56,8 +75,13 @@ static int boot_one(const struct guest_case *g, enum pv_boot_mode mode, uint64_t
 
 	if (pv_layout_build(&in, &l, NULL, &err))
 		fail_msg("layout: %s", err.msg);
-	if (sim_init(s, in.nr_pages, sim_builder_pages(&l), &err) ||
-	    sim_build(s, &l, &err))
+	if (sim_init(s, in.nr_pages, sim_builder_pages(&l), &err))
+		fail_msg("sim: %s", err.msg);
+	if (extra.fill_ramdisk) {
+		s->ramdisk_read = pattern_read;
+		s->ramdisk_ctx = (void *)&g->ramdisk;
+	}
+	if (sim_build(s, &l, &err))
 		fail_msg("sim: %s", err.msg);
 	pf = sim_platform(s);
 	return pv_boot(&pf, &o, res);
@@ -83,7 +107,8 @@ static void test_seed(void **state)
 	(void)state;
 	/* Before Linux 3.7: the first module hits a stale PMD of the P2M's mapping. */
 	assert_int_equal(boot_one(&g, PV_MODE_NO_REVECTOR, 0, true, &s, &r), 0);
-	assert_string_equal(r.module_alloc, "vmalloc: allocation failure, allocated 16384 of 20480 bytes");
+	assert_string_equal(r.module_alloc,
+			    "vmalloc: allocation failure, allocated 16384 of 20480 bytes");
 	assert_false(r.module_ok);
 	assert_true(r.ka_pmds_left > 0);
 	assert_int_equal(r.p2m_leaves_copied, 0);
@@ -120,6 +145,77 @@ static void test_seed(void **state)
 		if (va < MODULES_VADDR || va >= MODULES_VADDR + PMD_SIZE)
 			assert_true(mfn_eq(sim_va_mfn(&s, va), INVALID_MFN));
 	sim_fini(&s);
+}
+
+/* pv_sum64 of the pattern ramdisk of @bytes, computed on the host side. */
+static uint64_t pattern_sum(uint64_t bytes)
+{
+	static uint8_t buf[1 << 16];
+	uint64_t h = PV_SUM64_INIT;
+
+	for (uint64_t off = 0; off < bytes; off += sizeof(buf)) {
+		size_t n = bytes - off < sizeof(buf) ? bytes - off : sizeof(buf);
+
+		pv_pattern(bytes, off, buf, n);
+		h = pv_sum64(h, buf, n);
+	}
+	return h;
+}
+
+/*
+ * The module's code runs where it was mapped; the ramdisk is read back
+ * intact, mapped or not, and a wrong sum is caught; a boot that skips
+ * xen_cleanhighmap leaves the old list's PMDs and fails to load its module.
+ */
+static void test_module_ramdisk_broken(void **state)
+{
+	struct guest_case g = {PV_BUILDER_XEN_DOM0, 1 << 17, 1117726, PV_UNSET_ADDR, false};
+	uint64_t want = pattern_sum(g.ramdisk);
+	struct pv_boot_result r;
+	struct sim s;
+
+	(void)state;
+	/* Known values: FNV-1a over words; "" and one zero-padded word. */
+	assert_int_equal(pv_sum64(PV_SUM64_INIT, "", 0), PV_SUM64_INIT);
+	assert_int_equal(pv_sum64(PV_SUM64_INIT, "\x01", 1), (PV_SUM64_INIT ^ 1) * PV_SUM64_PRIME);
+
+	for (int unmapped = 0; unmapped < 2; unmapped++) {
+		g.unmapped = unmapped;
+		extra = (struct boot_extra){.fill_ramdisk = true, .sum_given = true, .sum = want};
+		assert_int_equal(boot_one(&g, PV_MODE_REVECTOR, 0, true, &s, &r), 0);
+		assert_true(r.module_ok);
+		assert_true(r.module_ran);
+		assert_int_equal(r.ramdisk_bytes, g.ramdisk);
+		assert_int_equal(r.ramdisk_sum, want);
+		assert_int_equal(r.ramdisk_ok, 1);
+		assert_int_equal(r.pages_leaked, 0);
+		assert_string_equal(r.error, "");
+		sim_fini(&s);
+
+		/* One bit off in the host's sum: the guest says so. */
+		extra.sum = want ^ 1;
+		assert_int_equal(boot_one(&g, PV_MODE_REVECTOR, 0, true, &s, &r), 0);
+		assert_int_equal(r.ramdisk_ok, 0);
+		sim_fini(&s);
+	}
+
+	/* No contents given: the frames read as zero, so the sum differs. */
+	extra = (struct boot_extra){.sum_given = true, .sum = want};
+	g.unmapped = false;
+	assert_int_equal(boot_one(&g, PV_MODE_REVECTOR, 0, true, &s, &r), 0);
+	assert_int_equal(r.ramdisk_ok, 0);
+	sim_fini(&s);
+
+	/* The seed's dom0 without xen_cleanhighmap: the fix undone, the module fails. */
+	g = (struct guest_case){PV_BUILDER_XEN_DOM0, SEED_PAGES, 0x10784000, PV_UNSET_ADDR, false};
+	extra = (struct boot_extra){.skip_cleanhighmap = true};
+	assert_int_equal(boot_one(&g, PV_MODE_REVECTOR, 0, false, &s, &r), 0);
+	assert_int_equal(r.p2m_leaves_copied, SEED_PAGES / 512);
+	assert_false(r.module_ok);
+	assert_false(r.module_ran);
+	assert_true(r.ka_pmds_left > 0);
+	sim_fini(&s);
+	extra = (struct boot_extra){0};
 }
 
 /* Boundary sizes with every builder: 512 MiB, 899 MiB, 1 GiB, 1 GiB + 2 MiB, 4 GiB. */
@@ -231,6 +327,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seed),
+		cmocka_unit_test(test_module_ramdisk_broken),
 		cmocka_unit_test(test_builders_and_sizes),
 		cmocka_unit_test(test_null_and_limits),
 		cmocka_unit_test(test_fault_injection),
