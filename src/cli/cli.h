@@ -101,5 +101,6 @@ int cmd_layout(int argc, char **argv);
 int cmd_limits(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+int cmd_run(int argc, char **argv); /* cmd_run.c; its pieces share run.h */
 
 #endif

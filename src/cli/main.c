@@ -8,6 +8,8 @@ static const char usage[] = "usage: pvboot COMMAND [options]\n"
 			    "  layout    predict how a Xen domain builder lays out a PV guest\n"
 			    "  limits    the largest guest below each limit, per builder\n"
 			    "  inspect   a kernel image's format and Xen ELF notes\n"
+			    "  simulate  run the boot path on a simulated Xen\n"
+			    "  run       boot pvboot's PV kernel as dom0 under Xen 4.17 in QEMU\n"
 			    "\n"
 			    "'pvboot COMMAND --help' describes a command's options.\n";
 
@@ -21,6 +23,7 @@ int main(int argc, char **argv)
 		{"limits", cmd_limits},
 		{"inspect", cmd_inspect},
 		{"simulate", cmd_simulate},
+		{"run", cmd_run},
 	};
 
 	if (argc < 2) {
@@ -35,7 +38,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 2, argv + 2);
 	fprintf(stderr,
-		"pvboot: unknown command '%s' (layout, limits, inspect or simulate; see pvboot --help)\n",
+		"pvboot: unknown command '%s' (layout, limits, inspect, simulate or run; see pvboot --help)\n",
 		argv[1]);
 	return EXIT_USAGE;
 }

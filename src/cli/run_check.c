@@ -1,0 +1,310 @@
+/*
+ * pvboot run's verdict: the arrangement compared line by line with the
+ * prediction, and the checks a run must pass.  Every check has a stable
+ * name (an interface, like the layout warnings' codes) and a one-line
+ * detail; all of them must hold for pvboot run to exit 0.
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include <pvboot/x86.h>
+
+#include "run.h"
+
+/* The rows the arrangement is compared by, in Xen's order and with its labels. */
+static const struct {
+	int seg; /* enum pv_seg, or RUN_ROW_* */
+	const char *label, *name;
+} row_def[RUN_NR_ROWS] = {
+	{RUN_ROW_PADDR, "Dom0 kernel", "kernel_paddr"},
+	{PV_SEG_KERNEL, "Loaded kernel", "kernel"},
+	{PV_SEG_RAMDISK, "Init. ramdisk", "ramdisk"},
+	{PV_SEG_P2M, "Phys-Mach map", "p2m"},
+	{PV_SEG_START_INFO, "Start info", "start_info"},
+	{PV_SEG_PAGE_TABLES, "Page tables", "page_tables"},
+	{PV_SEG_BOOT_STACK, "Boot stack", "boot_stack"},
+	{PV_SEG_TOTAL, "TOTAL", "total"},
+	{RUN_ROW_ENTRY, "ENTRY ADDRESS", "entry"},
+};
+
+void run_rows(const struct run_plan *p, const struct run_arrangement *a, struct run_row *rows)
+{
+	const struct pv_layout *l = &p->predicted;
+
+	for (int i = 0; i < RUN_NR_ROWS; i++) {
+		struct run_row *r = &rows[i];
+		int s = row_def[i].seg;
+
+		*r = (struct run_row){.seg = s, .label = row_def[i].label, .name = row_def[i].name};
+		if (s == RUN_ROW_PADDR) {
+			r->real = (struct run_side){a->lines & RUN_ARR_PADDR, a->paddr_start,
+						    a->paddr_end};
+			if (p->g.image)
+				r->pred = (struct run_side){true, p->g.image->pstart,
+							    p->g.image->pend};
+		} else if (s == RUN_ROW_ENTRY) {
+			r->real = (struct run_side){a->lines & RUN_ARR_ENTRY, a->l.si.entry, 0};
+			r->pred = (struct run_side){true, l->si.entry, 0};
+		} else {
+			const struct pv_segment *x = &a->l.seg[s], *y = &l->seg[s];
+
+			r->real = (struct run_side){x->present, x->vstart, x->vend};
+			r->pred = (struct run_side){y->present, y->vstart, y->vend};
+		}
+		/*
+		 * Xen always prints the paddr line, but a log cut down to the
+		 * arrangement may not have it, and a plan without a kernel image
+		 * cannot predict it: it counts only when both sides have it.
+		 */
+		if (s == RUN_ROW_PADDR && (!r->real.has || !r->pred.has))
+			r->differs = false;
+		else
+			r->differs = r->real.has != r->pred.has ||
+				     (r->real.has &&
+				      (r->real.lo != r->pred.lo || r->real.hi != r->pred.hi));
+	}
+}
+
+void run_side_text(const struct run_row *row, const struct run_side *s, char *buf, size_t size)
+{
+	if (!s->has)
+		snprintf(buf, size, "-");
+	else if (row->seg == RUN_ROW_ENTRY)
+		snprintf(buf, size, "%016llx", (unsigned long long)s->lo);
+	else if (row->seg == RUN_ROW_PADDR)
+		snprintf(buf, size, "paddr 0x%llx -> 0x%llx", (unsigned long long)s->lo,
+			 (unsigned long long)s->hi);
+	else
+		snprintf(buf, size, "%016llx->%016llx", (unsigned long long)s->lo,
+			 (unsigned long long)s->hi);
+}
+
+/* ---- the checks ---- */
+
+static void check(struct run_one *r, const char *name, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void check(struct run_one *r, const char *name, bool ok, const char *fmt, ...)
+{
+	struct run_check *c;
+	va_list ap;
+
+	if (r->nr_checks == RUN_MAX_CHECKS)
+		return;
+	c = &r->check[r->nr_checks++];
+	c->name = name;
+	c->ok = ok;
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	va_end(ap);
+	if (!ok)
+		r->ok = false;
+}
+
+static const char *code_meaning(int code)
+{
+	switch (code) {
+	case RUN_CODE_OK:
+		return "done, module loaded and ran";
+	case RUN_CODE_FAILED:
+		return "a failure";
+	case RUN_CODE_MODULE_FAILED:
+		return "done, the module did not load";
+	}
+	return "not a code the kernel writes";
+}
+
+int run_kernel_code(const struct run_exit *e)
+{
+	int code = e->status >> 1;
+
+	if (!e->known || !e->exited || e->timed_out || e->crash_killed || e->interrupted ||
+	    !(e->status & 1))
+		return -1;
+	return code == RUN_CODE_OK || code == RUN_CODE_FAILED || code == RUN_CODE_MODULE_FAILED
+		       ? code
+		       : -1;
+}
+
+static int expected_code(const struct run_plan *p, enum pv_boot_mode mode)
+{
+	if (mode == PV_MODE_NO_REVECTOR && p->module_must_fail)
+		return RUN_CODE_MODULE_FAILED;
+	return RUN_CODE_OK;
+}
+
+static void check_qemu(const struct run_plan *p, struct run_one *r)
+{
+	const struct run_exit *e = &r->exit;
+	int code = run_kernel_code(e), want = expected_code(p, r->mode);
+
+	if (!e->known)
+		check(r, "qemu-exit", false,
+		      "no QEMU exit status: the log does not say (give --assume-exit N)");
+	else if (e->interrupted)
+		check(r, "qemu-exit", false, "interrupted by signal %d", e->interrupted);
+	else if (e->timed_out)
+		check(r, "qemu-exit", false, "timed out after %.0f s", e->timeout);
+	else if (r->ser.crash[0])
+		check(r, "qemu-exit", false, "Xen reported a crash: %s", r->ser.crash);
+	else if (!e->exited)
+		check(r, "qemu-exit", false, "QEMU was killed by signal %d", e->status);
+	else if (code < 0)
+		check(r, "qemu-exit", false,
+		      "QEMU exited with status %d, not through the kernel's isa-debug-exit write%s%s",
+		      e->status, e->qemu_err[0] ? ": " : "", e->qemu_err);
+	else
+		check(r, "qemu-exit", true, "QEMU exited with status %d: the kernel wrote 0x%x",
+		      e->status, code);
+
+	if (code < 0)
+		check(r, "kernel-status", false, "no status from the kernel, expected 0x%x (%s)",
+		      want, code_meaning(want));
+	else
+		check(r, "kernel-status", code == want, "the kernel wrote 0x%x (%s), expected 0x%x",
+		      code, code_meaning(code), want);
+}
+
+static void check_arrangement(const struct run_plan *p, struct run_one *r)
+{
+	const struct run_arrangement *a = &r->ser.arr;
+	struct run_row rows[RUN_NR_ROWS];
+	char diff[sizeof(r->check[0].detail)] = "";
+	size_t used = 0;
+
+	r->agree = false;
+	if (!a->found) {
+		check(r, "arrangement-found", false, "Xen printed no VIRTUAL MEMORY ARRANGEMENT");
+		check(r, "arrangement-agrees", false, "nothing to compare");
+		return;
+	}
+	check(r, "arrangement-found", run_arrangement_complete(a),
+	      run_arrangement_complete(a) ? "Xen printed the arrangement"
+					  : "Xen's arrangement is incomplete");
+	run_rows(p, a, rows);
+	for (int i = 0; i < RUN_NR_ROWS; i++) {
+		char rs[64], ps[64];
+
+		if (!rows[i].differs)
+			continue;
+		run_side_text(&rows[i], &rows[i].real, rs, sizeof(rs));
+		run_side_text(&rows[i], &rows[i].pred, ps, sizeof(ps));
+		if (used < sizeof(diff))
+			used += (size_t)snprintf(diff + used, sizeof(diff) - used,
+						 "%s%s: Xen %s, predicted %s", used ? "; " : "",
+						 rows[i].name, rs, ps);
+	}
+	r->agree = !used && run_arrangement_complete(a);
+	check(r, "arrangement-agrees", !used,
+	      used ? "%s" : "every line equals the xen-4.17-dom0 prediction", diff);
+}
+
+/* A field the checks need: its absence fails the check. */
+static bool need_u64(struct run_one *r, const char *check_name, const char *key, uint64_t *v)
+{
+	if (run_json_u64(&r->ser.result, key, v))
+		return true;
+	check(r, check_name, false, "PVBOOT-RESULT has no number %s", key);
+	return false;
+}
+
+static void check_module(const struct run_plan *p, struct run_one *r)
+{
+	const struct run_jobj *o = &r->ser.result;
+	const char *alloc = run_json_str(o, "module_alloc");
+	bool ran, have_ran = run_json_bool(o, "module_ran", &ran);
+	bool must_fail = r->mode == PV_MODE_NO_REVECTOR && p->module_must_fail;
+
+	if (!alloc || !have_ran) {
+		check(r, "module", false, "PVBOOT-RESULT has no %s",
+		      alloc ? "module_ran" : "module_alloc");
+	} else if (must_fail) {
+		check(r, "module", !strncmp(alloc, "vmalloc: allocation failure", 27) && !ran,
+		      "module_alloc \"%s\", module_ran %s; the mapping reaches MODULES_VADDR, so the module must fail with vmalloc's line",
+		      alloc, ran ? "true" : "false");
+	} else {
+		check(r, "module", !strcmp(alloc, "ok") && ran,
+		      "module_alloc \"%s\", module_ran %s; expected ok and true%s", alloc,
+		      ran ? "true" : "false",
+		      r->mode == PV_MODE_NO_REVECTOR ? " (the mapping stays below MODULES_VADDR)"
+						     : "");
+	}
+}
+
+static void check_ramdisk(const struct run_plan *p, struct run_one *r)
+{
+	const struct run_jobj *o = &r->ser.result;
+	const char *sum = run_json_str(o, "ramdisk_sum");
+	unsigned long long ksum = 0;
+	uint64_t bytes;
+	bool ok;
+
+	if (!run_json_bool(o, "ramdisk_ok", &ok)) {
+		check(r, "ramdisk", false, "PVBOOT-RESULT has no true/false ramdisk_ok");
+		return;
+	}
+	if (run_json_u64(o, "ramdisk_bytes", &bytes) && bytes != p->ramdisk_bytes) {
+		check(r, "ramdisk", false, "the kernel got %llu bytes of ramdisk, the host gave %llu",
+		      (unsigned long long)bytes, (unsigned long long)p->ramdisk_bytes);
+		return;
+	}
+	if (sum && (sscanf(sum, "%llx", &ksum) != 1 || ksum != p->ramdisk_sum)) {
+		check(r, "ramdisk", false, "the kernel's pvsum64 is %s, the host's 0x%016llx", sum,
+		      (unsigned long long)p->ramdisk_sum);
+		return;
+	}
+	check(r, "ramdisk", ok, "ramdisk_ok %s (pvsum64 0x%016llx)", ok ? "true" : "false",
+	      (unsigned long long)p->ramdisk_sum);
+}
+
+static void check_result(const struct run_plan *p, struct run_one *r)
+{
+	const struct run_jobj *o = &r->ser.result;
+	const char *mode = run_json_str(o, "mode"), *error = run_json_str(o, "error");
+	uint64_t nr_pages, verified, mismatches, double_freed;
+	int64_t leaked;
+
+	if (!r->ser.have_result) {
+		check(r, "result-found", false, "the kernel printed no PVBOOT-RESULT line");
+		return;
+	}
+	if (!r->ser.result_parsed) {
+		check(r, "result-found", false, "PVBOOT-RESULT is not a flat JSON object: %s",
+		      r->ser.result_error);
+		return;
+	}
+	check(r, "result-found", true, "PVBOOT-RESULT with %u fields", o->n);
+	check(r, "result-mode", mode && !strcmp(mode, pv_boot_mode_name(r->mode)),
+	      "mode \"%s\", asked for %s", mode ? mode : "(none)", pv_boot_mode_name(r->mode));
+	check(r, "no-error", error && !error[0], "error \"%s\"", error ? error : "(none)");
+	if (need_u64(r, "no-mismatches", "mismatches", &mismatches))
+		check(r, "no-mismatches", mismatches == 0, "%llu pfns differ",
+		      (unsigned long long)mismatches);
+	if (need_u64(r, "nr-pages", "nr_pages", &nr_pages)) {
+		check(r, "nr-pages", nr_pages == p->memory / PAGE_SIZE,
+		      "nr_pages %llu, --memory is %llu pages", (unsigned long long)nr_pages,
+		      (unsigned long long)(p->memory / PAGE_SIZE));
+		if (p->verify_full && need_u64(r, "all-verified", "pfns_verified", &verified))
+			check(r, "all-verified", verified == nr_pages, "%llu of %llu pfns verified",
+			      (unsigned long long)verified, (unsigned long long)nr_pages);
+	}
+	if (!run_json_i64(o, "pages_leaked", &leaked))
+		check(r, "no-leaks", false, "PVBOOT-RESULT has no number pages_leaked");
+	else if (need_u64(r, "no-leaks", "pages_double_freed", &double_freed))
+		check(r, "no-leaks", leaked == 0 && double_freed == 0,
+		      "%lld pages leaked, %llu freed twice", (long long)leaked,
+		      (unsigned long long)double_freed);
+	if (p->ramdisk)
+		check_ramdisk(p, r);
+	check_module(p, r);
+}
+
+void run_evaluate(const struct run_plan *p, struct run_one *r)
+{
+	r->nr_checks = 0;
+	r->ok = true;
+	check_qemu(p, r);
+	check_arrangement(p, r);
+	/* Mode null takes over and stops: its exit status and the arrangement are all. */
+	if (r->mode != PV_MODE_NULL)
+		check_result(p, r);
+}

@@ -1,0 +1,421 @@
+/*
+ * QEMU for pvboot run: how big the machine must be, its command line
+ * (real-xen.md sections 3.2, 3.4 and 13), and the process itself, whose
+ * serial output is read line by line as it comes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pvboot/x86.h>
+
+#include "run.h"
+
+#define MiB (1ULL << 20)
+#define GiB (1ULL << 30)
+
+/*
+ * QEMU's RAM in MiB for a dom0 of @dom0_bytes with a @ramdisk_bytes module.
+ *
+ * Xen gives dom0 min(dom0_mem, what is free), counting the modules as free
+ * (they become dom0's pages: dom0_compute_nr_pages), so the machine must
+ * hold dom0 and Xen's own needs besides: a 32-byte struct page_info per
+ * 4 KiB of machine RAM (the frame table, 1/128) and an 8-byte M2P entry
+ * per page (1/512), its heap and the kernel module.  dom0/32 covers the
+ * per-page tables about three times over; 1 GiB covers the rest.  The
+ * ramdisk is added once more as margin.  Rounded up to 256 MiB.
+ */
+uint64_t run_qemu_mib(uint64_t dom0_bytes, uint64_t ramdisk_bytes)
+{
+	uint64_t bytes = dom0_bytes + ramdisk_bytes + GiB + dom0_bytes / 32;
+
+	bytes = (bytes + 256 * MiB - 1) & ~(256 * MiB - 1);
+	return bytes / MiB;
+}
+
+/* QEMU's pc machine: RAM beyond 3.5 GiB keeps 3 GiB low, the rest goes above 4 GiB. */
+uint64_t run_qemu_ram_top(uint64_t qemu_mib)
+{
+	uint64_t bytes = qemu_mib * MiB;
+
+	return bytes >= 0xe0000000ULL ? bytes + GiB : bytes;
+}
+
+/*
+ * QEMU backs only what the guest touches (reserve=off, bootscrub=0; section
+ * 3.4): Xen's frame table (1/128 of machine RAM), the dom0 P2M list twice
+ * (the builder's and the kernel's copy), the ramdisk twice (QEMU keeps the
+ * multiboot modules as a ROM blob besides guest RAM) and 512 MiB for QEMU
+ * and the rest.  At 1000 GiB this says 12.5 GiB; 12.7 GB was measured (section 13).
+ */
+uint64_t run_host_need(uint64_t qemu_mib, uint64_t dom0_bytes, uint64_t ramdisk_bytes)
+{
+	return qemu_mib * MiB / 128 + 2 * (dom0_bytes / PAGE_SIZE * 8) + 2 * ramdisk_bytes +
+	       512 * MiB;
+}
+
+int run_host_available(uint64_t *bytes, struct pv_error *err)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	unsigned long long kb;
+	int rc = -1;
+
+	if (!f)
+		return pv_fail(err, PV_ERR_IO, "/proc/meminfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+			*bytes = kb * 1024;
+			rc = 0;
+			break;
+		}
+	fclose(f);
+	if (rc)
+		pv_fail(err, PV_ERR_IO, "/proc/meminfo has no MemAvailable");
+	return rc;
+}
+
+size_t run_escape_commas(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *in; in++) {
+		for (int k = *in == ',' ? 2 : 1; k > 0; k--, n++)
+			if (n + 1 < size)
+				out[n] = *in;
+	}
+	if (size)
+		out[n < size ? n : size - 1] = '\0';
+	return n;
+}
+
+/* Append one argument, printf-style, to @c. */
+static int add(struct run_cmdline *c, size_t *used, struct pv_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int add(struct run_cmdline *c, size_t *used, struct pv_error *err, const char *fmt, ...)
+{
+	size_t room = sizeof(c->buf) - *used;
+	va_list ap;
+	int n;
+
+	if (c->argc >= RUN_MAX_ARGS)
+		return pv_fail(err, PV_ERR_RANGE, "QEMU command line: too many arguments");
+	va_start(ap, fmt);
+	n = vsnprintf(c->buf + *used, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= room)
+		return pv_fail(err, PV_ERR_RANGE, "QEMU command line: too long");
+	c->argv[c->argc++] = c->buf + *used;
+	c->argv[c->argc] = NULL;
+	*used += (size_t)n + 1;
+	return 0;
+}
+
+/* Xen's dom0_mem wants a size with a unit: M when whole MiB, else K. */
+static void xen_size(uint64_t bytes, char *buf, size_t size)
+{
+	if (bytes % MiB == 0)
+		snprintf(buf, size, "%lluM", (unsigned long long)(bytes / MiB));
+	else
+		snprintf(buf, size, "%lluK", (unsigned long long)(bytes >> 10));
+}
+
+int run_qemu_cmdline(const struct run_qemu_in *in, struct run_cmdline *c, struct pv_error *err)
+{
+	char kernel[2 * PATH_MAX + 2], ramdisk[2 * PATH_MAX + 2], mem[32], sum[40] = "";
+	size_t used = 0;
+	int rc = 0;
+
+	c->argc = 0;
+	c->argv[0] = NULL;
+	if (run_escape_commas(in->kernel, kernel, sizeof(kernel)) >= sizeof(kernel) ||
+	    (in->ramdisk &&
+	     run_escape_commas(in->ramdisk, ramdisk, sizeof(ramdisk)) >= sizeof(ramdisk)))
+		return pv_fail(err, PV_ERR_RANGE, "QEMU command line: a path is too long");
+	xen_size(in->dom0_bytes, mem, sizeof(mem));
+	if (in->ramdisk)
+		snprintf(sum, sizeof(sum), " ramdisk_sum=0x%016llx",
+			 (unsigned long long)in->ramdisk_sum);
+
+	rc |= add(c, &used, err, "qemu-system-x86_64");
+	rc |= add(c, &used, err, "-accel");
+	rc |= add(c, &used, err, "tcg");
+	rc |= add(c, &used, err, "-cpu");
+	/* TCG's max CPU has 40 physical address bits: 1 TiB of RAM and up needs more (section 13). */
+	rc |= add(c, &used, err, "max,-smap%s",
+		  run_qemu_ram_top(in->qemu_mib) >= (1ULL << 40) ? ",phys-bits=42" : "");
+	rc |= add(c, &used, err, "-smp");
+	rc |= add(c, &used, err, "1");
+	rc |= add(c, &used, err, "-display");
+	rc |= add(c, &used, err, "none");
+	rc |= add(c, &used, err, "-no-reboot");
+	rc |= add(c, &used, err, "-monitor");
+	rc |= add(c, &used, err, "none");
+	rc |= add(c, &used, err, "-serial");
+	rc |= add(c, &used, err, "stdio");
+	rc |= add(c, &used, err, "-device");
+	rc |= add(c, &used, err, "isa-debug-exit,iobase=0xf4,iosize=0x04");
+	/* reserve=off: QEMU backs only the pages the guest touches (section 3.4). */
+	rc |= add(c, &used, err, "-object");
+	rc |= add(c, &used, err, "memory-backend-ram,id=m0,size=%lluM,reserve=off",
+		  (unsigned long long)in->qemu_mib);
+	rc |= add(c, &used, err, "-machine");
+	rc |= add(c, &used, err, "memory-backend=m0");
+	rc |= add(c, &used, err, "-m");
+	rc |= add(c, &used, err, "%llu", (unsigned long long)in->qemu_mib);
+	rc |= add(c, &used, err, "-kernel");
+	rc |= add(c, &used, err, "%s", in->xen);
+	rc |= add(c, &used, err, "-append");
+	rc |= add(c, &used, err,
+		  "console=com1 com1=115200 dom0_mem=%s,max:%s dom0_max_vcpus=1 bootscrub=0 loglvl=all guest_loglvl=all",
+		  mem, mem);
+	rc |= add(c, &used, err, "-initrd");
+	/* Module 0 is the kernel and its command line (Xen drops the first word), module 1 the ramdisk. */
+	rc |= add(c, &used, err, "%s mode=%s verify=%s%s%s%s", kernel, pv_boot_mode_name(in->mode),
+		  in->verify_full ? "full" : "sample", sum, in->ramdisk ? "," : "",
+		  in->ramdisk ? ramdisk : "");
+	return rc ? -1 : 0;
+}
+
+/* ---- the process ---- */
+
+/* The QEMU process group, for the signal handler: killed at once on SIGINT. */
+static volatile sig_atomic_t qemu_pgid;
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	if (qemu_pgid > 0)
+		kill(-(pid_t)qemu_pgid, SIGKILL);
+	got_signal = sig;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Bytes of one stream not yet ended by a newline. */
+struct linebuf {
+	int fd;
+	bool qemu_stderr;
+	size_t n;
+	char buf[8192];
+};
+
+static enum run_verdict emit(const struct linebuf *lb, const struct run_stream *s, double t,
+			     const char *p, size_t len)
+{
+	char line[sizeof(lb->buf) + 1];
+	size_t k = 0;
+
+	for (size_t j = 0; j < len; j++)
+		if (p[j] != '\r')
+			line[k++] = p[j] ? p[j] : '?';
+	line[k] = '\0';
+	return s->line(s->ctx, t, line, lb->qemu_stderr);
+}
+
+/*
+ * Hand every complete line to @s, and at the end of the stream (@eof) what
+ * is left.  A line longer than the buffer is handed over in pieces.
+ */
+static enum run_verdict take_lines(struct linebuf *lb, const struct run_stream *s, double t, bool eof)
+{
+	enum run_verdict v = RUN_GO_ON, w;
+	size_t start = 0;
+	char *nl;
+
+	while ((nl = memchr(lb->buf + start, '\n', lb->n - start))) {
+		w = emit(lb, s, t, lb->buf + start, (size_t)(nl - (lb->buf + start)));
+		v = w > v ? w : v;
+		start = (size_t)(nl - lb->buf) + 1;
+	}
+	if (lb->n - start == sizeof(lb->buf) || (eof && lb->n > start)) {
+		w = emit(lb, s, t, lb->buf + start, lb->n - start);
+		v = w > v ? w : v;
+		start = lb->n;
+	}
+	memmove(lb->buf, lb->buf + start, lb->n - start);
+	lb->n -= start;
+	return v;
+}
+
+/*
+ * The child: its own process group, dying with pvboot, stdout and stderr to
+ * the pipes, and pvboot's signal handlers gone before the signals it
+ * blocked around fork() are let through.
+ */
+static void exec_qemu(char *const argv[], int out, int err, const sigset_t *mask)
+{
+	int null = open("/dev/null", O_RDONLY);
+
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		_exit(127);
+	execvp(argv[0], argv);
+	fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+static void kill_group(pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL); /* should it not have made its group yet */
+}
+
+int run_qemu(char *const argv[], double timeout, const struct run_stream *s, struct run_exit *ex,
+	     struct pv_error *err)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa = {.sa_handler = on_signal}, old[3];
+	struct linebuf lb[2] = {{.fd = -1}, {.fd = -1, .qemu_stderr = true}};
+	int out[2], errp[2], st = 0;
+	double t0, t = 0, stop_at = -1;
+	sigset_t block, saved;
+	bool killed = false, reaped = false;
+	pid_t pid;
+
+	*ex = (struct run_exit){.known = true};
+	if (pipe2(out, O_CLOEXEC))
+		return pv_fail(err, PV_ERR_IO, "pipe: %s", strerror(errno));
+	if (pipe2(errp, O_CLOEXEC)) {
+		close(out[0]);
+		close(out[1]);
+		return pv_fail(err, PV_ERR_IO, "pipe: %s", strerror(errno));
+	}
+	/* No SA_RESTART: a signal ends poll() at once. */
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	for (int i = 0; i < 3; i++) {
+		sigaction(sigs[i], &sa, &old[i]);
+		sigaddset(&block, sigs[i]);
+	}
+	got_signal = 0;
+	sigprocmask(SIG_BLOCK, &block, &saved);
+	t0 = now();
+	pid = fork();
+	if (pid == 0)
+		exec_qemu(argv, out[1], errp[1], &saved);
+	if (pid > 0) {
+		setpgid(pid, pid); /* as the child does: whichever runs first */
+		qemu_pgid = pid;
+	}
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	close(out[1]);
+	close(errp[1]);
+	if (pid < 0) {
+		close(out[0]);
+		close(errp[0]);
+		for (int i = 0; i < 3; i++)
+			sigaction(sigs[i], &old[i], NULL);
+		return pv_fail(err, PV_ERR_IO, "fork: %s", strerror(errno));
+	}
+	lb[0].fd = out[0];
+	lb[1].fd = errp[0];
+
+	while ((lb[0].fd >= 0 || lb[1].fd >= 0) && !got_signal) {
+		struct pollfd pfd[2];
+		double left;
+		int wait_ms;
+
+		t = now() - t0;
+		if (t >= timeout) {
+			ex->timed_out = true;
+			break;
+		}
+		if (stop_at >= 0 && t >= stop_at) {
+			ex->crash_killed = true;
+			break;
+		}
+		left = (stop_at >= 0 && stop_at < timeout ? stop_at : timeout) - t;
+		wait_ms = left < 0.2 ? (int)(left * 1000) + 1 : 200;
+		for (int i = 0; i < 2; i++)
+			pfd[i] = (struct pollfd){.fd = lb[i].fd, .events = POLLIN};
+		if (poll(pfd, 2, wait_ms) < 0 && errno != EINTR)
+			break;
+		t = now() - t0;
+		for (int i = 0; i < 2; i++) {
+			ssize_t n;
+			enum run_verdict v;
+
+			if (lb[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(lb[i].fd, lb[i].buf + lb[i].n, sizeof(lb[i].buf) - lb[i].n);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n > 0)
+				lb[i].n += (size_t)n;
+			v = take_lines(&lb[i], s, t, n <= 0);
+			if (n <= 0) {
+				close(lb[i].fd);
+				lb[i].fd = -1;
+			}
+			if (v == RUN_STOP_NOW && stop_at < 0)
+				stop_at = t;
+			else if (v == RUN_STOP_SOON && stop_at < 0)
+				stop_at = t + 1.0; /* Xen's next lines say why */
+		}
+		if (s->tick)
+			s->tick(s->ctx, t);
+		/* QEMU gone: what it left in its group would hold the pipes open. */
+		if (!reaped && waitpid(pid, &st, WNOHANG) == pid) {
+			reaped = true;
+			qemu_pgid = 0;
+			kill(-pid, SIGKILL);
+		}
+	}
+	/* Lines cut short by the end hold what QEMU said last. */
+	for (int i = 0; i < 2; i++)
+		if (lb[i].fd >= 0)
+			take_lines(&lb[i], s, t, true);
+	if (!reaped && (ex->timed_out || ex->crash_killed || got_signal)) {
+		kill_group(pid);
+		killed = true;
+	}
+	/* The pipes are closed: QEMU is on its way out.  Give it until the timeout. */
+	while (!reaped) {
+		pid_t w = waitpid(pid, &st, killed ? 0 : WNOHANG);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR) {
+			st = 0;
+			break;
+		}
+		if (w == 0 && (got_signal || now() - t0 >= timeout)) {
+			ex->timed_out = !got_signal;
+			kill_group(pid);
+			killed = true;
+		} else if (w == 0) {
+			nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+		}
+	}
+	qemu_pgid = 0;
+	for (int i = 0; i < 2; i++)
+		if (lb[i].fd >= 0)
+			close(lb[i].fd);
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	ex->seconds = now() - t0;
+	ex->interrupted = got_signal;
+	ex->exited = WIFEXITED(st);
+	ex->status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+	return 0;
+}

@@ -1,0 +1,120 @@
+/*
+ * The ramdisk pvboot run passes to its kernel: pv_pattern seeded with the
+ * length (<pvboot/pvsum.h>; the bytes pvboot simulate boots too), so that
+ * the kernel's pvsum64 of what Xen handed it means something, and the same
+ * pvsum64 over any file given with --ramdisk.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <pvboot/pvsum.h>
+
+#include "run.h"
+
+#define CHUNK (1U << 20) /* bytes per read or write, a multiple of 8 */
+
+uint64_t run_pattern_sum(uint64_t bytes)
+{
+	static unsigned char buf[CHUNK];
+	uint64_t h = PV_SUM64_INIT;
+
+	for (uint64_t off = 0; off < bytes; off += CHUNK) {
+		size_t n = bytes - off < CHUNK ? (size_t)(bytes - off) : CHUNK;
+
+		pv_pattern(bytes, off, buf, n);
+		h = pv_sum64(h, buf, n);
+	}
+	return h;
+}
+
+int run_file_sum(const char *path, uint64_t *sum, uint64_t *bytes, struct pv_error *err)
+{
+	unsigned char *buf = malloc(CHUNK);
+	FILE *f = fopen(path, "rb");
+	uint64_t h = PV_SUM64_INIT, total = 0;
+	size_t n;
+	int rc = 0;
+
+	if (!buf || !f) {
+		rc = pv_fail(err, buf ? PV_ERR_IO : PV_ERR_NOMEM, "%s: %s", path,
+			     buf ? strerror(errno) : "out of memory");
+		goto out;
+	}
+	/* fread fills the whole chunk until the end: only the last piece is partial. */
+	while ((n = fread(buf, 1, CHUNK, f)) > 0) {
+		h = pv_sum64(h, buf, n);
+		total += n;
+		if (n < CHUNK)
+			break;
+	}
+	if (ferror(f))
+		rc = pv_fail(err, PV_ERR_IO, "%s: read error", path);
+	*sum = h;
+	*bytes = total;
+out:
+	if (f)
+		fclose(f);
+	free(buf);
+	return rc;
+}
+
+/* Write the pattern of @bytes bytes to @path, summing it on the way. */
+static int write_pattern(const char *path, uint64_t bytes, uint64_t *sum, struct pv_error *err)
+{
+	unsigned char *buf = malloc(CHUNK);
+	FILE *f = buf ? fopen(path, "wb") : NULL;
+	uint64_t h = PV_SUM64_INIT;
+	int rc = 0;
+
+	if (!f) {
+		rc = pv_fail(err, buf ? PV_ERR_IO : PV_ERR_NOMEM, "%s: %s", path,
+			     buf ? strerror(errno) : "out of memory");
+		free(buf);
+		return rc;
+	}
+	for (uint64_t off = 0; off < bytes && !rc; off += CHUNK) {
+		size_t n = bytes - off < CHUNK ? (size_t)(bytes - off) : CHUNK;
+
+		pv_pattern(bytes, off, buf, n);
+		h = pv_sum64(h, buf, n);
+		if (fwrite(buf, 1, n, f) != n)
+			rc = pv_fail(err, PV_ERR_IO, "%s: %s", path, strerror(errno));
+	}
+	if (fclose(f) && !rc)
+		rc = pv_fail(err, PV_ERR_IO, "%s: %s", path, strerror(errno));
+	free(buf);
+	*sum = h;
+	return rc;
+}
+
+int run_ramdisk_make(const char *cache, uint64_t bytes, char *path, size_t size, uint64_t *sum,
+		     struct pv_error *err)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX + 32];
+	struct stat st;
+	uint64_t len;
+
+	if (snprintf(dir, sizeof(dir), "%s/ramdisks", cache) >= (int)sizeof(dir) ||
+	    snprintf(path, size, "%s/splitmix64-%llu.img", dir, (unsigned long long)bytes) >=
+		    (int)size)
+		return pv_fail(err, PV_ERR_IO, "%s: path too long", cache);
+	if (!stat(path, &st) && S_ISREG(st.st_mode) && (uint64_t)st.st_size == bytes)
+		return run_file_sum(path, sum, &len, err);
+	if (run_mkdirs(dir, err))
+		return -1;
+	fprintf(stderr, "pvboot: run: writing a %llu-byte pattern ramdisk to %s\n",
+		(unsigned long long)bytes, path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	if (write_pattern(tmp, bytes, sum, err)) {
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path)) {
+		unlink(tmp);
+		return pv_fail(err, PV_ERR_IO, "rename %s: %s", tmp, strerror(errno));
+	}
+	return 0;
+}

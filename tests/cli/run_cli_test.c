@@ -1,0 +1,491 @@
+/*
+ * pvboot run from the outside, without QEMU: the whole check and report
+ * path on recorded serial logs (--serial-log), the process handling with a
+ * stand-in for qemu-system-x86_64 (its command line, the log it leaves, a
+ * timeout, a crash, Ctrl-C), and bad usage.  Booting the real Xen is for
+ * the real-boot tests.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "../../src/cli/run.h"
+#include "util/run.h"
+
+#define FIXTURES     "tests/cli/fixtures/"
+#define REVECTOR_LOG FIXTURES "run-512M-revector.log"
+
+static const char *pvboot(void)
+{
+	return getenv("PVBOOT") ? getenv("PVBOOT") : "build/pvboot";
+}
+
+static const char *scratch(const char *name)
+{
+	static char path[4][700];
+	static unsigned next;
+	char *p = path[next++ % 4];
+
+	snprintf(p, sizeof(path[0]), "%s/%s", scratch_dir(), name);
+	return p;
+}
+
+/* ---- a kernel image for the prediction: minipv's shape (real-xen.md 10.3) ---- */
+
+static size_t put(uint8_t *b, size_t at, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		b[at + i] = (uint8_t)(v >> (8 * i));
+	return at + (size_t)bytes;
+}
+
+static size_t note(uint8_t *b, size_t at, uint32_t type, uint64_t v, int bytes, const char *str)
+{
+	size_t len = str ? strlen(str) + 1 : (size_t)bytes;
+
+	at = put(b, at, 4, 4);
+	at = put(b, at, len, 4);
+	at = put(b, at, type, 4);
+	memcpy(b + at, "Xen", 4);
+	at += 4;
+	if (str)
+		memcpy(b + at, str, len);
+	else
+		put(b, at, v, bytes);
+	return at + ((len + 3) & ~(size_t)3);
+}
+
+/*
+ * An ELF64 PV kernel of notes only: linked at 0xffffffff80000000, paddr 0
+ * to 0x8420, so Xen's arrangement for it is minipv's; @init_p2m adds the
+ * INIT_P2M note when not 0.
+ */
+static const char *write_kernel(const char *name, uint64_t init_p2m)
+{
+	const uint64_t vb = 0xffffffff80000000;
+	static const uint8_t magic[] = {0x7f, 'E', 'L', 'F', 2, 1, 1}; /* 64-bit, LE, v1 */
+	uint8_t b[1024] = {0}, n[512] = {0};
+	size_t nlen = 0, at;
+	const char *path = scratch(name);
+	FILE *f;
+
+	nlen = note(n, nlen, 5, 0, 0, "xen-3.0"); /* XEN_VERSION */
+	nlen = note(n, nlen, 8, 0, 0, "generic"); /* LOADER */
+	nlen = note(n, nlen, 3, vb, 8, NULL);	  /* VIRT_BASE */
+	nlen = note(n, nlen, 4, 0, 8, NULL);	  /* PADDR_OFFSET */
+	nlen = note(n, nlen, 1, vb, 8, NULL);	  /* ENTRY */
+	if (init_p2m)
+		nlen = note(n, nlen, 15, init_p2m, 8, NULL);
+	memcpy(b, magic, sizeof(magic));
+	at = put(b, 16, 2, 2);	    /* ET_EXEC */
+	at = put(b, at, 62, 2);	    /* EM_X86_64 */
+	at = put(b, at, 1, 4);	    /* EV_CURRENT */
+	at = put(b, at, vb, 8);	    /* e_entry */
+	at = put(b, at, 64, 8);	    /* e_phoff */
+	at = put(b, at, 0, 8);	    /* e_shoff */
+	at = put(b, at, 0, 4);	    /* e_flags */
+	at = put(b, at, 64, 2);	    /* e_ehsize */
+	at = put(b, at, 56, 2);	    /* e_phentsize */
+	at = put(b, at, 2, 2);	    /* e_phnum */
+	at = put(b, at, 64, 2);	    /* e_shentsize */
+	at = put(b, at, 0, 4);	    /* e_shnum, e_shstrndx */
+	at = put(b, at, 1, 4);	    /* PT_LOAD */
+	at = put(b, at, 7, 4);	    /* RWX */
+	at = put(b, at, 0, 8);	    /* p_offset */
+	at = put(b, at, vb, 8);	    /* p_vaddr */
+	at = put(b, at, 0, 8);	    /* p_paddr */
+	at = put(b, at, 0, 8);	    /* p_filesz */
+	at = put(b, at, 0x8420, 8); /* p_memsz */
+	at = put(b, at, 0x1000, 8);
+	at = put(b, at, 4, 4); /* PT_NOTE */
+	at = put(b, at, 4, 4);
+	at = put(b, at, 64 + 2 * 56, 8);
+	at = put(b, at, 0, 8);
+	at = put(b, at, 0, 8);
+	at = put(b, at, nlen, 8);
+	at = put(b, at, nlen, 8);
+	at = put(b, at, 4, 8);
+	memcpy(b + at, n, nlen);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, at + nlen, f), at + nlen);
+	fclose(f);
+	return path;
+}
+
+static const char *kernel(void)
+{
+	static const char *path;
+
+	if (!path)
+		path = write_kernel("minipv.elf", 0);
+	return path;
+}
+
+/* ---- the whole path on recorded logs ---- */
+
+#define REVECTOR_ARGS "--memory 512M --ramdisk-size 1117726"
+
+static void test_log_revector(void **state)
+{
+	struct run r = run_pvboot("run --serial-log " REVECTOR_LOG " --kernel '%s' " REVECTOR_ARGS,
+				  kernel());
+
+	(void)state;
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	assert_non_null(strstr(r.out, "== pvboot run: 512 MiB dom0, revector, verify full =="));
+	assert_non_null(
+		strstr(r.out, "  Phys-Mach map   ffffffff8011a000->ffffffff8021a000   agree\n"));
+	assert_non_null(strstr(r.out, "hypervisor 1.13 s, kernel 0.22 s, total 1.36 s"));
+	assert_non_null(strstr(r.out, "ok: all 13 checks hold"));
+	run_free(&r);
+
+	r = run_sh("'%s' run --serial-log " REVECTOR_LOG " --kernel '%s' " REVECTOR_ARGS
+		   " --mode revector --format json | jq -r '[.ok, .mode, .arrangement.agree, "
+		   ".qemu.exit_status, .qemu.kernel_code, .result.ramdisk_sum, .wall_seconds.hypervisor, "
+		   ".wall_seconds.kernel, (.checks | length), (.checks | map(select(.ok | not)) | length)] "
+		   "| map(tostring) | join(\" \")'",
+		   pvboot(), kernel());
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "true revector true 33 0x10 0xa8bc9d7dec4c3c25 1.13 0.22 13 0\n");
+	run_free(&r);
+
+	/* Real and predicted segments in exactly the form pvboot layout prints. */
+	r = run_sh("'%1$s' run --serial-log " REVECTOR_LOG " --kernel '%2$s' " REVECTOR_ARGS
+		   " --format json | jq -c .arrangement.real.segments > '%3$s/real' && "
+		   "'%1$s' run --serial-log " REVECTOR_LOG " --kernel '%2$s' " REVECTOR_ARGS
+		   " --format json | jq -c .arrangement.predicted.segments > '%3$s/pred' && "
+		   "'%1$s' layout --builder xen-4.17-dom0 --kernel '%2$s' " REVECTOR_ARGS
+		   " --format json | jq -c .segments > '%3$s/layout' && "
+		   "cmp '%3$s/real' '%3$s/layout' && cmp '%3$s/pred' '%3$s/layout'",
+		   pvboot(), kernel(), scratch_dir());
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+}
+
+static const struct bad_log {
+	const char *args;
+	const char *says;
+} bad_logs[] = {
+	{"--serial-log " REVECTOR_LOG " " REVECTOR_ARGS " --assume-exit 35",
+	 "kernel-status: the kernel wrote 0x11 (a failure), expected 0x10"},
+	{"--serial-log " REVECTOR_LOG " --memory 1G --ramdisk-size 1117726",
+	 "p2m: Xen ffffffff8011a000->ffffffff8021a000, predicted ffffffff8011a000->ffffffff8031a000"},
+	{"--serial-log " REVECTOR_LOG " --memory 1G --ramdisk-size 1117726",
+	 "nr-pages: nr_pages 131072, --memory is 262144 pages"},
+	{"--serial-log " REVECTOR_LOG " --memory 512M --ramdisk-size 1117727",
+	 "ramdisk: the kernel got 1117726 bytes of ramdisk, the host gave 1117727"},
+	{"--serial-log " REVECTOR_LOG " " REVECTOR_ARGS " --mode no-revector",
+	 "result-mode: mode \"revector\", asked for no-revector"},
+	{"--serial-log " REVECTOR_LOG " " REVECTOR_ARGS " --verify sample --mode null --assume-exit 1",
+	 "qemu-exit: QEMU exited with status 1, not through the kernel's isa-debug-exit write"},
+	{"--serial-log " FIXTURES "xen-10.3-minipv-512M.log " REVECTOR_ARGS " --mode revector",
+	 "qemu-exit: no QEMU exit status: the log does not say (give --assume-exit N)"},
+	{"--serial-log " FIXTURES "xen-10.3-minipv-512M.log " REVECTOR_ARGS " --mode revector",
+	 "result-found: the kernel printed no PVBOOT-RESULT line"},
+};
+
+static void test_log_failures(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_logs) / sizeof(bad_logs[0]); i++) {
+		struct run r = run_pvboot("run --kernel '%s' %s", kernel(), bad_logs[i].args);
+
+		print_message("pvboot run %s -> %d\n", bad_logs[i].args, r.status);
+		assert_int_equal(r.status, 1);
+		assert_string_equal(r.err, "");
+		if (!strstr(r.out, bad_logs[i].says))
+			fail_msg("did not say '%s':\n%s", bad_logs[i].says, r.out);
+		run_free(&r);
+	}
+}
+
+/* Xen's own logs of section 10 in mode null: the exit status and the arrangement are all. */
+static void test_log_null(void **state)
+{
+	struct run r = run_pvboot("run --kernel '%s' --serial-log " FIXTURES
+				  "xen-10.3-minipv-512M.log " REVECTOR_ARGS
+				  " --mode null --assume-exit 33",
+				  kernel());
+
+	(void)state;
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "ok: all 4 checks hold"));
+	run_free(&r);
+	r = run_pvboot("run --kernel '%s' --serial-log " FIXTURES "xen-10.6-minipv-8G.log "
+		       "--memory 8G --ramdisk-size 0x19111200 --mode null --assume-exit 33",
+		       kernel());
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "  Init. ramdisk   ffffffff80009000->ffffffff9911a200   agree"));
+	run_free(&r);
+	/* Without a PVBOOT-RESULT, the mode must be given. */
+	r = run_pvboot("run --kernel '%s' --serial-log " FIXTURES
+		       "xen-10.3-minipv-512M.log " REVECTOR_ARGS,
+		       kernel());
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "no PVBOOT-RESULT line says the mode; give --mode"));
+	run_free(&r);
+}
+
+/*
+ * The seed's 128 GiB dom0 without the fix, with the arrangement from the
+ * layout engine and the boot from pvboot simulate: the builder's mapping
+ * reaches MODULES_VADDR, so the module must fail and the kernel write 0x12.
+ */
+static void test_log_seed_no_revector(void **state)
+{
+	const char *log = scratch("seed-no-revector.log");
+	struct run r =
+		run_sh("{ '%1$s' layout --builder xen-4.17-dom0 --kernel '%2$s' --format log | "
+		       "sed 's/^/(XEN) /' && '%1$s' simulate --builder xen-4.17-dom0 --kernel '%2$s' "
+		       "--mode no-revector; } > '%3$s'",
+		       pvboot(), kernel(), log);
+
+	(void)state;
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+	r = run_pvboot("run --kernel '%s' --serial-log '%s' --assume-exit 37", kernel(), log);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "== pvboot run: 128 GiB dom0, no-revector, verify full =="));
+	assert_non_null(strstr(r.out, "pattern (276316160 bytes, pvsum64 0x77775ca5bb826fec)"));
+	assert_non_null(strstr(r.out, "ok: all 13 checks hold"));
+	run_free(&r);
+	r = run_pvboot("run --kernel '%s' --serial-log '%s' --assume-exit 33", kernel(), log);
+	assert_int_equal(r.status, 1);
+	assert_non_null(
+		strstr(r.out,
+		       "kernel-status: the kernel wrote 0x10 (done, module loaded and ran), expected 0x12"));
+	run_free(&r);
+}
+
+/* ---- QEMU's process, with a stand-in that plays a log ---- */
+
+/* A qemu-system-x86_64 that records its arguments and its pid, and does $FAKE_QEMU_MODE. */
+static const char *fake_qemu(void)
+{
+	static char dir[700];
+	char path[800];
+	FILE *f;
+
+	if (dir[0])
+		return dir;
+	snprintf(dir, sizeof(dir), "%s", scratch("bin"));
+	mkdir(dir, 0755);
+	snprintf(path, sizeof(path), "%s/qemu-system-x86_64", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"#!/bin/sh\n"
+		"printf '%%s\\n' \"$@\" > \"$FAKE_QEMU_DIR/args\"\n"
+		"echo $$ > \"$FAKE_QEMU_DIR/pid\"\n"
+		"play() { sed -e 's/^\\[[^]]*\\] //' -e '/^pvboot-run: /d' '%s'; }\n"
+		"case $FAKE_QEMU_MODE in\n"
+		"ok) play; exit 33 ;;\n"
+		"orphan) sleep 100 & play; exit 33 ;;\n"
+		"hang) echo '(XEN) Xen version 4.17.7 (stand-in)'; sleep 100 ;;\n"
+		"crash) echo '(XEN) *** Building a PV Dom0 ***'\n"
+		"       echo '(XEN) Hardware Dom0 crashed: rebooting machine in 5 seconds.'; sleep 100 ;;\n"
+		"err) echo \"qemu-system-x86_64: cannot set up guest memory 'm0'\" >&2; exit 1 ;;\n"
+		"esac\n",
+		REVECTOR_LOG);
+	fclose(f);
+	chmod(path, 0755);
+	f = fopen(scratch("xen-4.17"), "w");
+	assert_non_null(f);
+	fclose(f);
+	return dir;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* pvboot run with the stand-in; @pre and @post go around it in the shell. */
+static struct run run_fake(const char *mode, const char *pre, const char *args, const char *post)
+{
+	return run_sh("FAKE_QEMU_DIR='%1$s' FAKE_QEMU_MODE=%2$s PVBOOT_CACHE='%1$s/cache' "
+		      "PATH='%3$s':\"$PATH\"; export FAKE_QEMU_DIR FAKE_QEMU_MODE PVBOOT_CACHE PATH; "
+		      "%4$s '%5$s' run --kernel '%6$s' --xen '%1$s/xen-4.17' %7$s %8$s",
+		      scratch_dir(), mode, fake_qemu(), pre, pvboot(), kernel(), args, post);
+}
+
+static bool fake_alive(void)
+{
+	struct run r = run_sh("kill -0 $(cat '%s/pid') 2>/dev/null", scratch_dir());
+	bool alive = r.status == 0;
+
+	run_free(&r);
+	return alive;
+}
+
+static void test_qemu_process(void **state)
+{
+	struct run r;
+	double t0;
+
+	(void)state;
+	/* A boot: its command line, its log, and the same verdict from the log afterwards. */
+	r = run_fake("ok", "", REVECTOR_ARGS " --mode revector", "");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "ok: all 13 checks hold"));
+	assert_non_null(strstr(r.out, "  QEMU      1792 MiB (1.8 GiB) for the dom0 and Xen"));
+	assert_non_null(strstr(r.err, "512 MiB dom0, revector: QEMU started (1.8 GiB)\n"));
+	assert_non_null(strstr(r.err, "512 MiB dom0, revector: Xen building dom0 ...\n"));
+	assert_non_null(strstr(r.err, "512 MiB dom0, revector: QEMU exited with status 33\n"));
+	run_free(&r);
+	r = run_sh("grep -x -A1 -- -initrd '%s/args' | tail -n 1", scratch_dir());
+	assert_non_null(strstr(r.out, " mode=revector verify=full ramdisk_sum=0xa8bc9d7dec4c3c25,"));
+	assert_non_null(strstr(r.out, "/cache/ramdisks/splitmix64-1117726.img\n"));
+	run_free(&r);
+	r = run_pvboot("run --serial-log '%s/run-logs/dom0-512M-revector.log' --kernel '%s' " REVECTOR_ARGS,
+		       scratch_dir(), kernel());
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "ok: all 13 checks hold"));
+	run_free(&r);
+
+	/* QEMU's exit ends the run even when something it left holds the serial pipe. */
+	t0 = now();
+	r = run_fake("orphan", "", REVECTOR_ARGS " --mode revector --timeout 30", "");
+	assert_true(now() - t0 < 10);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+
+	/* Killed at the timeout, and gone. */
+	t0 = now();
+	r = run_fake("hang", "", REVECTOR_ARGS " --mode revector --timeout 1", "");
+	assert_true(now() - t0 < 10);
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.out, "qemu-exit: timed out after 1 s"));
+	assert_false(fake_alive());
+	run_free(&r);
+
+	/* Killed as soon as Xen says dom0 crashed, not 5 s later. */
+	t0 = now();
+	r = run_fake("crash", "", REVECTOR_ARGS " --mode revector --format json",
+		     "| jq -r .checks[0].detail");
+	assert_true(now() - t0 < 4);
+	assert_string_equal(r.out,
+			    "Xen reported a crash: (XEN) Hardware Dom0 crashed: rebooting machine in 5 seconds.\n");
+	assert_false(fake_alive());
+	run_free(&r);
+
+	/* QEMU's own complaint is in the report. */
+	r = run_fake("err", "", REVECTOR_ARGS " --mode revector", "");
+	assert_int_equal(r.status, 1);
+	assert_non_null(
+		strstr(r.out,
+		       "QEMU exited with status 1, not through the kernel's isa-debug-exit write: qemu-system-x86_64: cannot set up guest memory 'm0'"));
+	run_free(&r);
+
+	/* Ctrl-C: QEMU is killed and pvboot exits 130. */
+	r = run_fake("hang", "", REVECTOR_ARGS " --mode revector --timeout 60",
+		     "& p=$!; sleep 1; kill -INT $p; wait $p; echo status $?");
+	assert_non_null(strstr(r.out, "status 130"));
+	assert_non_null(strstr(r.err, "pvboot: run: interrupted; QEMU killed"));
+	assert_false(fake_alive());
+	run_free(&r);
+
+	r = run_sh("rm -r '%s/cache/ramdisks'", scratch_dir()); /* a MiB a run otherwise */
+	run_free(&r);
+}
+
+/* ---- bad usage and missing things ---- */
+
+static const struct bad {
+	const char *args;
+	const char *says;
+} bad[] = {
+	{"run --mode sideways", "--mode: unknown mode 'sideways' (revector, no-revector, null)"},
+	{"run --mode", "--mode needs a value"},
+	{"run --verify some", "--verify: 'some' is neither full nor sample"},
+	{"run --format xml", "--format: unknown format 'xml' (text, json)"},
+	{"run --timeout 0", "--timeout: 0 is not 1 to 1000000 seconds"},
+	{"run --timeout soon", "--timeout: 'soon' is not a decimal number"},
+	{"run --memory 0", "--memory: a guest needs at least one 4 KiB page"},
+	{"run --memory 12Q", "--memory: '12Q' has an unknown unit 'Q'"},
+	{"run --memory 1000", "--memory: 1000 is not a whole number of 4 KiB pages"},
+	{"run --ramdisk x --ramdisk-size 1M", "give one of --ramdisk and --ramdisk-size"},
+	{"run --assume-exit 33", "--assume-exit goes with --serial-log"},
+	{"run --serial-log x --assume-exit 300", "--assume-exit: 300 is not an exit status"},
+	{"run --builder libxc-4.2", "unknown option '--builder'"},
+	{"run sideways", "unexpected argument 'sideways'"},
+	{"run --kernel 'a b.elf'", "--kernel: 'a b.elf' has a space"},
+};
+
+static void test_bad_usage(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run r = run_pvboot("%s", bad[i].args);
+
+		print_message("pvboot %s -> %d: %s", bad[i].args, r.status, r.err);
+		assert_int_equal(r.status, 2);
+		assert_string_equal(r.out, "");
+		assert_int_equal(count_lines(r.err), 1);
+		assert_true(!strncmp(r.err, "pvboot: run: ", 13));
+		if (!strstr(r.err, bad[i].says))
+			fail_msg("'pvboot %s' did not say '%s': %s", bad[i].args, bad[i].says, r.err);
+		run_free(&r);
+	}
+}
+
+static void expect_data_error(struct run *r, const char *says, const char *or_says)
+{
+	print_message("-> %d: %s", r->status, r->err);
+	assert_int_equal(r->status, 1);
+	assert_string_equal(r->out, "");
+	assert_int_equal(count_lines(r->err), 1);
+	if (!strstr(r->err, says) && !(or_says && strstr(r->err, or_says)))
+		fail_msg("did not say '%s': %s", says, r->err);
+	run_free(r);
+}
+
+static void test_missing(void **state)
+{
+	struct run r;
+
+	(void)state;
+	r = run_pvboot("run --kernel /nonexistent/pvboot-kernel.elf --serial-log " REVECTOR_LOG);
+	expect_data_error(&r,
+			  "/nonexistent/pvboot-kernel.elf: no such file (the PV kernel: build it with make, or give --kernel)",
+			  NULL);
+	r = run_pvboot("run --kernel " REVECTOR_LOG " --serial-log " REVECTOR_LOG);
+	expect_data_error(&r, "run-512M-revector.log: not a kernel image", NULL);
+	r = run_pvboot("run --kernel '%s' --serial-log /nonexistent.log --mode null", kernel());
+	expect_data_error(&r, "/nonexistent.log: No such file or directory", NULL);
+	r = run_sh("PATH=/nonexistent '%s' run --kernel '%s' --memory 512M --xen /nonexistent",
+		   pvboot(), kernel());
+	expect_data_error(&r,
+			  "pvboot: run: qemu-system-x86_64 not found (run scripts/deps, package qemu-system-x86)",
+			  NULL);
+	r = run_fake("ok", "", "--memory 512M --xen /nonexistent/xen", "");
+	expect_data_error(&r, "/nonexistent/xen: no such file (--xen)", NULL);
+	/* 64 TiB: about 785 GiB for QEMU (an INIT_P2M kernel, or the list would wrap 2^64). */
+	r = run_sh("PATH=/nonexistent '%s' run --kernel '%s' --memory 64T", pvboot(),
+		   write_kernel("init-p2m.elf", 0x8000000000));
+	expect_data_error(&r, "this dom0 needs about", "qemu-system-x86_64 not found");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_log_revector), cmocka_unit_test(test_log_failures),
+		cmocka_unit_test(test_log_null),     cmocka_unit_test(test_log_seed_no_revector),
+		cmocka_unit_test(test_qemu_process), cmocka_unit_test(test_bad_usage),
+		cmocka_unit_test(test_missing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,397 @@
+/*
+ * pvboot run's reading of a serial log (src/cli/run_parse.c) and its
+ * report (src/cli/run_report.c), in process: Xen's arrangement from the
+ * verbatim examples of real-xen.md section 10 (tests/cli/fixtures), the
+ * same arrangement from the layout engine, the flat JSON of PVBOOT-RESULT,
+ * timestamps, Xen's crash lines, and the report of two runs.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../src/cli/run.h"
+#include "util/run.h"
+
+#define FIXTURES "tests/cli/fixtures/"
+
+static void feed_file(const char *path, struct run_serial *s)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+
+	if (!f)
+		fail_msg("%s: cannot open (run the tests from the repository root)", path);
+	run_serial_init(s);
+	while (fgets(line, sizeof(line), f)) {
+		const char *text;
+		double t;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		text = run_split_time(line, &t);
+		run_serial_line(s, t, text);
+	}
+	fclose(f);
+}
+
+static void expect_seg(const struct run_serial *s, enum pv_seg seg, uint64_t lo, uint64_t hi)
+{
+	const struct pv_segment *g = &s->arr.l.seg[seg];
+
+	assert_true(g->present);
+	assert_int_equal(g->vstart, lo);
+	assert_int_equal(g->vend, hi);
+}
+
+/* 10.1: Linux with INIT_P2M and MOD_START_PFN, with the wrapper's timestamps. */
+static void test_fixture_linux(void **state)
+{
+	struct run_serial s;
+	const struct pv_layout *l = &s.arr.l;
+
+	(void)state;
+	feed_file(FIXTURES "xen-10.1-linux-2048M.log", &s);
+	assert_true(run_arrangement_complete(&s.arr));
+	expect_seg(&s, PV_SEG_KERNEL, 0xffffffff81000000, 0xffffffff84a00000);
+	assert_false(l->seg[PV_SEG_RAMDISK].present); /* unmapped: only the physical line */
+	expect_seg(&s, PV_SEG_P2M, 0x8000000000, 0x8000400000);
+	assert_false(l->seg[PV_SEG_P2M].mapped);
+	assert_int_equal(l->seg[PV_SEG_P2M].pfn, PV_UNSET_ADDR);
+	expect_seg(&s, PV_SEG_START_INFO, 0xffffffff84a00000, 0xffffffff84a004b8);
+	assert_int_equal(l->seg[PV_SEG_START_INFO].pfn, 0x4a00);
+	assert_int_equal(l->seg[PV_SEG_START_INFO].pages, 1);
+	expect_seg(&s, PV_SEG_PAGE_TABLES, 0xffffffff84a01000, 0xffffffff84a2a000);
+	assert_int_equal(l->seg[PV_SEG_PAGE_TABLES].pages, 0x29);
+	expect_seg(&s, PV_SEG_BOOT_STACK, 0xffffffff84a2a000, 0xffffffff84a2b000);
+	expect_seg(&s, PV_SEG_TOTAL, 0xffffffff80000000, 0xffffffff84c00000);
+	assert_int_equal(l->virt_base, 0xffffffff80000000);
+	assert_int_equal(l->si.entry, 0xffffffff830791c0);
+	assert_int_equal(s.arr.paddr_start, 0x1000000);
+	assert_int_equal(s.arr.paddr_end, 0x4a00000);
+	assert_int_equal(s.arr.alloc_start, 0x130000000);
+	assert_int_equal(s.arr.alloc_end, 0x138000000);
+	assert_int_equal(s.arr.alloc_pages_left, 491247);
+	assert_int_equal(s.arr.mramdisk_start, 0x13feef000);
+	assert_int_equal(s.arr.mramdisk_end, 0x13ffffe1e);
+	assert_true(s.t_xen > 0.152 && s.t_xen < 0.154);
+	assert_true(s.t_building > 1.092 && s.t_building < 1.094);
+	assert_true(s.t_arrangement > 3.334 && s.t_arrangement < 3.336);
+	assert_true(s.t_last > 8.054 && s.t_last < 8.056);
+	assert_int_equal(s.kernel_lines, 0);
+	assert_false(s.have_result);
+	assert_string_equal(s.crash, "");
+
+	feed_file(FIXTURES "xen-10.2-linux-8G.log", &s);
+	assert_true(run_arrangement_complete(&s.arr));
+	expect_seg(&s, PV_SEG_P2M, 0x8000000000, 0x8001000000);
+	assert_true(s.t_xen < 0); /* no banner, no timestamps */
+}
+
+/* What the layout engine says for a minipv-like kernel (no INIT_P2M, no MOD_START_PFN). */
+static void predict(uint64_t nr_pages, uint64_t ramdisk_len, struct pv_layout *out)
+{
+	struct pv_layout_in in = {
+		.builder = PV_BUILDER_XEN_DOM0,
+		.nr_pages = nr_pages,
+		.virt_base = 0xffffffff80000000,
+		.kstart = 0xffffffff80000000,
+		.kend = 0xffffffff80008420,
+		.entry = 0xffffffff80000000,
+		.hypercall = PV_UNSET_ADDR,
+		.ramdisk_len = ramdisk_len,
+		.p2m_base = PV_UNSET_ADDR,
+	};
+	struct pv_error err = {0};
+
+	if (pv_layout_build(&in, out, NULL, &err))
+		fail_msg("%s", err.msg);
+}
+
+/* 10.3 and 10.6, minipv with a mapped module: parsed, they equal the engine's, field by field. */
+static void test_fixture_minipv_equals_prediction(void **state)
+{
+	static const struct {
+		const char *file;
+		uint64_t nr_pages, ramdisk;
+	} cases[] = {
+		{FIXTURES "xen-10.3-minipv-512M.log", 0x20000, 0x110e1e},
+		{FIXTURES "xen-10.6-minipv-8G.log", 0x200000, 0x19111200},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run_serial s;
+		struct pv_layout want;
+
+		print_message("%s\n", cases[i].file);
+		feed_file(cases[i].file, &s);
+		predict(cases[i].nr_pages, cases[i].ramdisk, &want);
+		assert_true(run_arrangement_complete(&s.arr));
+		for (int k = 0; k < PV_SEG_NR; k++) {
+			const struct pv_segment *a = &s.arr.l.seg[k], *b = &want.seg[k];
+
+			assert_int_equal(a->present, b->present);
+			if (!a->present)
+				continue;
+			assert_int_equal(a->vstart, b->vstart);
+			assert_int_equal(a->vend, b->vend);
+			assert_int_equal(a->mapped, b->mapped);
+			assert_int_equal(a->pfn, b->pfn);
+			assert_int_equal(a->pages, b->pages);
+		}
+		assert_int_equal(s.arr.l.si.entry, want.si.entry);
+		assert_int_equal(s.arr.l.mapping_end, want.mapping_end);
+		assert_int_equal(s.arr.paddr_start, 0);
+		assert_int_equal(s.arr.paddr_end, 0x8420);
+		/* minipv's own lines are not pvboot's, and "halted" is no crash. */
+		assert_int_equal(s.kernel_lines, 0);
+		assert_string_equal(s.crash, "");
+	}
+}
+
+static void test_split_time(void **state)
+{
+	static const struct {
+		const char *line, *rest;
+		double t;
+	} cases[] = {
+		{"[  0.153] (XEN) Xen version", "(XEN) Xen version", 0.153},
+		{"[123.000] pvboot: x", "pvboot: x", 123.0},
+		{"[  7.619] [    3.885271] Run /init", "[    3.885271] Run /init", 7.619},
+		{"(XEN) no time", "(XEN) no time", -1},
+		{"[x] y", "[x] y", -1},
+		{"[ 1.5]y", "[ 1.5]y", -1},
+		{"", "", -1},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		double t;
+		const char *rest = run_split_time(cases[i].line, &t);
+
+		assert_string_equal(rest, cases[i].rest);
+		assert_true(t > cases[i].t - 1e-9 && t < cases[i].t + 1e-9);
+	}
+}
+
+/* Crash lines: dom0's crash ends the run at once, a panic after its reason. */
+static void test_crash_lines(void **state)
+{
+	struct run_serial s;
+
+	(void)state;
+	run_serial_init(&s);
+	assert_int_equal(run_serial_line(&s, 1, "(XEN) Xen version 4.17.7 (Debian)"), RUN_STAGE_XEN);
+	assert_int_equal(run_serial_line(&s, 2, "(XEN) *** Building a PV Dom0 ***"),
+			 RUN_STAGE_BUILDING);
+	assert_int_equal(run_serial_line(&s, 3, "pvboot: kernel 0x1-0x2"), RUN_STAGE_KERNEL);
+	assert_int_equal(run_serial_line(&s, 4, "pvboot: more"), RUN_STAGE_KERNEL_LINE);
+	assert_int_equal(run_serial_line(&s, 5,
+					 "(XEN) Hardware Dom0 crashed: rebooting machine in 5 seconds."),
+			 RUN_STAGE_CRASH);
+	assert_true(s.crash_final);
+	assert_string_equal(s.crash, "(XEN) Hardware Dom0 crashed: rebooting machine in 5 seconds.");
+	assert_string_equal(s.kernel_line, "pvboot: more");
+	assert_true(s.t_kernel == 3);
+
+	run_serial_init(&s);
+	assert_int_equal(run_serial_line(&s, 1, "(XEN) Panic on CPU 0:"), RUN_STAGE_CRASH);
+	assert_false(s.crash_final);
+	assert_int_equal(run_serial_line(&s, 1, "(XEN) Could not set up DOM0 guest OS"),
+			 RUN_STAGE_NONE);
+	assert_int_equal(run_serial_line(&s, 1, "(XEN) Reboot in five seconds..."), RUN_STAGE_CRASH);
+	assert_true(s.crash_final);
+	assert_string_equal(s.crash, "(XEN) Panic on CPU 0:");
+
+	/* A recorded log's trailer says how QEMU ended. */
+	run_serial_init(&s);
+	run_serial_line(&s, 9, RUN_LOG_TAG "timed out after 92 s, QEMU killed");
+	run_serial_line(&s, 9, RUN_LOG_TAG "QEMU killed by signal 9");
+	assert_true(s.logged.known && s.logged.timed_out && !s.logged.exited);
+	assert_int_equal(s.logged.status, 9);
+	assert_true(s.logged.timeout == 92);
+	run_serial_init(&s);
+	run_serial_line(&s, 9, RUN_LOG_TAG "qemu-stderr: qemu-system-x86_64: bad");
+	run_serial_line(&s, 9, RUN_LOG_TAG "QEMU exited with status 1");
+	assert_true(s.logged.known && s.logged.exited);
+	assert_int_equal(s.logged.status, 1);
+	assert_string_equal(s.logged.qemu_err, "qemu-system-x86_64: bad");
+}
+
+static void test_json(void **state)
+{
+	struct run_jobj o;
+	struct pv_error err = {0};
+	uint64_t u;
+	int64_t i;
+	bool b;
+
+	(void)state;
+	assert_int_equal(run_json_parse(" {\"s\":\"a\\\"b\\\\c\\u00e9\\n\", \"n\": 18446744073709551615,"
+					"\"neg\":-3,\"f\":1.5e3,\"t\":true,\"no\":false,\"z\":null,"
+					"\"e\":\"\"} ",
+					&o, &err),
+			 0);
+	assert_int_equal(o.n, 8);
+	assert_string_equal(run_json_str(&o, "s"), "a\"b\\c\xc3\xa9\n");
+	assert_true(run_json_u64(&o, "n", &u));
+	assert_int_equal(u, UINT64_MAX);
+	assert_false(run_json_u64(&o, "neg", &u));
+	assert_true(run_json_i64(&o, "neg", &i));
+	assert_int_equal(i, -3);
+	assert_false(run_json_u64(&o, "f", &u));
+	assert_string_equal(run_json_find(&o, "f")->text, "1.5e3");
+	assert_true(run_json_bool(&o, "t", &b) && b);
+	assert_true(run_json_bool(&o, "no", &b) && !b);
+	assert_false(run_json_bool(&o, "z", &b));
+	assert_int_equal(run_json_find(&o, "z")->type, RUN_JNULL);
+	assert_null(run_json_str(&o, "n"));
+	assert_null(run_json_find(&o, "missing"));
+	assert_string_equal(run_json_str(&o, "e"), "");
+	assert_int_equal(run_json_parse("{}", &o, &err), 0);
+	assert_int_equal(o.n, 0);
+	assert_int_equal(run_json_parse("{\"big\":18446744073709551616}", &o, &err), 0);
+	assert_false(run_json_u64(&o, "big", &u));
+}
+
+static void test_json_bad(void **state)
+{
+	static const struct {
+		const char *text, *says;
+	} bad[] = {
+		{"", "expected '{' at column 1"},
+		{"{\"a\":{}}", "nested objects and arrays are not expected at column 6"},
+		{"{\"a\":[1]}", "nested"},
+		{"{\"a\":\"x", "unterminated string"},
+		{"{\"a\":01}", "leading zero"},
+		{"{\"a\":1} x", "text after the object at column 9"},
+		{"{a:1}", "expected a string at column 2"},
+		{"{\"a\" 1}", "expected ':'"},
+		{"{\"a\":tru}", "expected a value"},
+		{"{\"a b\":1}", "not a plain name"},
+		{"{\"a\":\"\\q\"}", "bad escape"},
+		{"{\"a\":1,}", "expected a string"},
+		{"{\"a\":1 \"b\":2}", "expected ',' or '}'"},
+		{"{\"a\":-}", "expected a value"},
+		{"{\"a\":1.}", "bad fraction"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run_jobj o;
+		struct pv_error err = {0};
+
+		assert_int_equal(run_json_parse(bad[i].text, &o, &err), -1);
+		if (!strstr(err.msg, bad[i].says))
+			fail_msg("'%s': '%s' does not say '%s'", bad[i].text, err.msg, bad[i].says);
+	}
+}
+
+/* The line pvboot simulate prints is the line the real kernel prints: the parser reads it. */
+static void test_json_of_simulate(void **state)
+{
+	struct run r = run_pvboot("simulate --builder xen-4.17-dom0 --memory 1G --ramdisk-size 4096 "
+				  "--mode revector");
+	struct run_serial s;
+	char *line, *save = NULL;
+	uint64_t u;
+	bool b;
+
+	(void)state;
+	assert_int_equal(r.status, 0);
+	run_serial_init(&s);
+	for (line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		run_serial_line(&s, -1, line);
+	assert_true(s.have_result);
+	if (!s.result_parsed)
+		fail_msg("%s: %s", s.result_line, s.result_error);
+	assert_string_equal(run_json_str(&s.result, "mode"), "revector");
+	assert_true(run_json_u64(&s.result, "nr_pages", &u));
+	assert_int_equal(u, 262144);
+	assert_true(run_json_u64(&s.result, "pfns_verified", &u));
+	assert_int_equal(u, 262144);
+	assert_string_equal(run_json_str(&s.result, "module_alloc"), "ok");
+	assert_true(run_json_bool(&s.result, "module_ran", &b) && b);
+	assert_true(run_json_bool(&s.result, "ramdisk_ok", &b) && b);
+	/* pvboot run's pattern ramdisk of 4096 bytes, as Python computes it. */
+	assert_string_equal(run_json_str(&s.result, "ramdisk_sum"), "0x491eb03c32cb0774");
+	assert_string_equal(run_json_str(&s.result, "error"), "");
+	assert_true(s.kernel_lines > 3);
+	run_free(&r);
+}
+
+/* Two runs of one plan: the text shows them side by side, the JSON is {"runs": [...]}. */
+static void test_report_two_runs(void **state)
+{
+	struct run_plan *p = calloc(1, sizeof(*p));
+	struct run_one *runs = calloc(2, sizeof(*runs));
+	char path[600], *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	struct run r;
+
+	(void)state;
+	assert_non_null(p);
+	assert_non_null(runs);
+	p->memory = 512ULL << 20;
+	p->ramdisk = true;
+	p->ramdisk_bytes = 0x110e1e;
+	p->ramdisk_sum = 0xa8bc9d7dec4c3c25ULL;
+	p->verify_full = true;
+	p->timeout = 60;
+	snprintf(p->kernel, sizeof(p->kernel), "k.elf");
+	predict(0x20000, 0x110e1e, &p->predicted);
+	for (int m = 0; m < 2; m++) {
+		runs[m].mode = m ? PV_MODE_REVECTOR : PV_MODE_NO_REVECTOR;
+		feed_file(FIXTURES "run-512M-revector.log", &runs[m].ser);
+		runs[m].exit = runs[m].ser.logged;
+		snprintf(runs[m].log, sizeof(runs[m].log), "x.log");
+		run_evaluate(p, &runs[m]);
+	}
+	assert_false(runs[0].ok); /* the log is of a revector run */
+	assert_true(runs[0].agree);
+	assert_true(runs[1].ok);
+
+	f = open_memstream(&text, &len);
+	run_report_text(f, p, runs, 2);
+	fclose(f);
+	assert_non_null(strstr(text, "== pvboot run: 512 MiB dom0, no-revector, verify full =="));
+	assert_non_null(strstr(text, "result-mode: mode \"revector\", asked for no-revector"));
+	assert_non_null(strstr(text, "  module_alloc      ok                   ok"));
+	assert_non_null(strstr(text, "  checks            FAILED               ok"));
+	free(text);
+
+	snprintf(path, sizeof(path), "%s/two-runs.json", scratch_dir());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	run_report_json(f, p, runs, 2);
+	fclose(f);
+	r = run_sh("jq -r '[(.runs | length), .ok, .runs[0].ok, .runs[1].ok, "
+		   ".runs[1].arrangement.agree, .runs[1].wall_seconds.kernel] | map(tostring) | join(\" \")' '%s'",
+		   path);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "2 false false true true 0.22\n");
+	run_free(&r);
+	free(runs);
+	free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fixture_linux),
+		cmocka_unit_test(test_fixture_minipv_equals_prediction),
+		cmocka_unit_test(test_split_time),
+		cmocka_unit_test(test_crash_lines),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_json_bad),
+		cmocka_unit_test(test_json_of_simulate),
+		cmocka_unit_test(test_report_two_runs),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
