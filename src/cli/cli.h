@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <pvboot/boot.h>
 #include <pvboot/error.h>
 #include <pvboot/image.h>
 #include <pvboot/layout.h>
@@ -101,6 +102,12 @@ int cmd_layout(int argc, char **argv);
 int cmd_limits(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+/*
+ * Boot @g on the simulated Xen in @mode: its PVBOOT-RESULT JSON (without
+ * the prefix) in @line.  -1 with @err when the guest cannot be built.
+ */
+int simulate_result_line(const struct guest *g, enum pv_boot_mode mode, bool verify_full,
+			 char *line, size_t size, struct pv_error *err);
 int cmd_run(int argc, char **argv); /* cmd_run.c; its pieces share run.h */
 
 #endif

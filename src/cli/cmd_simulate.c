@@ -167,6 +167,21 @@ static int simulate(const struct guest *g, enum pv_boot_mode mode, uint64_t fail
 	return 0;
 }
 
+int simulate_result_line(const struct guest *g, enum pv_boot_mode mode, bool verify_full,
+			 char *line, size_t size, struct pv_error *err)
+{
+	struct run_one *r = calloc(1, sizeof(*r));
+	int rc;
+
+	if (!r)
+		return pv_fail(err, PV_ERR_NOMEM, "out of memory");
+	rc = simulate(g, mode, 0, verify_full, false, r, err);
+	if (!rc)
+		pv_boot_result_json(&r->res, line, (unsigned)size);
+	free(r);
+	return rc;
+}
+
 static void print_json_one(struct json *j, const struct run_one *r)
 {
 	char line[800];

@@ -261,6 +261,10 @@ struct run_one {
 	struct run_check check[RUN_MAX_CHECKS];
 	unsigned nr_checks;
 	bool agree; /* arrangement found and equal to the prediction */
+	/* The same guest on the simulated Xen: its PVBOOT-RESULT, or why there is none. */
+	bool sim_tried;
+	char sim_line[1024];
+	char sim_error[256];
 	bool ok;
 };
 

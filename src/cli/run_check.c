@@ -5,6 +5,7 @@
  * detail; all of them must hold for pvboot run to exit 0.
  */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <pvboot/x86.h>
@@ -260,7 +261,7 @@ static void check_result(const struct run_plan *p, struct run_one *r)
 {
 	const struct run_jobj *o = &r->ser.result;
 	const char *mode = run_json_str(o, "mode"), *error = run_json_str(o, "error");
-	uint64_t nr_pages, verified, mismatches, double_freed;
+	uint64_t nr_pages, verified, mismatches, double_freed, left;
 	int64_t leaked;
 
 	if (!r->ser.have_result) {
@@ -296,6 +297,51 @@ static void check_result(const struct run_plan *p, struct run_one *r)
 	if (p->ramdisk)
 		check_ramdisk(p, r);
 	check_module(p, r);
+	if (r->mode == PV_MODE_REVECTOR && need_u64(r, "ka-clean", "ka_pmds_left", &left))
+		check(r, "ka-clean", left == 0,
+		      "%llu __ka PMDs left between the kernel and MODULES_END (xen_cleanhighmap)",
+		      (unsigned long long)left);
+}
+
+/* Every field of the simulated PVBOOT-RESULT equal to the real one, and no other. */
+static void check_simulation(struct run_one *r)
+{
+	struct run_jobj *sim = malloc(sizeof(*sim));
+	struct pv_error err;
+	unsigned differ = 0;
+	char first[160] = "";
+
+	if (!sim) {
+		check(r, "simulation-agrees", false, "out of memory");
+		return;
+	}
+	if (r->sim_error[0] || !r->sim_line[0]) {
+		check(r, "simulation-agrees", false, "the simulation did not run: %s",
+		      r->sim_error[0] ? r->sim_error : "no result");
+	} else if (!r->ser.result_parsed) {
+		check(r, "simulation-agrees", false, "no result from the real boot to compare");
+	} else if (run_json_parse(r->sim_line, sim, &err)) {
+		check(r, "simulation-agrees", false, "the simulated result does not parse: %s",
+		      err.msg);
+	} else {
+		const struct run_jobj *real = &r->ser.result;
+
+		for (unsigned i = 0; i < sim->n; i++) {
+			const struct run_jfield *f = run_json_find(real, sim->f[i].key);
+
+			if (f && f->type == sim->f[i].type && !strcmp(f->text, sim->f[i].text))
+				continue;
+			if (!differ++)
+				snprintf(first, sizeof(first), "%.40s: real %.50s, simulated %.50s",
+					 sim->f[i].key, f ? f->text : "(missing)", sim->f[i].text);
+		}
+		differ += real->n > sim->n ? real->n - sim->n : 0;
+		check(r, "simulation-agrees", !differ,
+		      differ ? "%u fields differ from `pvboot simulate --builder xen-4.17-dom0`, first %s"
+			     : "all %u fields equal `pvboot simulate --builder xen-4.17-dom0`",
+		      differ ? differ : sim->n, first);
+	}
+	free(sim);
 }
 
 void run_evaluate(const struct run_plan *p, struct run_one *r)
@@ -307,4 +353,6 @@ void run_evaluate(const struct run_plan *p, struct run_one *r)
 	/* Mode null takes over and stops: its exit status and the arrangement are all. */
 	if (r->mode != PV_MODE_NULL)
 		check_result(p, r);
+	if (r->sim_tried)
+		check_simulation(r);
 }

@@ -328,6 +328,11 @@ static void json_one(struct json *j, const struct run_plan *p, const struct run_
 	else
 		json_null(j, "result_line");
 
+	if (r->sim_line[0])
+		json_str(j, "simulated_result_line", r->sim_line);
+	else
+		json_null(j, "simulated_result_line");
+
 	wall_times(r, &hv, &kernel, &total);
 	json_obj(j, "wall_seconds");
 	json_seconds(j, "hypervisor", hv);
