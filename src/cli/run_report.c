@@ -265,6 +265,7 @@ static void json_one(struct json *j, const struct run_plan *p, const struct run_
 	struct run_row rows[RUN_NR_ROWS];
 	double hv, kernel, total;
 	int code = run_kernel_code(&r->exit);
+	char sum[24];
 
 	json_obj(j, NULL);
 	json_u64(j, "memory", p->memory);
@@ -280,7 +281,9 @@ static void json_one(struct json *j, const struct run_plan *p, const struct run_
 		else
 			json_null(j, "path");
 		json_u64(j, "bytes", p->ramdisk_bytes);
-		json_hex(j, "pvsum64", p->ramdisk_sum);
+		/* 16 digits, as the kernel prints its ramdisk_sum. */
+		snprintf(sum, sizeof(sum), "0x%016llx", (unsigned long long)p->ramdisk_sum);
+		json_str(j, "pvsum64", sum);
 		json_obj_end(j);
 	} else {
 		json_null(j, "ramdisk");
