@@ -68,7 +68,10 @@ $(BUILD)/src/%.o: src/%.c | $(XENINC)/xen
 $(BUILD)/pvboot: $(LIB_OBJ) $(BUILD)/src/cli/main.o
 	$(CC) $(COMMON) $^ -o $@ $(LIBS)
 
-$(BUILD)/tests/%_test: tests/%_test.c $(TEST_UTIL) $(LIB_OBJ)
+# Headers by hand: -MMD over two sources records only one's.
+TEST_HDR := $(wildcard tests/*/*.h include/pvboot/*.h src/*/*.h)
+
+$(BUILD)/tests/%_test: tests/%_test.c $(TEST_UTIL) $(LIB_OBJ) $(TEST_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_FLAGS) -Itests -MMD $< $(TEST_UTIL) $(LIB_OBJ) -o $@ $(LIBS) -lcmocka
 

@@ -20,7 +20,6 @@
 #include <pvboot/error.h>
 #include <pvboot/frame.h>
 
-
 /* Note numbers 0..19 (Xen 4.17's elfnote.h stops at 18, PHYS32_ENTRY). */
 #define PV_NOTE_PHYS32_RELOC 19
 #define PV_NOTE_NR	     20

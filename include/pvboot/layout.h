@@ -20,7 +20,6 @@
 #include <pvboot/error.h>
 #include <pvboot/frame.h>
 
-
 enum pv_builder { PV_BUILDER_LIBXC_42, PV_BUILDER_LIBXC_417, PV_BUILDER_XEN_DOM0, PV_BUILDER_NR };
 
 const char *pv_builder_name(enum pv_builder b);		    /* "libxc-4.2", ... */

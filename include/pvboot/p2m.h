@@ -92,6 +92,13 @@ uint64_t p2m_get(const struct p2m *p, pfn_t pfn);
 mfn_t p2m_pfn_to_mfn(const struct p2m *p, pfn_t pfn);
 
 /*
+ * The leaf page holding the entries of @pfn's 512-pfn block, for a loop
+ * over many pfns: the shared missing leaf where there is none, NULL for an
+ * identity block (its entries are IDENTITY_FRAME(pfn)) or past the tree.
+ */
+const uint64_t *p2m_leaf(const struct p2m *p, pfn_t pfn);
+
+/*
  * __set_phys_to_machine(): store without allocating.  False when a leaf
  * would be needed (the pfn is under p2m_missing and @entry is not INVALID).
  */

@@ -121,6 +121,15 @@ int pt_walk(const struct pt_ops *ops, mfn_t root, uint64_t va, struct pt_walk *w
 int pt_map(const struct pt_ops *ops, mfn_t root, uint64_t va, mfn_t frame, uint64_t flags,
 	   struct pv_error *err);
 
+/*
+ * Set the level-@at entry for @va (aligned to what that entry spans) to
+ * @entry, making missing upper tables as pt_map does.  At L1 it overwrites
+ * what is there, as pt_map; at L2 and L3 (linking a table filled
+ * beforehand) the entry must be empty (PV_ERR_OVERLAP otherwise).
+ */
+int pt_set(const struct pt_ops *ops, mfn_t root, uint64_t va, int at, uint64_t entry,
+	   struct pv_error *err);
+
 /* Clear the entry at @level that maps @va, if present.  0 when there was none. */
 int pt_clear(const struct pt_ops *ops, mfn_t root, uint64_t va, int level, struct pv_error *err);
 

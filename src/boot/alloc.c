@@ -142,6 +142,31 @@ static uint64_t take_mapped(struct boot *b)
 	return NO_PFN;
 }
 
+#define PROT_VA (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX)
+
+/*
+ * A whole 2 MiB of __va from @from (512-aligned) to @to: its L1 written
+ * while it is still an ordinary page, then made read-only and linked with
+ * one update, as Linux builds its initial tables; two hypercalls instead
+ * of one per page.
+ */
+static int fill_l1(struct boot *b, uint64_t from, uint64_t to)
+{
+	struct pt_ops ops = boot_pt_ops(b);
+	uint64_t pfn = boot_alloc_table(b), *l1;
+
+	if (pfn == NO_PFN)
+		return -1;
+	l1 = boot_ptr(b, pfn);
+	for (uint64_t p = from; p < to; p++)
+		l1[p - from] = pte_make(boot_mfn(b, p), PROT_VA);
+	if (boot_make_ro(b, pfn))
+		return -1;
+	b->own_tables++;
+	return pt_set(&ops, b->l4, PAGE_OFFSET + from * PAGE_SIZE, PT_L2,
+		      pte_make(boot_mfn(b, pfn), PT_PROT_UPPER), &b->err);
+}
+
 /*
  * Map the rest of the current 2 MiB of RAM into __va.  Its L1 (and an L2 at a new GiB)
  * come from pages already mapped (b->extending makes boot_alloc_table take
@@ -156,10 +181,12 @@ static int extend_va(struct boot *b)
 	if (to > b->nr_pages)
 		to = b->nr_pages;
 	b->extending = true;
-	for (uint64_t p = from; p < to && !rc; p++)
-		rc = pt_map(&ops, b->l4, PAGE_OFFSET + p * PAGE_SIZE, boot_mfn(b, p),
-			    _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX,
-			    &b->err);
+	if (from % 512 == 0)
+		rc = fill_l1(b, from, to);
+	else
+		for (uint64_t p = from; p < to && !rc; p++)
+			rc = pt_map(&ops, b->l4, PAGE_OFFSET + p * PAGE_SIZE, boot_mfn(b, p),
+				    PROT_VA, &b->err);
 	b->extending = false;
 	if (rc)
 		return -1;

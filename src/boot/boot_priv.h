@@ -50,7 +50,8 @@ struct boot {
 	struct p2m p2m;
 	bool grafted;	      /* the tree is the guest's P2M now */
 	bool ka_counted;      /* res->ka_pmds_left measured before the module */
-	uint64_t hash_before; /* of the builder's list, before anything changed */
+	bool list_ok;	      /* start_info and the builder's list were found */
+	uint64_t hash_before; /* of the builder's list, before anything changed (sample) */
 };
 
 /* alloc.c */

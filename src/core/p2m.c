@@ -219,6 +219,17 @@ uint64_t p2m_get(const struct p2m *p, pfn_t pfn)
 	return leaf[leaf_index(n)];
 }
 
+const uint64_t *p2m_leaf(const struct p2m *p, pfn_t pfn)
+{
+	uint64_t n = pfn_x(pfn);
+	const uint64_t *leaf;
+
+	if (n >= P2M_MAX_PFN)
+		return NULL;
+	leaf = p->top[top_index(n)][mid_index(n)];
+	return leaf == p->identity ? NULL : leaf;
+}
+
 mfn_t p2m_pfn_to_mfn(const struct p2m *p, pfn_t pfn)
 {
 	uint64_t e = p2m_get(p, pfn);

@@ -52,12 +52,18 @@ int pt_walk(const struct pt_ops *ops, mfn_t root, uint64_t va, struct pt_walk *w
 int pt_map(const struct pt_ops *ops, mfn_t root, uint64_t va, mfn_t frame, uint64_t flags,
 	   struct pv_error *err)
 {
+	return pt_set(ops, root, va, PT_L1, pte_make(frame, flags), err);
+}
+
+int pt_set(const struct pt_ops *ops, mfn_t root, uint64_t va, int at, uint64_t entry,
+	   struct pv_error *err)
+{
 	mfn_t m = root;
 
-	if (!va_canonical(va) || (va & 0xfff))
-		return pv_fail(err, PV_ERR_RANGE, "page tables: cannot map 0x%llx",
-			       (unsigned long long)va);
-	for (int level = PT_L4; level > PT_L1; level--) {
+	if (!va_canonical(va) || (va & (pt_span(at) - 1)) || at < PT_L1 || at > PT_L3)
+		return pv_fail(err, PV_ERR_RANGE, "page tables: cannot map 0x%llx at L%d",
+			       (unsigned long long)va, at);
+	for (int level = PT_L4; level > at; level--) {
 		const uint64_t *t = read_table(ops, m, level, err);
 		unsigned i = pt_index(va, level);
 		uint64_t e;
@@ -80,7 +86,17 @@ int pt_map(const struct pt_ops *ops, mfn_t root, uint64_t va, mfn_t frame, uint6
 		}
 		m = pte_mfn(e);
 	}
-	return ops->update(ops->ctx, m, pt_index(va, PT_L1), pte_make(frame, flags), err);
+	if (at > PT_L1) {
+		const uint64_t *t = read_table(ops, m, at, err);
+
+		if (!t)
+			return -1;
+		if (pte_present(t[pt_index(va, at)]))
+			return pv_fail(err, PV_ERR_OVERLAP,
+				       "page tables: the L%d entry for 0x%llx is already present",
+				       at, (unsigned long long)va);
+	}
+	return ops->update(ops->ctx, m, pt_index(va, at), entry, err);
 }
 
 int pt_clear(const struct pt_ops *ops, mfn_t root, uint64_t va, int level, struct pv_error *err)

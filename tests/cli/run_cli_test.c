@@ -18,15 +18,16 @@
 
 #include "../../src/cli/run.h"
 #include "util/run.h"
+#include "run_log.h"
 
-#define FIXTURES     "tests/cli/fixtures/"
-#define REVECTOR_LOG FIXTURES "run-512M-revector.log"
+#define FIXTURES "tests/cli/fixtures/"
 
 static const char *pvboot(void)
 {
 	return getenv("PVBOOT") ? getenv("PVBOOT") : "build/pvboot";
 }
 
+/* A path in the scratch directory, good for the next three calls. */
 static const char *scratch(const char *name)
 {
 	static char path[4][700];
@@ -37,159 +38,180 @@ static const char *scratch(const char *name)
 	return p;
 }
 
-/* ---- a kernel image for the prediction: minipv's shape (real-xen.md 10.3) ---- */
+/* ---- the kernel for the prediction, and the logs a run of it leaves ---- */
 
-static size_t put(uint8_t *b, size_t at, uint64_t v, int bytes)
-{
-	for (int i = 0; i < bytes; i++)
-		b[at + i] = (uint8_t)(v >> (8 * i));
-	return at + (size_t)bytes;
-}
-
-static size_t note(uint8_t *b, size_t at, uint32_t type, uint64_t v, int bytes, const char *str)
-{
-	size_t len = str ? strlen(str) + 1 : (size_t)bytes;
-
-	at = put(b, at, 4, 4);
-	at = put(b, at, len, 4);
-	at = put(b, at, type, 4);
-	memcpy(b + at, "Xen", 4);
-	at += 4;
-	if (str)
-		memcpy(b + at, str, len);
-	else
-		put(b, at, v, bytes);
-	return at + ((len + 3) & ~(size_t)3);
-}
-
-/*
- * An ELF64 PV kernel of notes only: linked at 0xffffffff80000000, paddr 0
- * to 0x8420, so Xen's arrangement for it is minipv's; @init_p2m adds the
- * INIT_P2M note when not 0.
- */
 static const char *write_kernel(const char *name, uint64_t init_p2m)
 {
-	const uint64_t vb = 0xffffffff80000000;
-	static const uint8_t magic[] = {0x7f, 'E', 'L', 'F', 2, 1, 1}; /* 64-bit, LE, v1 */
-	uint8_t b[1024] = {0}, n[512] = {0};
-	size_t nlen = 0, at;
 	const char *path = scratch(name);
-	FILE *f;
 
-	nlen = note(n, nlen, 5, 0, 0, "xen-3.0"); /* XEN_VERSION */
-	nlen = note(n, nlen, 8, 0, 0, "generic"); /* LOADER */
-	nlen = note(n, nlen, 3, vb, 8, NULL);	  /* VIRT_BASE */
-	nlen = note(n, nlen, 4, 0, 8, NULL);	  /* PADDR_OFFSET */
-	nlen = note(n, nlen, 1, vb, 8, NULL);	  /* ENTRY */
-	if (init_p2m)
-		nlen = note(n, nlen, 15, init_p2m, 8, NULL);
-	memcpy(b, magic, sizeof(magic));
-	at = put(b, 16, 2, 2);	    /* ET_EXEC */
-	at = put(b, at, 62, 2);	    /* EM_X86_64 */
-	at = put(b, at, 1, 4);	    /* EV_CURRENT */
-	at = put(b, at, vb, 8);	    /* e_entry */
-	at = put(b, at, 64, 8);	    /* e_phoff */
-	at = put(b, at, 0, 8);	    /* e_shoff */
-	at = put(b, at, 0, 4);	    /* e_flags */
-	at = put(b, at, 64, 2);	    /* e_ehsize */
-	at = put(b, at, 56, 2);	    /* e_phentsize */
-	at = put(b, at, 2, 2);	    /* e_phnum */
-	at = put(b, at, 64, 2);	    /* e_shentsize */
-	at = put(b, at, 0, 4);	    /* e_shnum, e_shstrndx */
-	at = put(b, at, 1, 4);	    /* PT_LOAD */
-	at = put(b, at, 7, 4);	    /* RWX */
-	at = put(b, at, 0, 8);	    /* p_offset */
-	at = put(b, at, vb, 8);	    /* p_vaddr */
-	at = put(b, at, 0, 8);	    /* p_paddr */
-	at = put(b, at, 0, 8);	    /* p_filesz */
-	at = put(b, at, 0x8420, 8); /* p_memsz */
-	at = put(b, at, 0x1000, 8);
-	at = put(b, at, 4, 4); /* PT_NOTE */
-	at = put(b, at, 4, 4);
-	at = put(b, at, 64 + 2 * 56, 8);
-	at = put(b, at, 0, 8);
-	at = put(b, at, 0, 8);
-	at = put(b, at, nlen, 8);
-	at = put(b, at, nlen, 8);
-	at = put(b, at, 4, 8);
-	memcpy(b + at, n, nlen);
-	f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(b, 1, at + nlen, f), at + nlen);
-	fclose(f);
+	minipv_write(path, init_p2m);
 	return path;
 }
 
 static const char *kernel(void)
 {
-	static const char *path;
+	static char path[700];
 
-	if (!path)
-		path = write_kernel("minipv.elf", 0);
+	if (!path[0])
+		snprintf(path, sizeof(path), "%s", write_kernel("minipv.elf", 0));
+	return path;
+}
+
+#define REVECTOR_ARGS "--memory 512M --ramdisk-size 1117726"
+
+/* The log a real 512 MiB revector boot of kernel() with a pattern ramdisk leaves. */
+static const char *revector_log(void)
+{
+	static char path[700];
+
+	if (!path[0])
+		snprintf(path, sizeof(path), "%s",
+			 run_log_write(scratch("dom0-512M-revector.log"), kernel(), REVECTOR_ARGS,
+				       "revector", 33));
 	return path;
 }
 
 /* ---- the whole path on recorded logs ---- */
 
-#define REVECTOR_ARGS "--memory 512M --ramdisk-size 1117726"
+#define SIM_AGREES "simulation-agrees"
+#define SIM_SAYS   "`pvboot simulate --builder xen-4.17-dom0`"
 
 static void test_log_revector(void **state)
 {
-	struct run r = run_pvboot("run --serial-log " REVECTOR_LOG " --kernel '%s' " REVECTOR_ARGS,
-				  kernel());
+	struct run r = run_pvboot("run --serial-log '%s' --kernel '%s' " REVECTOR_ARGS,
+				  revector_log(), kernel());
 
 	(void)state;
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.err, "");
 	assert_non_null(strstr(r.out, "== pvboot run: 512 MiB dom0, revector, verify full =="));
 	assert_non_null(
+		strstr(r.out, "  Dom0 kernel     paddr 0x0 -> 0x8420                  agree\n"));
+	assert_non_null(
 		strstr(r.out, "  Phys-Mach map   ffffffff8011a000->ffffffff8021a000   agree\n"));
 	assert_non_null(strstr(r.out, "hypervisor 1.13 s, kernel 0.22 s, total 1.36 s"));
-	assert_non_null(strstr(r.out, "ok: all 13 checks hold"));
+	assert_non_null(strstr(r.out, "ok: all 15 checks hold"));
 	run_free(&r);
 
-	r = run_sh("'%s' run --serial-log " REVECTOR_LOG " --kernel '%s' " REVECTOR_ARGS
+	r = run_sh("'%s' run --serial-log '%s' --kernel '%s' " REVECTOR_ARGS
 		   " --mode revector --format json | jq -r '[.ok, .mode, .arrangement.agree, "
 		   ".qemu.exit_status, .qemu.kernel_code, .result.ramdisk_sum, .wall_seconds.hypervisor, "
 		   ".wall_seconds.kernel, (.checks | length), (.checks | map(select(.ok | not)) | length)] "
 		   "| map(tostring) | join(\" \")'",
-		   pvboot(), kernel());
+		   pvboot(), revector_log(), kernel());
 	assert_int_equal(r.status, 0);
-	assert_string_equal(r.out, "true revector true 33 0x10 0xa8bc9d7dec4c3c25 1.13 0.22 13 0\n");
+	assert_string_equal(r.out, "true revector true 33 0x10 0xa8bc9d7dec4c3c25 1.13 0.22 15 0\n");
+	run_free(&r);
+
+	/* The simulated Xen printed the same PVBOOT-RESULT, every field of it. */
+	r = run_sh("'%s' run --serial-log '%s' --kernel '%s' " REVECTOR_ARGS
+		   " --format json | jq -r '. as $r | .checks[] | select(.name == \"" SIM_AGREES "\") "
+		   "| [.ok, .detail == \"all \\($r.result | length) fields equal " SIM_SAYS "\", "
+		   "$r.result_line == $r.simulated_result_line, ($r.result | length) > 0] "
+		   "| map(tostring) | join(\" \")'",
+		   pvboot(), revector_log(), kernel());
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "true true true true\n");
 	run_free(&r);
 
 	/* Real and predicted segments in exactly the form pvboot layout prints. */
-	r = run_sh("'%1$s' run --serial-log " REVECTOR_LOG " --kernel '%2$s' " REVECTOR_ARGS
+	r = run_sh("'%1$s' run --serial-log '%4$s' --kernel '%2$s' " REVECTOR_ARGS
 		   " --format json | jq -c .arrangement.real.segments > '%3$s/real' && "
-		   "'%1$s' run --serial-log " REVECTOR_LOG " --kernel '%2$s' " REVECTOR_ARGS
+		   "'%1$s' run --serial-log '%4$s' --kernel '%2$s' " REVECTOR_ARGS
 		   " --format json | jq -c .arrangement.predicted.segments > '%3$s/pred' && "
 		   "'%1$s' layout --builder xen-4.17-dom0 --kernel '%2$s' " REVECTOR_ARGS
 		   " --format json | jq -c .segments > '%3$s/layout' && "
 		   "cmp '%3$s/real' '%3$s/layout' && cmp '%3$s/pred' '%3$s/layout'",
-		   pvboot(), kernel(), scratch_dir());
+		   pvboot(), kernel(), scratch_dir(), revector_log());
 	assert_int_equal(r.status, 0);
 	run_free(&r);
 }
 
+/*
+ * The revector log with one field of its PVBOOT-RESULT changed by @sed:
+ * pvboot run must fail and say @says (and @also_says when not NULL),
+ * with @nr_failed of its 15 checks failing.
+ */
+static void expect_altered(const char *sed, unsigned nr_failed, const char *says,
+			   const char *also_says)
+{
+	const char *log = scratch("altered.log");
+	char failed[64];
+	struct run r = run_sh("sed '%s' '%s' > '%s' && ! cmp -s '%s' '%s'", sed, revector_log(),
+			      log, revector_log(), log);
+
+	assert_int_equal(r.status, 0); /* the field was there, and it changed */
+	run_free(&r);
+	r = run_pvboot("run --serial-log '%s' --kernel '%s' " REVECTOR_ARGS, log, kernel());
+	print_message("sed '%s' -> %d\n", sed, r.status);
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.err, "");
+	snprintf(failed, sizeof(failed), "FAILED: %u of 15 checks\n", nr_failed);
+	if (!strstr(r.out, failed) || !strstr(r.out, says) ||
+	    (also_says && !strstr(r.out, also_says)))
+		fail_msg("did not say '%s', '%s' and '%s':\n%s", failed, says,
+			 also_says ? also_says : "", r.out);
+	run_free(&r);
+}
+
+/* The value of @field in the revector log's PVBOOT-RESULT (a number). */
+static unsigned long long result_field(const char *field)
+{
+	struct run r = run_sh("sed -n 's/^.*PVBOOT-RESULT .*\"%s\":\\([0-9]*\\).*$/\\1/p' '%s'",
+			      field, revector_log());
+	unsigned long long v;
+	char *end;
+
+	assert_int_equal(r.status, 0);
+	v = strtoull(r.out, &end, 10);
+	assert_true(end != r.out && !strcmp(end, "\n"));
+	run_free(&r);
+	return v;
+}
+
+/* A real PVBOOT-RESULT that differs from the simulated one in one field. */
+static void test_log_simulation_differs(void **state)
+{
+	char says[300];
+
+	(void)state;
+	snprintf(says, sizeof(says),
+		 "    " SIM_AGREES ": 1 fields differ from " SIM_SAYS
+		 ", first pages_freed: real 999, simulated %llu\n",
+		 result_field("pages_freed"));
+	assert_int_not_equal(result_field("pages_freed"), 999);
+	expect_altered("s/\"pages_freed\":[0-9]*/\"pages_freed\":999/", 1, says, NULL);
+
+	/* A __ka PMD left behind fails ka-clean, and the simulation did not leave it. */
+	assert_int_equal(result_field("ka_pmds_left"), 0);
+	expect_altered("s/\"ka_pmds_left\":0/\"ka_pmds_left\":1/", 2,
+		       "    ka-clean: 1 __ka PMDs left between the kernel and MODULES_END (xen_cleanhighmap)\n",
+		       "    " SIM_AGREES ": 1 fields differ from " SIM_SAYS
+		       ", first ka_pmds_left: real 1, simulated 0\n");
+}
+
 static const struct bad_log {
+	const char *log; /* NULL: revector_log() */
 	const char *args;
 	const char *says;
 } bad_logs[] = {
-	{"--serial-log " REVECTOR_LOG " " REVECTOR_ARGS " --assume-exit 35",
+	{NULL, REVECTOR_ARGS " --assume-exit 35",
 	 "kernel-status: the kernel wrote 0x11 (a failure), expected 0x10"},
-	{"--serial-log " REVECTOR_LOG " --memory 1G --ramdisk-size 1117726",
+	{NULL, "--memory 1G --ramdisk-size 1117726",
 	 "p2m: Xen ffffffff8011a000->ffffffff8021a000, predicted ffffffff8011a000->ffffffff8031a000"},
-	{"--serial-log " REVECTOR_LOG " --memory 1G --ramdisk-size 1117726",
+	{NULL, "--memory 1G --ramdisk-size 1117726",
 	 "nr-pages: nr_pages 131072, --memory is 262144 pages"},
-	{"--serial-log " REVECTOR_LOG " --memory 512M --ramdisk-size 1117727",
+	{NULL, "--memory 1G --ramdisk-size 1117726",
+	 " fields differ from " SIM_SAYS ", first nr_pages: real 131072, simulated 262144"},
+	{NULL, "--memory 512M --ramdisk-size 1117727",
 	 "ramdisk: the kernel got 1117726 bytes of ramdisk, the host gave 1117727"},
-	{"--serial-log " REVECTOR_LOG " " REVECTOR_ARGS " --mode no-revector",
+	{NULL, REVECTOR_ARGS " --mode no-revector",
 	 "result-mode: mode \"revector\", asked for no-revector"},
-	{"--serial-log " REVECTOR_LOG " " REVECTOR_ARGS " --verify sample --mode null --assume-exit 1",
+	{NULL, REVECTOR_ARGS " --verify sample --mode null --assume-exit 1",
 	 "qemu-exit: QEMU exited with status 1, not through the kernel's isa-debug-exit write"},
-	{"--serial-log " FIXTURES "xen-10.3-minipv-512M.log " REVECTOR_ARGS " --mode revector",
+	{FIXTURES "xen-10.3-minipv-512M.log", REVECTOR_ARGS " --mode revector",
 	 "qemu-exit: no QEMU exit status: the log does not say (give --assume-exit N)"},
-	{"--serial-log " FIXTURES "xen-10.3-minipv-512M.log " REVECTOR_ARGS " --mode revector",
+	{FIXTURES "xen-10.3-minipv-512M.log", REVECTOR_ARGS " --mode revector",
 	 "result-found: the kernel printed no PVBOOT-RESULT line"},
 };
 
@@ -197,9 +219,12 @@ static void test_log_failures(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad_logs) / sizeof(bad_logs[0]); i++) {
-		struct run r = run_pvboot("run --kernel '%s' %s", kernel(), bad_logs[i].args);
+		const char *log = bad_logs[i].log ? bad_logs[i].log : revector_log();
+		struct run r = run_pvboot("run --kernel '%s' --serial-log '%s' %s", kernel(), log,
+					  bad_logs[i].args);
 
-		print_message("pvboot run %s -> %d\n", bad_logs[i].args, r.status);
+		print_message("pvboot run --serial-log %s %s -> %d\n", log, bad_logs[i].args,
+			      r.status);
 		assert_int_equal(r.status, 1);
 		assert_string_equal(r.err, "");
 		if (!strstr(r.out, bad_logs[i].says))
@@ -208,23 +233,50 @@ static void test_log_failures(void **state)
 	}
 }
 
-/* Xen's own logs of section 10 in mode null: the exit status and the arrangement are all. */
+/*
+ * Mode null: the exit status, the arrangement, and the null boot's result
+ * against the simulated one.  Xen's own logs of section 10 booted minipv,
+ * which prints no PVBOOT-RESULT: their arrangement agrees, but the
+ * simulation has nothing to compare with.
+ */
 static void test_log_null(void **state)
 {
-	struct run r = run_pvboot("run --kernel '%s' --serial-log " FIXTURES
-				  "xen-10.3-minipv-512M.log " REVECTOR_ARGS
-				  " --mode null --assume-exit 33",
-				  kernel());
+	const char *log =
+		run_log_write(scratch("dom0-512M-null.log"), kernel(), REVECTOR_ARGS, "null", 33);
+	struct run r =
+		run_pvboot("run --kernel '%s' --serial-log '%s' " REVECTOR_ARGS, kernel(), log);
 
 	(void)state;
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "ok: all 4 checks hold"));
+	assert_non_null(strstr(r.out, "== pvboot run: 512 MiB dom0, null, verify full =="));
+	assert_non_null(strstr(r.out, "ok: all 5 checks hold"));
+	run_free(&r);
+	r = run_sh("'%s' run --kernel '%s' --serial-log '%s' " REVECTOR_ARGS " --format json | "
+		   "jq -r '[.checks[] | .name] | join(\" \")'",
+		   pvboot(), kernel(), log);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "qemu-exit kernel-status arrangement-found arrangement-agrees "
+				   "simulation-agrees\n");
+	run_free(&r);
+
+	r = run_pvboot("run --kernel '%s' --serial-log " FIXTURES
+		       "xen-10.3-minipv-512M.log " REVECTOR_ARGS " --mode null --assume-exit 33",
+		       kernel());
+	assert_int_equal(r.status, 1);
+	assert_non_null(
+		strstr(r.out, "  Dom0 kernel     paddr 0x0 -> 0x8420                  agree\n"));
+	assert_non_null(strstr(r.out,
+			       "  FAILED: 1 of 5 checks\n"
+			       "    " SIM_AGREES ": no result from the real boot to compare\n"));
 	run_free(&r);
 	r = run_pvboot("run --kernel '%s' --serial-log " FIXTURES "xen-10.6-minipv-8G.log "
 		       "--memory 8G --ramdisk-size 0x19111200 --mode null --assume-exit 33",
 		       kernel());
-	assert_int_equal(r.status, 0);
+	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.out, "  Init. ramdisk   ffffffff80009000->ffffffff9911a200   agree"));
+	assert_non_null(strstr(r.out,
+			       "  FAILED: 1 of 5 checks\n"
+			       "    " SIM_AGREES ": no result from the real boot to compare\n"));
 	run_free(&r);
 	/* Without a PVBOOT-RESULT, the mode must be given. */
 	r = run_pvboot("run --kernel '%s' --serial-log " FIXTURES
@@ -236,27 +288,21 @@ static void test_log_null(void **state)
 }
 
 /*
- * The seed's 128 GiB dom0 without the fix, with the arrangement from the
- * layout engine and the boot from pvboot simulate: the builder's mapping
- * reaches MODULES_VADDR, so the module must fail and the kernel write 0x12.
+ * The seed's 128 GiB dom0 without the fix: the builder's mapping reaches
+ * MODULES_VADDR, so the module must fail and the kernel write 0x12 (QEMU
+ * exits with 37).
  */
 static void test_log_seed_no_revector(void **state)
 {
-	const char *log = scratch("seed-no-revector.log");
-	struct run r =
-		run_sh("{ '%1$s' layout --builder xen-4.17-dom0 --kernel '%2$s' --format log | "
-		       "sed 's/^/(XEN) /' && '%1$s' simulate --builder xen-4.17-dom0 --kernel '%2$s' "
-		       "--mode no-revector; } > '%3$s'",
-		       pvboot(), kernel(), log);
+	const char *log =
+		run_log_write(scratch("seed-no-revector.log"), kernel(), "", "no-revector", 37);
+	struct run r = run_pvboot("run --kernel '%s' --serial-log '%s'", kernel(), log);
 
 	(void)state;
 	assert_int_equal(r.status, 0);
-	run_free(&r);
-	r = run_pvboot("run --kernel '%s' --serial-log '%s' --assume-exit 37", kernel(), log);
-	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "== pvboot run: 128 GiB dom0, no-revector, verify full =="));
 	assert_non_null(strstr(r.out, "pattern (276316160 bytes, pvsum64 0x77775ca5bb826fec)"));
-	assert_non_null(strstr(r.out, "ok: all 13 checks hold"));
+	assert_non_null(strstr(r.out, "ok: all 14 checks hold"));
 	run_free(&r);
 	r = run_pvboot("run --kernel '%s' --serial-log '%s' --assume-exit 33", kernel(), log);
 	assert_int_equal(r.status, 1);
@@ -268,7 +314,10 @@ static void test_log_seed_no_revector(void **state)
 
 /* ---- QEMU's process, with a stand-in that plays a log ---- */
 
-/* A qemu-system-x86_64 that records its arguments and its pid, and does $FAKE_QEMU_MODE. */
+/*
+ * A qemu-system-x86_64 that records its arguments and its pid, and does
+ * $FAKE_QEMU_MODE; "ok" plays revector_log() without pvboot run's stamps.
+ */
 static const char *fake_qemu(void)
 {
 	static char dir[700];
@@ -295,7 +344,7 @@ static const char *fake_qemu(void)
 		"       echo '(XEN) Hardware Dom0 crashed: rebooting machine in 5 seconds.'; sleep 100 ;;\n"
 		"err) echo \"qemu-system-x86_64: cannot set up guest memory 'm0'\" >&2; exit 1 ;;\n"
 		"esac\n",
-		REVECTOR_LOG);
+		revector_log());
 	fclose(f);
 	chmod(path, 0755);
 	f = fopen(scratch("xen-4.17"), "w");
@@ -339,7 +388,7 @@ static void test_qemu_process(void **state)
 	/* A boot: its command line, its log, and the same verdict from the log afterwards. */
 	r = run_fake("ok", "", REVECTOR_ARGS " --mode revector", "");
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "ok: all 13 checks hold"));
+	assert_non_null(strstr(r.out, "ok: all 15 checks hold"));
 	assert_non_null(strstr(r.out, "  QEMU      1792 MiB (1.8 GiB) for the dom0 and Xen"));
 	assert_non_null(strstr(r.err, "512 MiB dom0, revector: QEMU started (1.8 GiB)\n"));
 	assert_non_null(strstr(r.err, "512 MiB dom0, revector: Xen building dom0 ...\n"));
@@ -352,7 +401,7 @@ static void test_qemu_process(void **state)
 	r = run_pvboot("run --serial-log '%s/run-logs/dom0-512M-revector.log' --kernel '%s' " REVECTOR_ARGS,
 		       scratch_dir(), kernel());
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "ok: all 13 checks hold"));
+	assert_non_null(strstr(r.out, "ok: all 15 checks hold"));
 	run_free(&r);
 
 	/* QEMU's exit ends the run even when something it left holds the serial pipe. */
@@ -455,14 +504,17 @@ static void expect_data_error(struct run *r, const char *says, const char *or_sa
 static void test_missing(void **state)
 {
 	struct run r;
+	char says[800];
 
 	(void)state;
-	r = run_pvboot("run --kernel /nonexistent/pvboot-kernel.elf --serial-log " REVECTOR_LOG);
+	r = run_pvboot("run --kernel /nonexistent/pvboot-kernel.elf --serial-log '%s'",
+		       revector_log());
 	expect_data_error(&r,
 			  "/nonexistent/pvboot-kernel.elf: no such file (the PV kernel: build it with make, or give --kernel)",
 			  NULL);
-	r = run_pvboot("run --kernel " REVECTOR_LOG " --serial-log " REVECTOR_LOG);
-	expect_data_error(&r, "run-512M-revector.log: not a kernel image", NULL);
+	r = run_pvboot("run --kernel '%1$s' --serial-log '%1$s'", revector_log());
+	snprintf(says, sizeof(says), "%s: not a kernel image", revector_log());
+	expect_data_error(&r, says, NULL);
 	r = run_pvboot("run --kernel '%s' --serial-log /nonexistent.log --mode null", kernel());
 	expect_data_error(&r, "/nonexistent.log: No such file or directory", NULL);
 	r = run_sh("PATH=/nonexistent '%s' run --kernel '%s' --memory 512M --xen /nonexistent",
@@ -481,9 +533,13 @@ static void test_missing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_log_revector), cmocka_unit_test(test_log_failures),
-		cmocka_unit_test(test_log_null),     cmocka_unit_test(test_log_seed_no_revector),
-		cmocka_unit_test(test_qemu_process), cmocka_unit_test(test_bad_usage),
+		cmocka_unit_test(test_log_revector),
+		cmocka_unit_test(test_log_simulation_differs),
+		cmocka_unit_test(test_log_failures),
+		cmocka_unit_test(test_log_null),
+		cmocka_unit_test(test_log_seed_no_revector),
+		cmocka_unit_test(test_qemu_process),
+		cmocka_unit_test(test_bad_usage),
 		cmocka_unit_test(test_missing),
 	};
 

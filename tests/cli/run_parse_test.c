@@ -3,7 +3,8 @@
  * report (src/cli/run_report.c), in process: Xen's arrangement from the
  * verbatim examples of real-xen.md section 10 (tests/cli/fixtures), the
  * same arrangement from the layout engine, the flat JSON of PVBOOT-RESULT,
- * timestamps, Xen's crash lines, and the report of two runs.
+ * timestamps, Xen's crash lines, and the report of two runs (of the log a
+ * real run would leave, made with pvboot layout and pvboot simulate).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 
 #include "../../src/cli/run.h"
 #include "util/run.h"
+#include "run_log.h"
 
 #define FIXTURES "tests/cli/fixtures/"
 
@@ -324,12 +326,15 @@ static void test_json_of_simulate(void **state)
 	run_free(&r);
 }
 
-/* Two runs of one plan: the text shows them side by side, the JSON is {"runs": [...]}. */
+/*
+ * Two runs of one plan: the text shows them side by side, the JSON is
+ * {"runs": [...]}.  Both read the log of a 512 MiB revector boot.
+ */
 static void test_report_two_runs(void **state)
 {
 	struct run_plan *p = calloc(1, sizeof(*p));
 	struct run_one *runs = calloc(2, sizeof(*runs));
-	char path[600], *text = NULL;
+	char path[600], kernel[600], log[600], *text = NULL;
 	size_t len = 0;
 	FILE *f;
 	struct run r;
@@ -337,6 +342,10 @@ static void test_report_two_runs(void **state)
 	(void)state;
 	assert_non_null(p);
 	assert_non_null(runs);
+	snprintf(kernel, sizeof(kernel), "%s/minipv.elf", scratch_dir());
+	snprintf(log, sizeof(log), "%s/dom0-512M-revector.log", scratch_dir());
+	minipv_write(kernel, 0);
+	run_log_write(log, kernel, "--memory 512M --ramdisk-size 1117726", "revector", 33);
 	p->memory = 512ULL << 20;
 	p->ramdisk = true;
 	p->ramdisk_bytes = 0x110e1e;
@@ -347,7 +356,7 @@ static void test_report_two_runs(void **state)
 	predict(0x20000, 0x110e1e, &p->predicted);
 	for (int m = 0; m < 2; m++) {
 		runs[m].mode = m ? PV_MODE_REVECTOR : PV_MODE_NO_REVECTOR;
-		feed_file(FIXTURES "run-512M-revector.log", &runs[m].ser);
+		feed_file(log, &runs[m].ser);
 		runs[m].exit = runs[m].ser.logged;
 		snprintf(runs[m].log, sizeof(runs[m].log), "x.log");
 		run_evaluate(p, &runs[m]);
