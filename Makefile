@@ -43,7 +43,8 @@ TEST_BIN  := $(TEST_SRC:%.c=$(BUILD)/%)
 TEST_UTIL := $(wildcard tests/util/*.c)
 
 .PHONY: all deps run check test unit-test san-test real-test fuzz fuzz-run bench clean format kernel
-all: $(BUILD)/pvboot $(BUILD)/pvboot-kernel.elf $(BUILD)/pvboot-kernel-broken.elf
+all: $(BUILD)/pvboot $(BUILD)/pvboot-kernel.elf $(BUILD)/pvboot-kernel-broken.elf \
+	$(BUILD)/pvboot-kernel-seed.elf
 
 deps:
 	@./scripts/deps
@@ -117,6 +118,24 @@ $(KOBJDIR)/broken/main.o: kernel/main.c | $(XENINC)/xen
 
 $(KERNEL_BROKEN): $(filter-out $(KOBJDIR)/kernel/main.o,$(KERNEL_OBJ)) $(KOBJDIR)/broken/main.o kernel/kernel.lds
 	$(LD) $(KLDFLAGS) -T kernel/kernel.lds $(filter %.o,$^) -o $@
+
+# The same kernel with the seed's extent, 0xffffffff81000000-0xffffffff81e43000,
+# so a builder prints the seed's own numbers for it (pvboot run --kernel-extent seed).
+KERNEL_SEED := $(BUILD)/pvboot-kernel-seed.elf
+
+# The bss grows by what the plain kernel lacks of that end (the arithmetic
+# on the low 32 bits: sh's is signed 64-bit, and both are 0xffffffff8.......).
+SEED_END := 0xffffffff81e43000
+
+$(KERNEL_SEED): $(KERNEL) kernel/kernel.lds
+	@end=$$(nm $(KERNEL) | awk '$$3 == "_end" { print $$1 }'); \
+	case $$end in ffffffff8*) ;; *) echo "unexpected _end $$end"; exit 1 ;; esac; \
+	pad=$$(( 0x$$(echo $(SEED_END) | cut -c11-) - 0x$${end#ffffffff} )); \
+	test "$$pad" -ge 0 || { echo "the kernel ends past the seed's $(SEED_END)"; exit 1; }; \
+	printf '\t.section .bss.seed_pad, "aw", @nobits\n\t.skip %d\n\t.section .note.GNU-stack, "", @progbits\n' \
+		"$$pad" > $(KOBJDIR)/seed_pad.S
+	$(CC) -c $(KOBJDIR)/seed_pad.S -o $(KOBJDIR)/seed_pad.o
+	$(LD) $(KLDFLAGS) -T kernel/kernel.lds $(KERNEL_OBJ) $(KOBJDIR)/seed_pad.o -o $@
 
 -include $(shell find $(KOBJDIR) -name '*.d' 2>/dev/null)
 
