@@ -142,7 +142,7 @@ $(KERNEL_SEED): $(KERNEL) kernel/kernel.lds
 # The tests: unit tests and CLI tests (all cmocka), then the same under
 # ASan+UBSan, then a bounded fuzzing run of the image reader.
 check: deps
-	rm -rf $(BUILD)/test-results
+	rm -rf $(BUILD)/test-results $(CACHE)/scratch-*
 	@rc=0; \
 	$(MAKE) all unit-test || rc=1; \
 	$(MAKE) san-test || rc=1; \
