@@ -44,7 +44,7 @@ TEST_UTIL := $(wildcard tests/util/*.c)
 
 .PHONY: all deps run check test unit-test san-test real-test fuzz fuzz-run bench clean format kernel
 all: $(BUILD)/pvboot $(BUILD)/pvboot-kernel.elf $(BUILD)/pvboot-kernel-broken.elf \
-	$(BUILD)/pvboot-kernel-seed.elf
+	$(BUILD)/pvboot-kernel-seed.elf $(BUILD)/pvboot-kernel-initp2m.elf
 
 deps:
 	@./scripts/deps
@@ -117,6 +117,17 @@ $(KOBJDIR)/broken/main.o: kernel/main.c | $(XENINC)/xen
 	$(CC) $(KFLAGS) -DPVBOOT_BROKEN_CLEANHIGHMAP -MMD -c $< -o $@
 
 $(KERNEL_BROKEN): $(filter-out $(KOBJDIR)/kernel/main.o,$(KERNEL_OBJ)) $(KOBJDIR)/broken/main.o kernel/kernel.lds
+	$(LD) $(KLDFLAGS) -T kernel/kernel.lds $(filter %.o,$^) -o $@
+
+# The same kernel with the INIT_P2M and MOD_START_PFN notes (issue 6): the
+# P2M list at 0x8000000000, outside the initial mapping.
+KERNEL_INITP2M := $(BUILD)/pvboot-kernel-initp2m.elf
+
+$(KOBJDIR)/initp2m/notes.o: kernel/notes.S | $(XENINC)/xen
+	@mkdir -p $(dir $@)
+	$(CC) $(KFLAGS) -D__ASSEMBLY__ -DPVBOOT_INIT_P2M -MMD -c $< -o $@
+
+$(KERNEL_INITP2M): $(filter-out $(KOBJDIR)/kernel/notes.o,$(KERNEL_OBJ)) $(KOBJDIR)/initp2m/notes.o kernel/kernel.lds
 	$(LD) $(KLDFLAGS) -T kernel/kernel.lds $(filter %.o,$^) -o $@
 
 # The same kernel with the seed's extent, 0xffffffff81000000-0xffffffff81e43000,

@@ -49,4 +49,14 @@
 	note_str  XEN_ELFNOTE_FEATURES, "!writable_page_tables|pae_pgdir_above_4gb"
 	note_long XEN_ELFNOTE_SUPPORTED_FEATURES, (1 << XENFEAT_writable_page_tables) | (1 << XENFEAT_dom0)
 
+#ifdef PVBOOT_INIT_P2M
+	/*
+	 * build/pvboot-kernel-initp2m.elf: the builder maps the P2M list at
+	 * 512 GiB (PGD slot 1, Linux's value) instead of inside __ka, and
+	 * passes the ramdisk unmapped, its first pfn in mod_start.
+	 */
+	note_quad XEN_ELFNOTE_INIT_P2M, 0x8000000000
+	note_long XEN_ELFNOTE_MOD_START_PFN, 1
+#endif
+
 	.section .note.GNU-stack, "", @progbits
