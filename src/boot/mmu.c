@@ -176,7 +176,8 @@ uint64_t boot_clean_ka(struct boot *b, uint64_t va, uint64_t va_end, bool whole_
 	uint64_t removed = 0;
 	unsigned i = pt_index(va, PT_L2);
 
-	if (!l2)
+	/* Only the GiB of __ka our L2 covers: an INIT_P2M list is not in it. */
+	if (!l2 || va < b->o->virt_base || va >= b->o->virt_base + PUD_SIZE)
 		return 0;
 	for (; i < PT_ENTRIES; i++, va += PMD_SIZE) {
 		if (whole_pmds_only ? va + PMD_SIZE - 1 >= va_end : va > va_end)

@@ -256,11 +256,18 @@ static void test_null_and_limits(void **state)
 	assert_string_equal(r.error, "");
 	sim_fini(&s);
 
-	/* A dom0 with its list at INIT_P2M: the boot must not hand out the list's pages. */
+	/*
+	 * A dom0 with its list at INIT_P2M: the boot must not hand out the
+	 * list's pages, and cleaning "the list's PMDs" must not touch __ka
+	 * (the list is not there): the kernel stays mapped.  16 GiB: a 32 MiB
+	 * list, as many PMDs as reach the kernel's from slot 0.
+	 */
 	g.builder = PV_BUILDER_XEN_DOM0;
-	g.nr_pages = 4ULL << 18;
+	g.nr_pages = 16ULL << 18;
 	assert_int_equal(boot_one(&g, PV_MODE_REVECTOR, 0, true, &s, &r), 0);
 	assert_true(r.module_ok);
+	for (uint64_t va = 0xffffffff81000000ULL; va < 0xffffffff81e43000ULL; va += PAGE_SIZE)
+		assert_false(mfn_eq(sim_va_mfn(&s, va), INVALID_MFN));
 	assert_int_equal(r.mismatches, 0);
 	assert_int_equal(r.pfns_verified, g.nr_pages);
 	assert_int_equal(r.p2m_leaves_copied, g.nr_pages / 512);
