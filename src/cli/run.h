@@ -11,6 +11,15 @@
  *   run_parse.c    what the serial log says: Xen's arrangement, PVBOOT-RESULT
  *   run_check.c    the arrangement against the prediction, and the checks
  *   run_report.c   the report as text or JSON
+ *   run_boot.c     one run: QEMU with progress on stderr, or a recorded log
+ *
+ * and for a domU built by the real toolstack in a Linux dom0 (--domu,
+ * real-xen.md section 12):
+ *
+ *   run_dom0.c     the dom0 image (scripts/build-dom0), QEMU's size and command line
+ *   run_cpio.c     the guest's files as a newc archive after the dom0's initramfs
+ *   run_domu.c     the serial markers, the builder's log, the domU's checks
+ *   run_domu_report.c  the domU's part of the report
  */
 #ifndef PVBOOT_CLI_RUN_H
 #define PVBOOT_CLI_RUN_H
@@ -103,6 +112,9 @@ struct run_cmdline {
 
 /* QEMU's command line for @in (sections 3.2, 3.4, 13).  -1 with @err if it does not fit. */
 int run_qemu_cmdline(const struct run_qemu_in *in, struct run_cmdline *c, struct pv_error *err);
+/* Append one argument to @c, printf-style; @used counts c->buf.  -1 with @err if it does not fit. */
+int run_cmd_add(struct run_cmdline *c, size_t *used, struct pv_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* How QEMU ended. */
 struct run_exit {
@@ -223,7 +235,124 @@ const char *run_split_time(const char *line, double *t);
 /* The log pvboot writes: "[%7.3f] text", and these trailer lines. */
 #define RUN_LOG_TAG "pvboot-run: "
 
-/* ---- the plan and one run (cmd_run.c, run_report.c) ---- */
+/* ---- run_dom0.c: the Linux dom0 for a domU run ---- */
+
+/*
+ * The dom0's kernel and initramfs: runs scripts/build-dom0 ($PVBOOT_SCRIPTS,
+ * else <pvboot's directory>/../scripts) with PVBOOT_CACHE=@cache, which
+ * builds them the first time and prints "kernel=PATH" and "initrd=PATH".
+ * -1 with @err when the script is missing, fails, or names no files.
+ */
+int run_dom0_image(const char *cache, char *kernel, char *initrd, size_t size, struct pv_error *err);
+/* The dom0's memory in MiB for a domU of @domu_bytes. */
+uint64_t run_domu_dom0_mib(uint64_t domu_bytes);
+/* QEMU's RAM in MiB for the dom0, the domU and its ramdisk, and Xen. */
+uint64_t run_domu_qemu_mib(uint64_t dom0_mib, uint64_t domu_bytes, uint64_t ramdisk_bytes);
+/* What QEMU's RSS is expected to reach, in bytes. */
+uint64_t run_domu_host_need(uint64_t qemu_mib, uint64_t domu_bytes, uint64_t ramdisk_bytes);
+
+/* The guest's files in the dom0 (scripts/dom0-init looks for them there). */
+#define RUN_GUEST_KERNEL  "guest/kernel.elf"
+#define RUN_GUEST_RAMDISK "guest/ramdisk.img"
+
+struct run_domu_in {
+	const char *xen, *dom0_kernel;
+	const char *modules; /* the dom0's initramfs with the guest's archive after it */
+	bool ramdisk;	     /* the archive has RUN_GUEST_RAMDISK */
+	uint64_t ramdisk_sum;
+	uint64_t dom0_mib, domu_bytes, qemu_mib;
+	unsigned domu_wait; /* seconds the dom0 waits for the domU to shut down */
+	enum pv_boot_mode mode;
+	bool verify_full;
+};
+/* QEMU's command line for a domU run.  -1 with @err if it does not fit. */
+int run_domu_cmdline(const struct run_domu_in *in, struct run_cmdline *c, struct pv_error *err);
+
+/* ---- run_cpio.c: the guest's archive ---- */
+
+struct run_cpio_entry {
+	const char *name; /* in the archive */
+	const char *path; /* on the host */
+};
+/*
+ * Append a newc cpio archive of @n regular files (mode 0644, mtime 0) and
+ * its TRAILER!!! to @out, which is at byte @*off (a multiple of 4);
+ * @*off is advanced.  -1 with @err (a file over 4 GiB - 1 does not fit).
+ */
+int run_cpio_write(FILE *out, uint64_t *off, const struct run_cpio_entry *e, unsigned n,
+		   struct pv_error *err);
+/*
+ * The dom0's module: @dom0_initrd, zeros to a 512-byte block, and an
+ * archive of RUN_GUEST_KERNEL (@kernel) and RUN_GUEST_RAMDISK (@ramdisk,
+ * or none when NULL), as <cache>/domu/modules-<kernel>-<ramdisk>.cpio.
+ * Written through a temporary file and rename; reused (@reused) when a
+ * stamp beside it says it was made of the same files (path, size, mtime,
+ * and the kernel's pvsum64).  Fills @path; -1 with @err.
+ */
+int run_domu_modules(const char *cache, const char *dom0_initrd, const char *kernel,
+		     const char *ramdisk, char *path, size_t size, bool *reused,
+		     struct pv_error *err);
+
+/* ---- run_domu.c: a domU run's serial log ---- */
+
+/* Lines of text (malloc'd); @nomem says one was lost. */
+struct run_lines {
+	char **line;
+	unsigned n, cap;
+	bool nomem;
+};
+void run_lines_add(struct run_lines *l, const char *text);
+void run_lines_free(struct run_lines *l);
+
+/* Lay out @in and keep the builder's log lines in @log.  -1 with @err. */
+int run_domu_predict(const struct pv_layout_in *in, struct pv_layout *l, struct run_lines *log,
+		     struct pv_error *err);
+
+/* Progress stages of a domU run. */
+enum run_domu_stage {
+	RUN_DOMU_NONE,
+	RUN_DOMU_XEN,	      /* "Xen version" */
+	RUN_DOMU_DOM0_BUILD,  /* Xen builds the Linux dom0 */
+	RUN_DOMU_LINUX,	      /* "Linux version" */
+	RUN_DOMU_READY,	      /* PVBOOT-DOM0-READY */
+	RUN_DOMU_XL,	      /* PVBOOT-XL-BEGIN */
+	RUN_DOMU_XL_END,      /* PVBOOT-XL-END */
+	RUN_DOMU_SHUTDOWN,    /* PVBOOT-DOMU */
+	RUN_DOMU_GUEST,	      /* PVBOOT-GUEST-BEGIN */
+	RUN_DOMU_KERNEL_LINE, /* a "pvboot:" line of the guest's console */
+	RUN_DOMU_RESULT,      /* its PVBOOT-RESULT */
+	RUN_DOMU_DONE,	      /* PVBOOT-DOM0-DONE */
+	RUN_DOMU_ERROR,	      /* PVBOOT-DOM0-ERROR */
+	RUN_DOMU_CRASH,	      /* Xen says dom0 crashed, or panics */
+};
+
+struct run_domu {
+	int section;   /* which marked block the lines are in */
+	unsigned seen; /* 1 << enum run_domu_stage */
+	/* When each marker came, seconds after QEMU started; -1: not, or unknown. */
+	double t_linux, t_ready, t_xl_begin, t_xl_end, t_shutdown, t_guest_end, t_done;
+	int xl_status;	   /* PVBOOT-XL-END's, or -1 */
+	double xl_seconds; /* xl create's wall time as the dom0 measured it, or -1 */
+	char state[16];	   /* PVBOOT-DOMU's state= and reason= */
+	char reason[16];
+	double domu_seconds;	  /* from xl create's end to the shutdown, or -1 */
+	char config_mode[16];	  /* mode= in the xl config's extra= */
+	char xl_error[240];	  /* xl's first "...: error: ..." line */
+	char dom0_error[240];	  /* PVBOOT-DOM0-ERROR's message */
+	struct run_lines builder; /* the builder's lines, without "domainbuilder: detail: " */
+};
+
+void run_domu_init(struct run_domu *d);
+void run_domu_free(struct run_domu *d);
+/*
+ * Take one line (\r removed) seen @t seconds after QEMU started (-1:
+ * unknown).  Xen's lines, pvboot's trailer and the guest's console also go
+ * to run_serial_line(@s).
+ */
+enum run_domu_stage run_domu_line(struct run_domu *d, struct run_serial *s, double t,
+				  const char *text);
+
+/* ---- the plan and one run (cmd_run.c, run_boot.c, run_report.c) ---- */
 
 struct run_plan {
 	struct guest g; /* kernel image, memory and ramdisk length; xen-4.17-dom0 */
@@ -241,8 +370,16 @@ struct run_plan {
 	double timeout;
 	bool verify_full;
 	bool json;
-	const char *serial_log; /* evaluate this recorded log instead of running QEMU */
-	int assume_exit;	/* QEMU's exit status to assume for it, or -1 */
+	const char *serial_log;	   /* evaluate this recorded log instead of running QEMU */
+	int assume_exit;	   /* QEMU's exit status to assume for it, or -1 */
+	const char *kernel_extent; /* --kernel-extent, or NULL */
+	/* --domu: libxc-4.17 builds the guest in a Linux dom0 (g.in.builder). */
+	bool domu;
+	struct run_lines predicted_log; /* `pvboot layout --format log` for it */
+	uint64_t dom0_mib;
+	unsigned domu_wait; /* seconds the dom0 waits for the domU */
+	char dom0_kernel[PATH_MAX], dom0_initrd[PATH_MAX];
+	char modules[PATH_MAX]; /* the dom0's initramfs with the guest's archive */
 };
 
 struct run_check {
@@ -265,6 +402,7 @@ struct run_one {
 	bool sim_tried;
 	char sim_line[1024];
 	char sim_error[256];
+	struct run_domu domu; /* a domU run's markers and builder log */
 	bool ok;
 };
 
@@ -289,9 +427,66 @@ void run_side_text(const struct run_row *row, const struct run_side *s, char *bu
 int run_kernel_code(const struct run_exit *e);
 /* Fill r->check, r->agree and r->ok from r->exit and r->ser (run_check.c). */
 void run_evaluate(const struct run_plan *p, struct run_one *r);
+/* The checks' pieces: add one; the PVBOOT-RESULT checks; the simulation's. */
+void run_check_add(struct run_one *r, const char *name, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void run_check_result(const struct run_plan *p, struct run_one *r);
+void run_check_simulation(const struct run_plan *p, struct run_one *r);
+/* A domU run's checks (run_domu.c): in place of the dom0 ones. */
+void run_domu_evaluate(const struct run_plan *p, struct run_one *r);
 void run_report_text(FILE *f, const struct run_plan *p, const struct run_one *r, unsigned n);
 void run_report_json(FILE *f, const struct run_plan *p, const struct run_one *r, unsigned n);
-/* "128 GiB dom0, revector" */
+/* ---- run_plan.c: what the runs share ---- */
+
+/* The file make builds for --kernel-extent @name ("plain", "seed").  -1 if none. */
+int run_kernel_extent(const char *name, const char **file);
+/*
+ * The kernel, its prediction (and for a domU the builder's log lines), the
+ * ramdisk's length, QEMU's size, the timeout.  0, or an exit status after
+ * a message.
+ */
+int run_plan_guest(struct run_plan *p);
+/*
+ * What a real boot needs besides: host memory (checked first), QEMU, the
+ * cache and log directories, Xen, the ramdisk file, for a domU the dom0
+ * and the module file.  0, or an exit status after a message.
+ */
+int run_plan_host(struct run_plan *p, const char *xen);
+/* For --serial-log: the ramdisk's pvsum64 (of the file, or of the pattern if @need_sum). */
+int run_plan_replay(struct run_plan *p, bool need_sum);
+/* Whether the log at @path is of a domU run (scripts/dom0-init's markers). */
+bool run_log_is_domu(const char *path);
+/*
+ * The same guest through `pvboot simulate`'s path, after QEMU has gone (so
+ * both never hold memory at once): its PVBOOT-RESULT into r->sim_line.
+ */
+void run_simulate(const struct run_plan *p, struct run_one *r);
+
+/* ---- run_boot.c: one run ---- */
+
+/* A data problem: "pvboot: run: ..." on stderr, one line; returns EXIT_DATA. */
+int run_data_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Boot once under QEMU, progress on stderr, the serial log into
+ * <logs>/<dom0|domu>-<MiB>M-<mode>.log.  Returns 0, EXIT_DATA with a
+ * message, or 128 + signal when interrupted.
+ */
+int run_boot(const struct run_plan *p, struct run_one *r);
+/*
+ * Read p->serial_log instead; the mode from its PVBOOT-RESULT (or a domU's
+ * xl config) unless @mode_given.  0, or EXIT_DATA with a message.
+ */
+int run_replay(const struct run_plan *p, bool mode_given, struct run_one *r);
+
+/* A seconds value with three decimals, null when negative (unknown). */
+void run_json_seconds(struct json *j, const char *key, double s);
+/* A domU run's part of the report (run_domu_report.c). */
+void run_domu_text(FILE *f, const struct run_plan *p, const struct run_one *r);
+void run_domu_json(struct json *j, const struct run_plan *p, const struct run_one *r);
+/* Seconds to PVBOOT-DOM0-READY, of xl create, from its end to PVBOOT-GUEST-END, all; -1: unknown. */
+void run_domu_wall_times(const struct run_one *r, double *dom0, double *xl, double *guest,
+			 double *total);
+/* "128 GiB dom0, revector", "512 MiB domU, null" */
 void run_title(const struct run_plan *p, enum pv_boot_mode mode, char *buf, size_t size);
 
 #endif

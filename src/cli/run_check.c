@@ -82,9 +82,7 @@ void run_side_text(const struct run_row *row, const struct run_side *s, char *bu
 
 /* ---- the checks ---- */
 
-static void check(struct run_one *r, const char *name, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void check(struct run_one *r, const char *name, bool ok, const char *fmt, ...)
+void run_check_add(struct run_one *r, const char *name, bool ok, const char *fmt, ...)
 {
 	struct run_check *c;
 	va_list ap;
@@ -139,30 +137,32 @@ static void check_qemu(const struct run_plan *p, struct run_one *r)
 	int code = run_kernel_code(e), want = expected_code(p, r->mode);
 
 	if (!e->known)
-		check(r, "qemu-exit", false,
-		      "no QEMU exit status: the log does not say (give --assume-exit N)");
+		run_check_add(r, "qemu-exit", false,
+			      "no QEMU exit status: the log does not say (give --assume-exit N)");
 	else if (e->interrupted)
-		check(r, "qemu-exit", false, "interrupted by signal %d", e->interrupted);
+		run_check_add(r, "qemu-exit", false, "interrupted by signal %d", e->interrupted);
 	else if (e->timed_out)
-		check(r, "qemu-exit", false, "timed out after %.0f s", e->timeout);
+		run_check_add(r, "qemu-exit", false, "timed out after %.0f s", e->timeout);
 	else if (r->ser.crash[0])
-		check(r, "qemu-exit", false, "Xen reported a crash: %s", r->ser.crash);
+		run_check_add(r, "qemu-exit", false, "Xen reported a crash: %s", r->ser.crash);
 	else if (!e->exited)
-		check(r, "qemu-exit", false, "QEMU was killed by signal %d", e->status);
+		run_check_add(r, "qemu-exit", false, "QEMU was killed by signal %d", e->status);
 	else if (code < 0)
-		check(r, "qemu-exit", false,
-		      "QEMU exited with status %d, not through the kernel's isa-debug-exit write%s%s",
-		      e->status, e->qemu_err[0] ? ": " : "", e->qemu_err);
+		run_check_add(r, "qemu-exit", false,
+			      "QEMU exited with status %d, not through the kernel's isa-debug-exit write%s%s",
+			      e->status, e->qemu_err[0] ? ": " : "", e->qemu_err);
 	else
-		check(r, "qemu-exit", true, "QEMU exited with status %d: the kernel wrote 0x%x",
-		      e->status, code);
+		run_check_add(r, "qemu-exit", true,
+			      "QEMU exited with status %d: the kernel wrote 0x%x", e->status, code);
 
 	if (code < 0)
-		check(r, "kernel-status", false, "no status from the kernel, expected 0x%x (%s)",
-		      want, code_meaning(want));
+		run_check_add(r, "kernel-status", false,
+			      "no status from the kernel, expected 0x%x (%s)", want,
+			      code_meaning(want));
 	else
-		check(r, "kernel-status", code == want, "the kernel wrote 0x%x (%s), expected 0x%x",
-		      code, code_meaning(code), want);
+		run_check_add(r, "kernel-status", code == want,
+			      "the kernel wrote 0x%x (%s), expected 0x%x", code, code_meaning(code),
+			      want);
 }
 
 static void check_arrangement(const struct run_plan *p, struct run_one *r)
@@ -174,13 +174,14 @@ static void check_arrangement(const struct run_plan *p, struct run_one *r)
 
 	r->agree = false;
 	if (!a->found) {
-		check(r, "arrangement-found", false, "Xen printed no VIRTUAL MEMORY ARRANGEMENT");
-		check(r, "arrangement-agrees", false, "nothing to compare");
+		run_check_add(r, "arrangement-found", false,
+			      "Xen printed no VIRTUAL MEMORY ARRANGEMENT");
+		run_check_add(r, "arrangement-agrees", false, "nothing to compare");
 		return;
 	}
-	check(r, "arrangement-found", run_arrangement_complete(a),
-	      run_arrangement_complete(a) ? "Xen printed the arrangement"
-					  : "Xen's arrangement is incomplete");
+	run_check_add(r, "arrangement-found", run_arrangement_complete(a),
+		      run_arrangement_complete(a) ? "Xen printed the arrangement"
+						  : "Xen's arrangement is incomplete");
 	run_rows(p, a, rows);
 	for (int i = 0; i < RUN_NR_ROWS; i++) {
 		char rs[64], ps[64];
@@ -195,8 +196,8 @@ static void check_arrangement(const struct run_plan *p, struct run_one *r)
 						 rows[i].name, rs, ps);
 	}
 	r->agree = !used && run_arrangement_complete(a);
-	check(r, "arrangement-agrees", !used,
-	      used ? "%s" : "every line equals the xen-4.17-dom0 prediction", diff);
+	run_check_add(r, "arrangement-agrees", !used,
+		      used ? "%s" : "every line equals the xen-4.17-dom0 prediction", diff);
 }
 
 /* A field the checks need: its absence fails the check. */
@@ -204,7 +205,7 @@ static bool need_u64(struct run_one *r, const char *check_name, const char *key,
 {
 	if (run_json_u64(&r->ser.result, key, v))
 		return true;
-	check(r, check_name, false, "PVBOOT-RESULT has no number %s", key);
+	run_check_add(r, check_name, false, "PVBOOT-RESULT has no number %s", key);
 	return false;
 }
 
@@ -216,18 +217,19 @@ static void check_module(const struct run_plan *p, struct run_one *r)
 	bool must_fail = r->mode == PV_MODE_NO_REVECTOR && p->module_must_fail;
 
 	if (!alloc || !have_ran) {
-		check(r, "module", false, "PVBOOT-RESULT has no %s",
-		      alloc ? "module_ran" : "module_alloc");
+		run_check_add(r, "module", false, "PVBOOT-RESULT has no %s",
+			      alloc ? "module_ran" : "module_alloc");
 	} else if (must_fail) {
-		check(r, "module", !strncmp(alloc, "vmalloc: allocation failure", 27) && !ran,
-		      "module_alloc \"%s\", module_ran %s; the mapping reaches MODULES_VADDR, so the module must fail with vmalloc's line",
-		      alloc, ran ? "true" : "false");
+		run_check_add(r, "module", !strncmp(alloc, "vmalloc: allocation failure", 27) && !ran,
+			      "module_alloc \"%s\", module_ran %s; the mapping reaches MODULES_VADDR, so the module must fail with vmalloc's line",
+			      alloc, ran ? "true" : "false");
 	} else {
-		check(r, "module", !strcmp(alloc, "ok") && ran,
-		      "module_alloc \"%s\", module_ran %s; expected ok and true%s", alloc,
-		      ran ? "true" : "false",
-		      r->mode == PV_MODE_NO_REVECTOR ? " (the mapping stays below MODULES_VADDR)"
-						     : "");
+		run_check_add(r, "module", !strcmp(alloc, "ok") && ran,
+			      "module_alloc \"%s\", module_ran %s; expected ok and true%s", alloc,
+			      ran ? "true" : "false",
+			      r->mode == PV_MODE_NO_REVECTOR
+				      ? " (the mapping stays below MODULES_VADDR)"
+				      : "");
 	}
 }
 
@@ -240,24 +242,25 @@ static void check_ramdisk(const struct run_plan *p, struct run_one *r)
 	bool ok;
 
 	if (!run_json_bool(o, "ramdisk_ok", &ok)) {
-		check(r, "ramdisk", false, "PVBOOT-RESULT has no true/false ramdisk_ok");
+		run_check_add(r, "ramdisk", false, "PVBOOT-RESULT has no true/false ramdisk_ok");
 		return;
 	}
 	if (run_json_u64(o, "ramdisk_bytes", &bytes) && bytes != p->ramdisk_bytes) {
-		check(r, "ramdisk", false, "the kernel got %llu bytes of ramdisk, the host gave %llu",
-		      (unsigned long long)bytes, (unsigned long long)p->ramdisk_bytes);
+		run_check_add(r, "ramdisk", false,
+			      "the kernel got %llu bytes of ramdisk, the host gave %llu",
+			      (unsigned long long)bytes, (unsigned long long)p->ramdisk_bytes);
 		return;
 	}
 	if (sum && (sscanf(sum, "%llx", &ksum) != 1 || ksum != p->ramdisk_sum)) {
-		check(r, "ramdisk", false, "the kernel's pvsum64 is %s, the host's 0x%016llx", sum,
-		      (unsigned long long)p->ramdisk_sum);
+		run_check_add(r, "ramdisk", false, "the kernel's pvsum64 is %s, the host's 0x%016llx",
+			      sum, (unsigned long long)p->ramdisk_sum);
 		return;
 	}
-	check(r, "ramdisk", ok, "ramdisk_ok %s (pvsum64 0x%016llx)", ok ? "true" : "false",
-	      (unsigned long long)p->ramdisk_sum);
+	run_check_add(r, "ramdisk", ok, "ramdisk_ok %s (pvsum64 0x%016llx)", ok ? "true" : "false",
+		      (unsigned long long)p->ramdisk_sum);
 }
 
-static void check_result(const struct run_plan *p, struct run_one *r)
+void run_check_result(const struct run_plan *p, struct run_one *r)
 {
 	const struct run_jobj *o = &r->ser.result;
 	const char *mode = run_json_str(o, "mode"), *error = run_json_str(o, "error");
@@ -265,64 +268,67 @@ static void check_result(const struct run_plan *p, struct run_one *r)
 	int64_t leaked;
 
 	if (!r->ser.have_result) {
-		check(r, "result-found", false, "the kernel printed no PVBOOT-RESULT line");
+		run_check_add(r, "result-found", false, "the kernel printed no PVBOOT-RESULT line");
 		return;
 	}
 	if (!r->ser.result_parsed) {
-		check(r, "result-found", false, "PVBOOT-RESULT is not a flat JSON object: %s",
-		      r->ser.result_error);
+		run_check_add(r, "result-found", false,
+			      "PVBOOT-RESULT is not a flat JSON object: %s", r->ser.result_error);
 		return;
 	}
-	check(r, "result-found", true, "PVBOOT-RESULT with %u fields", o->n);
-	check(r, "result-mode", mode && !strcmp(mode, pv_boot_mode_name(r->mode)),
-	      "mode \"%s\", asked for %s", mode ? mode : "(none)", pv_boot_mode_name(r->mode));
-	check(r, "no-error", error && !error[0], "error \"%s\"", error ? error : "(none)");
+	run_check_add(r, "result-found", true, "PVBOOT-RESULT with %u fields", o->n);
+	run_check_add(r, "result-mode", mode && !strcmp(mode, pv_boot_mode_name(r->mode)),
+		      "mode \"%s\", asked for %s", mode ? mode : "(none)",
+		      pv_boot_mode_name(r->mode));
+	run_check_add(r, "no-error", error && !error[0], "error \"%s\"", error ? error : "(none)");
 	if (need_u64(r, "no-mismatches", "mismatches", &mismatches))
-		check(r, "no-mismatches", mismatches == 0, "%llu pfns differ",
-		      (unsigned long long)mismatches);
+		run_check_add(r, "no-mismatches", mismatches == 0, "%llu pfns differ",
+			      (unsigned long long)mismatches);
 	if (need_u64(r, "nr-pages", "nr_pages", &nr_pages)) {
-		check(r, "nr-pages", nr_pages == p->memory / PAGE_SIZE,
-		      "nr_pages %llu, --memory is %llu pages", (unsigned long long)nr_pages,
-		      (unsigned long long)(p->memory / PAGE_SIZE));
+		run_check_add(r, "nr-pages", nr_pages == p->memory / PAGE_SIZE,
+			      "nr_pages %llu, --memory is %llu pages", (unsigned long long)nr_pages,
+			      (unsigned long long)(p->memory / PAGE_SIZE));
 		if (p->verify_full && need_u64(r, "all-verified", "pfns_verified", &verified))
-			check(r, "all-verified", verified == nr_pages, "%llu of %llu pfns verified",
-			      (unsigned long long)verified, (unsigned long long)nr_pages);
+			run_check_add(r, "all-verified", verified == nr_pages,
+				      "%llu of %llu pfns verified", (unsigned long long)verified,
+				      (unsigned long long)nr_pages);
 	}
 	if (!run_json_i64(o, "pages_leaked", &leaked))
-		check(r, "no-leaks", false, "PVBOOT-RESULT has no number pages_leaked");
+		run_check_add(r, "no-leaks", false, "PVBOOT-RESULT has no number pages_leaked");
 	else if (need_u64(r, "no-leaks", "pages_double_freed", &double_freed))
-		check(r, "no-leaks", leaked == 0 && double_freed == 0,
-		      "%lld pages leaked, %llu freed twice", (long long)leaked,
-		      (unsigned long long)double_freed);
+		run_check_add(r, "no-leaks", leaked == 0 && double_freed == 0,
+			      "%lld pages leaked, %llu freed twice", (long long)leaked,
+			      (unsigned long long)double_freed);
 	if (p->ramdisk)
 		check_ramdisk(p, r);
 	check_module(p, r);
 	if (r->mode == PV_MODE_REVECTOR && need_u64(r, "ka-clean", "ka_pmds_left", &left))
-		check(r, "ka-clean", left == 0,
-		      "%llu __ka PMDs left between the kernel and MODULES_END (xen_cleanhighmap)",
-		      (unsigned long long)left);
+		run_check_add(r, "ka-clean", left == 0,
+			      "%llu __ka PMDs left between the kernel and MODULES_END (xen_cleanhighmap)",
+			      (unsigned long long)left);
 }
 
-/* Every field of the simulated PVBOOT-RESULT equal to the real one, and no other. */
-static void check_simulation(struct run_one *r)
+void run_check_simulation(const struct run_plan *p, struct run_one *r)
 {
+	const char *builder = pv_builder_name(p->g.in.builder);
 	struct run_jobj *sim = malloc(sizeof(*sim));
 	struct pv_error err;
 	unsigned differ = 0;
 	char first[160] = "";
 
 	if (!sim) {
-		check(r, "simulation-agrees", false, "out of memory");
+		run_check_add(r, "simulation-agrees", false, "out of memory");
 		return;
 	}
 	if (r->sim_error[0] || !r->sim_line[0]) {
-		check(r, "simulation-agrees", false, "the simulation did not run: %s",
-		      r->sim_error[0] ? r->sim_error : "no result");
+		run_check_add(r, "simulation-agrees", false, "the simulation did not run: %s",
+			      r->sim_error[0] ? r->sim_error : "no result");
 	} else if (!r->ser.result_parsed) {
-		check(r, "simulation-agrees", false, "no result from the real boot to compare");
+		run_check_add(r, "simulation-agrees", false,
+			      "no result from the real boot to compare");
 	} else if (run_json_parse(r->sim_line, sim, &err)) {
-		check(r, "simulation-agrees", false, "the simulated result does not parse: %s",
-		      err.msg);
+		run_check_add(r, "simulation-agrees", false,
+			      "the simulated result does not parse: %s", err.msg);
 	} else {
 		const struct run_jobj *real = &r->ser.result;
 
@@ -344,10 +350,14 @@ static void check_simulation(struct run_one *r)
 					 "%.40s: real %.50s, simulated (missing)", real->f[i].key,
 					 real->f[i].text);
 		}
-		check(r, "simulation-agrees", !differ,
-		      differ ? "%u fields differ from `pvboot simulate --builder xen-4.17-dom0`, first %s"
-			     : "all %u fields equal `pvboot simulate --builder xen-4.17-dom0`",
-		      differ ? differ : sim->n, first);
+		if (differ)
+			run_check_add(r, "simulation-agrees", false,
+				      "%u fields differ from `pvboot simulate --builder %s`, first %s",
+				      differ, builder, first);
+		else
+			run_check_add(r, "simulation-agrees", true,
+				      "all %u fields equal `pvboot simulate --builder %s`", sim->n,
+				      builder);
 	}
 	free(sim);
 }
@@ -356,11 +366,15 @@ void run_evaluate(const struct run_plan *p, struct run_one *r)
 {
 	r->nr_checks = 0;
 	r->ok = true;
+	if (p->domu) {
+		run_domu_evaluate(p, r);
+		return;
+	}
 	check_qemu(p, r);
 	check_arrangement(p, r);
 	/* Mode null takes over and stops: its exit status and the arrangement are all. */
 	if (r->mode != PV_MODE_NULL)
-		check_result(p, r);
+		run_check_result(p, r);
 	if (r->sim_tried)
-		check_simulation(r);
+		run_check_simulation(p, r);
 }

@@ -97,10 +97,7 @@ size_t run_escape_commas(const char *in, char *out, size_t size)
 	return n;
 }
 
-/* Append one argument, printf-style, to @c. */
-static int add(struct run_cmdline *c, size_t *used, struct pv_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int add(struct run_cmdline *c, size_t *used, struct pv_error *err, const char *fmt, ...)
+int run_cmd_add(struct run_cmdline *c, size_t *used, struct pv_error *err, const char *fmt, ...)
 {
 	size_t room = sizeof(c->buf) - *used;
 	va_list ap;
@@ -145,43 +142,43 @@ int run_qemu_cmdline(const struct run_qemu_in *in, struct run_cmdline *c, struct
 		snprintf(sum, sizeof(sum), " ramdisk_sum=0x%016llx",
 			 (unsigned long long)in->ramdisk_sum);
 
-	rc |= add(c, &used, err, "qemu-system-x86_64");
-	rc |= add(c, &used, err, "-accel");
-	rc |= add(c, &used, err, "tcg");
-	rc |= add(c, &used, err, "-cpu");
+	rc |= run_cmd_add(c, &used, err, "qemu-system-x86_64");
+	rc |= run_cmd_add(c, &used, err, "-accel");
+	rc |= run_cmd_add(c, &used, err, "tcg");
+	rc |= run_cmd_add(c, &used, err, "-cpu");
 	/* TCG's max CPU has 40 physical address bits: 1 TiB of RAM and up needs more (section 13). */
-	rc |= add(c, &used, err, "max,-smap%s",
-		  run_qemu_ram_top(in->qemu_mib) >= (1ULL << 40) ? ",phys-bits=42" : "");
-	rc |= add(c, &used, err, "-smp");
-	rc |= add(c, &used, err, "1");
-	rc |= add(c, &used, err, "-display");
-	rc |= add(c, &used, err, "none");
-	rc |= add(c, &used, err, "-no-reboot");
-	rc |= add(c, &used, err, "-monitor");
-	rc |= add(c, &used, err, "none");
-	rc |= add(c, &used, err, "-serial");
-	rc |= add(c, &used, err, "stdio");
-	rc |= add(c, &used, err, "-device");
-	rc |= add(c, &used, err, "isa-debug-exit,iobase=0xf4,iosize=0x04");
+	rc |= run_cmd_add(c, &used, err, "max,-smap%s",
+			  run_qemu_ram_top(in->qemu_mib) >= (1ULL << 40) ? ",phys-bits=42" : "");
+	rc |= run_cmd_add(c, &used, err, "-smp");
+	rc |= run_cmd_add(c, &used, err, "1");
+	rc |= run_cmd_add(c, &used, err, "-display");
+	rc |= run_cmd_add(c, &used, err, "none");
+	rc |= run_cmd_add(c, &used, err, "-no-reboot");
+	rc |= run_cmd_add(c, &used, err, "-monitor");
+	rc |= run_cmd_add(c, &used, err, "none");
+	rc |= run_cmd_add(c, &used, err, "-serial");
+	rc |= run_cmd_add(c, &used, err, "stdio");
+	rc |= run_cmd_add(c, &used, err, "-device");
+	rc |= run_cmd_add(c, &used, err, "isa-debug-exit,iobase=0xf4,iosize=0x04");
 	/* reserve=off: QEMU backs only the pages the guest touches (section 3.4). */
-	rc |= add(c, &used, err, "-object");
-	rc |= add(c, &used, err, "memory-backend-ram,id=m0,size=%lluM,reserve=off",
-		  (unsigned long long)in->qemu_mib);
-	rc |= add(c, &used, err, "-machine");
-	rc |= add(c, &used, err, "memory-backend=m0");
-	rc |= add(c, &used, err, "-m");
-	rc |= add(c, &used, err, "%llu", (unsigned long long)in->qemu_mib);
-	rc |= add(c, &used, err, "-kernel");
-	rc |= add(c, &used, err, "%s", in->xen);
-	rc |= add(c, &used, err, "-append");
-	rc |= add(c, &used, err,
-		  "console=com1 com1=115200 dom0_mem=%s,max:%s dom0_max_vcpus=1 bootscrub=0 loglvl=all guest_loglvl=all",
-		  mem, mem);
-	rc |= add(c, &used, err, "-initrd");
+	rc |= run_cmd_add(c, &used, err, "-object");
+	rc |= run_cmd_add(c, &used, err, "memory-backend-ram,id=m0,size=%lluM,reserve=off",
+			  (unsigned long long)in->qemu_mib);
+	rc |= run_cmd_add(c, &used, err, "-machine");
+	rc |= run_cmd_add(c, &used, err, "memory-backend=m0");
+	rc |= run_cmd_add(c, &used, err, "-m");
+	rc |= run_cmd_add(c, &used, err, "%llu", (unsigned long long)in->qemu_mib);
+	rc |= run_cmd_add(c, &used, err, "-kernel");
+	rc |= run_cmd_add(c, &used, err, "%s", in->xen);
+	rc |= run_cmd_add(c, &used, err, "-append");
+	rc |= run_cmd_add(c, &used, err,
+			  "console=com1 com1=115200 dom0_mem=%s,max:%s dom0_max_vcpus=1 bootscrub=0 loglvl=all guest_loglvl=all",
+			  mem, mem);
+	rc |= run_cmd_add(c, &used, err, "-initrd");
 	/* Module 0 is the kernel and its command line (Xen drops the first word), module 1 the ramdisk. */
-	rc |= add(c, &used, err, "%s mode=%s verify=%s%s%s%s", kernel, pv_boot_mode_name(in->mode),
-		  in->verify_full ? "full" : "sample", sum, in->ramdisk ? "," : "",
-		  in->ramdisk ? ramdisk : "");
+	rc |= run_cmd_add(c, &used, err, "%s mode=%s verify=%s%s%s%s", kernel,
+			  pv_boot_mode_name(in->mode), in->verify_full ? "full" : "sample", sum,
+			  in->ramdisk ? "," : "", in->ramdisk ? ramdisk : "");
 	return rc ? -1 : 0;
 }
 

@@ -1,6 +1,7 @@
 /*
  * pvboot run's report, as text for people or as JSON (the shape is in
- * README.md), from the runs run_evaluate() has judged.
+ * README.md), from the runs run_evaluate() has judged.  A domU run's own
+ * part is in run_domu_report.c.
  */
 #include <string.h>
 
@@ -12,8 +13,8 @@ void run_title(const struct run_plan *p, enum pv_boot_mode mode, char *buf, size
 {
 	char mem[32];
 
-	snprintf(buf, size, "%s dom0, %s", human_bytes(p->memory, mem, sizeof(mem)),
-		 pv_boot_mode_name(mode));
+	snprintf(buf, size, "%s %s, %s", human_bytes(p->memory, mem, sizeof(mem)),
+		 p->domu ? "domU" : "dom0", pv_boot_mode_name(mode));
 }
 
 /* Wall times: QEMU start to the first "pvboot:" line, from there to PVBOOT-RESULT, all. */
@@ -36,24 +37,10 @@ static void text_seconds(FILE *f, const char *what, double s, const char *sep)
 		fprintf(f, "%s -%s", what, sep);
 }
 
-static void text_one(FILE *f, const struct run_plan *p, const struct run_one *r)
+/* Xen's arrangement against the prediction, a row per line Xen prints. */
+static void text_arrangement(FILE *f, const struct run_plan *p, const struct run_one *r)
 {
 	struct run_row rows[RUN_NR_ROWS];
-	char title[80], a[32];
-	double hv, kernel, total;
-	unsigned failed = 0, col = 2;
-
-	run_title(p, r->mode, title, sizeof(title));
-	fprintf(f, "== pvboot run: %s, verify %s ==\n", title, p->verify_full ? "full" : "sample");
-	if (p->ramdisk)
-		fprintf(f, "  ramdisk   %s (%llu bytes, pvsum64 0x%016llx)\n",
-			p->ramdisk_path[0] ? p->ramdisk_path : "pattern",
-			(unsigned long long)p->ramdisk_bytes, (unsigned long long)p->ramdisk_sum);
-	if (r->cmd.argc)
-		fprintf(f, "  QEMU      %llu MiB (%s) for the dom0 and Xen\n",
-			(unsigned long long)p->qemu_mib,
-			human_bytes(p->qemu_mib << 20, a, sizeof(a)));
-	fprintf(f, "  log       %s\n\n", r->log);
 
 	if (!r->ser.arr.found)
 		fprintf(f, "  arrangement     Xen printed none (predicted TOTAL %016llx->%016llx)\n",
@@ -76,10 +63,15 @@ static void text_one(FILE *f, const struct run_plan *p, const struct run_one *r)
 		else
 			fprintf(f, "  %-15s %-36s \xe2\x9c\x97 %s\n", rows[i].label, rs, ps);
 	}
+}
 
+/* The kernel's PVBOOT-RESULT as key=value, or its last "pvboot:" line. */
+static void text_result(FILE *f, const struct run_one *r)
+{
 	if (r->ser.have_result) {
+		unsigned col = 15;
+
 		fprintf(f, "\n  kernel result");
-		col = 15;
 		for (unsigned i = 0; r->ser.result_parsed && i < r->ser.result.n; i++) {
 			const struct run_jfield *fl = &r->ser.result.f[i];
 			int n = (int)(strlen(fl->key) + strlen(fl->text) + 2 +
@@ -100,11 +92,29 @@ static void text_one(FILE *f, const struct run_plan *p, const struct run_one *r)
 	} else if (r->ser.kernel_line[0]) {
 		fprintf(f, "\n  kernel said   %s\n", r->ser.kernel_line);
 	}
-	wall_times(r, &hv, &kernel, &total);
+}
+
+static void text_walls(FILE *f, const struct run_plan *p, const struct run_one *r)
+{
+	double a, b, c, total;
+
 	fprintf(f, "  wall time    ");
-	text_seconds(f, " hypervisor", hv, ",");
-	text_seconds(f, " kernel", kernel, ",");
+	if (p->domu) {
+		run_domu_wall_times(r, &a, &b, &c, &total);
+		text_seconds(f, " hypervisor+dom0", a, ",");
+		text_seconds(f, " xl create", b, ",");
+		text_seconds(f, " guest", c, ",");
+	} else {
+		wall_times(r, &a, &b, &total);
+		text_seconds(f, " hypervisor", a, ",");
+		text_seconds(f, " kernel", b, ",");
+	}
 	text_seconds(f, " total", total, "\n");
+}
+
+static void text_checks(FILE *f, const struct run_one *r)
+{
+	unsigned failed = 0;
 
 	for (unsigned i = 0; i < r->nr_checks; i++)
 		failed += !r->check[i].ok;
@@ -118,8 +128,39 @@ static void text_one(FILE *f, const struct run_plan *p, const struct run_one *r)
 			fprintf(f, "    %s: %s\n", r->check[i].name, r->check[i].detail);
 }
 
+static void text_one(FILE *f, const struct run_plan *p, const struct run_one *r)
+{
+	char title[80], a[32];
+
+	run_title(p, r->mode, title, sizeof(title));
+	fprintf(f, "== pvboot run: %s, verify %s ==\n", title, p->verify_full ? "full" : "sample");
+	if (p->ramdisk)
+		fprintf(f, "  ramdisk   %s (%llu bytes, pvsum64 0x%016llx)\n",
+			p->ramdisk_path[0] ? p->ramdisk_path : "pattern",
+			(unsigned long long)p->ramdisk_bytes, (unsigned long long)p->ramdisk_sum);
+	if (r->cmd.argc && p->domu)
+		fprintf(f, "  QEMU      %llu MiB (%s) for Xen, a %llu MiB dom0 and the domU\n",
+			(unsigned long long)p->qemu_mib, human_bytes(p->qemu_mib << 20, a, sizeof(a)),
+			(unsigned long long)p->dom0_mib);
+	else if (r->cmd.argc)
+		fprintf(f, "  QEMU      %llu MiB (%s) for the dom0 and Xen\n",
+			(unsigned long long)p->qemu_mib,
+			human_bytes(p->qemu_mib << 20, a, sizeof(a)));
+	if (p->modules[0])
+		fprintf(f, "  dom0      %s\n            %s\n", p->dom0_kernel, p->modules);
+	fprintf(f, "  log       %s\n\n", r->log);
+
+	if (p->domu)
+		run_domu_text(f, p, r);
+	else
+		text_arrangement(f, p, r);
+	text_result(f, r);
+	text_walls(f, p, r);
+	text_checks(f, r);
+}
+
 /* Two runs' main figures next to each other, as pvboot simulate shows them. */
-static void text_side_by_side(FILE *f, const struct run_one *r, unsigned n)
+static void text_side_by_side(FILE *f, const struct run_plan *p, const struct run_one *r, unsigned n)
 {
 	static const char *const keys[] = {"module_alloc", "ka_pmds_left", "p2m_leaves_copied",
 					   "pages_leaked"};
@@ -127,11 +168,13 @@ static void text_side_by_side(FILE *f, const struct run_one *r, unsigned n)
 	fprintf(f, "\nside by side:      ");
 	for (unsigned i = 0; i < n; i++)
 		fprintf(f, " %-20s", pv_boot_mode_name(r[i].mode));
-	fprintf(f, "\n  exit status      ");
+	fprintf(f, "\n  %-17s", p->domu ? "domU shutdown" : "exit status");
 	for (unsigned i = 0; i < n; i++) {
-		char s[24] = "-";
+		char s[40] = "-";
 
-		if (r[i].exit.known && r[i].exit.exited)
+		if (p->domu && r[i].domu.state[0])
+			snprintf(s, sizeof(s), "%s", r[i].domu.reason);
+		else if (!p->domu && r[i].exit.known && r[i].exit.exited)
 			snprintf(s, sizeof(s), "%d (0x%x)", r[i].exit.status, r[i].exit.status >> 1);
 		fprintf(f, " %-20s", s);
 	}
@@ -160,7 +203,7 @@ void run_report_text(FILE *f, const struct run_plan *p, const struct run_one *r,
 		text_one(f, p, &r[i]);
 	}
 	if (n > 1)
-		text_side_by_side(f, r, n);
+		text_side_by_side(f, p, r, n);
 }
 
 /* ---- JSON ---- */
@@ -186,7 +229,7 @@ static void json_raw(struct json *j, const char *key, const char *raw)
 	fputs(raw, j->f);
 }
 
-static void json_seconds(struct json *j, const char *key, double s)
+void run_json_seconds(struct json *j, const char *key, double s)
 {
 	char buf[32];
 
@@ -263,11 +306,12 @@ static void json_one(struct json *j, const struct run_plan *p, const struct run_
 {
 	const struct run_arrangement *a = &r->ser.arr;
 	struct run_row rows[RUN_NR_ROWS];
-	double hv, kernel, total;
+	double hv, kernel, guest, total;
 	int code = run_kernel_code(&r->exit);
 	char sum[24];
 
 	json_obj(j, NULL);
+	json_str(j, "guest", p->domu ? "domU" : "dom0");
 	json_u64(j, "memory", p->memory);
 	json_u64(j, "memory_mib", p->memory >> 20);
 	json_u64(j, "nr_pages", p->memory / PAGE_SIZE);
@@ -304,9 +348,9 @@ static void json_one(struct json *j, const struct run_plan *p, const struct run_
 		json_u64(j, "exit_status", (uint64_t)r->exit.status);
 	else
 		json_null(j, "exit_status");
-	if (code >= 0)
+	if (code >= 0 && !p->domu)
 		json_hex(j, "kernel_code", (uint64_t)code);
-	else
+	else if (!p->domu)
 		json_null(j, "kernel_code");
 	json_bool(j, "timed_out", r->exit.timed_out);
 	if (r->ser.crash[0])
@@ -315,15 +359,20 @@ static void json_one(struct json *j, const struct run_plan *p, const struct run_
 		json_null(j, "crash");
 	json_obj_end(j);
 
-	json_obj(j, "arrangement");
-	run_rows(p, a, rows);
-	if (a->found)
-		json_arrangement(j, "real", &a->l, a->lines & RUN_ARR_ENTRY, rows, &rows[0].real);
-	else
-		json_null(j, "real");
-	json_arrangement(j, "predicted", &p->predicted, true, rows, &rows[0].pred);
-	json_bool(j, "agree", r->agree);
-	json_obj_end(j);
+	if (p->domu) {
+		run_domu_json(j, p, r);
+	} else {
+		json_obj(j, "arrangement");
+		run_rows(p, a, rows);
+		if (a->found)
+			json_arrangement(j, "real", &a->l, a->lines & RUN_ARR_ENTRY, rows,
+					 &rows[0].real);
+		else
+			json_null(j, "real");
+		json_arrangement(j, "predicted", &p->predicted, true, rows, &rows[0].pred);
+		json_bool(j, "agree", r->agree);
+		json_obj_end(j);
+	}
 
 	json_result(j, &r->ser);
 	if (r->ser.have_result)
@@ -336,11 +385,18 @@ static void json_one(struct json *j, const struct run_plan *p, const struct run_
 	else
 		json_null(j, "simulated_result_line");
 
-	wall_times(r, &hv, &kernel, &total);
 	json_obj(j, "wall_seconds");
-	json_seconds(j, "hypervisor", hv);
-	json_seconds(j, "kernel", kernel);
-	json_seconds(j, "total", total);
+	if (p->domu) {
+		run_domu_wall_times(r, &hv, &kernel, &guest, &total);
+		run_json_seconds(j, "hypervisor_dom0", hv);
+		run_json_seconds(j, "xl_create", kernel);
+		run_json_seconds(j, "guest", guest);
+	} else {
+		wall_times(r, &hv, &kernel, &total);
+		run_json_seconds(j, "hypervisor", hv);
+		run_json_seconds(j, "kernel", kernel);
+	}
+	run_json_seconds(j, "total", total);
 	json_obj_end(j);
 
 	json_arr(j, "checks");
