@@ -159,17 +159,20 @@ uint64_t run_domu_qemu_mib(uint64_t dom0_mib, uint64_t domu_bytes, uint64_t ramd
 
 /*
  * What QEMU's RSS is expected to reach, in bytes: 1.3 GiB for QEMU, Xen
- * and the dom0 Linux with its tools; the ramdisk twice (in the module and
- * in the domU); Xen's frame table (1/128 of RAM); and 32 bytes per domU
- * page (the M2P entry, the builder's P2M entry, the guest's copy of it and
- * its L1 entry in __va).  Measured (section 12): 1.3 GB at 512 MiB, 4.1 GB
- * at 128 GiB with the seed's ramdisk, 5.4 GB at 256 GiB, 9.3 GB at 512 GiB;
- * this says 1.4, 4.2, 6.5 and 11.0 GB.  The domU is never destroyed
+ * and the dom0 Linux with its tools; the ramdisk five times (QEMU's copy
+ * of the module, the module in RAM, the dom0's unpacked initramfs, xl's
+ * buffer, the domU); Xen's frame table (1/128 of RAM); and 32 bytes per
+ * domU page (its M2P entry, the builder's P2M entry, the guest's copy of
+ * it and its L1 entry in __va).  Measured here with pvboot's kernel,
+ * revector, every pfn verified: 1.18 GB at 512 MiB, 4.69 GB at 128 GiB
+ * with the seed's ramdisk, 7.99 GB at 384 GiB; this says 1.43, 5.06 and
+ * 8.19 GB.  (Section 12's 5.4 GB at 256 GiB and 9.3 GB at 512 GiB were
+ * another guest's; this says 7.3 and 11.8.)  The domU is never destroyed
  * (on_poweroff="preserve"), or Xen's scrubbing would touch all of it.
  */
 uint64_t run_domu_host_need(uint64_t qemu_mib, uint64_t domu_bytes, uint64_t ramdisk_bytes)
 {
-	return 1331 * MiB + 2 * ramdisk_bytes + qemu_mib * MiB / 128 + domu_bytes / 128;
+	return 1331 * MiB + 5 * ramdisk_bytes + qemu_mib * MiB / 128 + domu_bytes / 128;
 }
 
 /* ---- QEMU's command line ---- */

@@ -178,14 +178,21 @@ static void test_domu_modules(void **state)
 
 static void test_sizes(void **state)
 {
-	/* QEMU's peak RSS measured (section 12): domU, ramdisk, bytes. */
+	/*
+	 * QEMU's peak RSS: domU, ramdisk, bytes; measured with pvboot's kernel
+	 * (revector, every pfn verified), or in section 12 with another guest.
+	 */
 	static const struct {
 		uint64_t domu, ramdisk, peak;
+		bool ours;
 	} measured[] = {
-		{512 * MiB, 0, 1300000000ULL},
-		{128 * GiB, 0x10784000, 4100000000ULL},
-		{256 * GiB, 0x10784000, 5400000000ULL},
-		{512 * GiB, 0x10784000, 9300000000ULL},
+		{512 * MiB, 0, 1180000000ULL, true},
+		{128 * GiB, 0x10784000, 4690000000ULL, true},
+		{384 * GiB, 0, 7990000000ULL, true},
+		{512 * MiB, 0, 1300000000ULL, false},
+		{128 * GiB, 0x10784000, 4100000000ULL, false},
+		{256 * GiB, 0x10784000, 5400000000ULL, false},
+		{512 * GiB, 0x10784000, 9300000000ULL, false},
 	};
 
 	(void)state;
@@ -205,9 +212,9 @@ static void test_sizes(void **state)
 			      (unsigned long long)qemu, need / 1e9, measured[i].peak / 1e9);
 		/* Enough for the domU, its dom0 and 10% of both. */
 		assert_true(qemu * MiB >= (measured[i].domu + dom0 * MiB) * 11 / 10);
-		/* At least what was measured, and not a quarter more. */
+		/* At least what was measured, and for pvboot's kernel not a quarter more. */
 		assert_true(need >= measured[i].peak);
-		assert_true(need <= measured[i].peak * 5 / 4);
+		assert_true(!measured[i].ours || need <= measured[i].peak * 5 / 4);
 	}
 }
 
