@@ -205,6 +205,9 @@ run: deps
 	@echo
 	@echo "== The seed's 128 GiB guest for real: Xen 4.17 in QEMU, pvboot's kernel as dom0 =="
 	$(BUILD)/pvboot run
+	@echo
+	@echo "== The seed's own guest for real: a 128 GiB domU built by xl create (libxenguest 4.17) =="
+	$(BUILD)/pvboot run --domu
 
 clean:
 	rm -rf $(BUILD)
