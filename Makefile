@@ -169,7 +169,7 @@ test: unit-test
 
 # Real boots under Xen 4.17 in QEMU (TCG), one after another; each boot has
 # its own --timeout.  Xen comes from Debian into build/cache on first use.
-real-test: $(REAL_BIN) $(BUILD)/pvboot $(KERNEL) $(KERNEL_BROKEN)
+real-test: $(REAL_BIN) $(BUILD)/pvboot $(KERNEL) $(KERNEL_BROKEN) $(KERNEL_SEED) $(KERNEL_INITP2M)
 	@PVBOOT=$(BUILD)/pvboot ./tests/run.sh $(RESULTS)/real $(REAL_BIN)
 
 san-test:
