@@ -83,8 +83,8 @@ $(BUILD)/tests/%_test: tests/%_test.c $(TEST_UTIL) $(LIB_OBJ) $(TEST_HDR)
 # red zone, no FPU/SSE), linked at __START_KERNEL_map (kernel/kernel.lds).
 KERNEL      := $(BUILD)/pvboot-kernel.elf
 KOBJDIR     := $(BUILD)/kernel-obj
-KERNEL_CORE := src/core/p2m.c src/core/pgtable.c src/core/fmt.c src/core/error.c \
-	$(wildcard src/core/pvsum.c)
+KERNEL_CORE := src/core/p2m.c src/core/p2m_linear.c src/core/p2m_if.c src/core/pgtable.c \
+	src/core/fmt.c src/core/error.c $(wildcard src/core/pvsum.c)
 KERNEL_SRC  := $(wildcard kernel/*.c) $(wildcard kernel/platform/*.c) $(wildcard src/boot/*.c) \
 	$(KERNEL_CORE)
 KERNEL_ASM  := $(wildcard kernel/*.S)

@@ -3,9 +3,11 @@
  * src/boot on the real hypervisor, and end the domain with a verdict.
  *
  * Command line (the multiboot module string for dom0, `extra=` for a domU):
- *   mode=revector|no-revector|null   what the boot path does (default revector)
- *   verify=full|sample               every pfn against the M2P, or a sample
- *   ramdisk_sum=0x<hex>              pv_sum64 of the ramdisk, as the host computed it
+ *   mode=revector|no-revector|null|linear
+ *                        what the boot path does (default revector; linear:
+ *                        Linux 3.19's linear P2M list, which boots past 512 GiB)
+ *   verify=full|sample   every pfn against the M2P, or a sample
+ *   ramdisk_sum=0x<hex>  pv_sum64 of the ramdisk, as the host computed it
  *
  * The verdict: as dom0 under QEMU, a byte to the isa-debug-exit port 0xf4
  * (QEMU exits with (value << 1) | 1, real-xen.md section 8); otherwise, or
@@ -155,7 +157,7 @@ static int parse_cmdline(const char *line, struct pv_boot_opts *o)
 			continue;
 		if (starts(word, "mode=", &v)) {
 			if (pv_boot_mode_parse(v, &o->mode)) {
-				printk("pvboot: unknown mode '%s' (revector, no-revector or null)\n",
+				printk("pvboot: unknown mode '%s' (revector, no-revector, null or linear)\n",
 				       v);
 				bad = -1;
 			}

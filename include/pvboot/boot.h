@@ -10,11 +10,16 @@
  *                 builder's L4/L3/L2
  *   P2M tree      graft the builder's flat list (leaves point into it),
  *                 build the tools' tree, publish frame_list_list and max_pfn
+ *   or P2M list   (mode "linear", Linux 3.19): a linear list at
+ *                 P2M_LINEAR_VADDR adopts the builder's list in place;
+ *                 publish p2m_cr3, p2m_vaddr, max_pfn, and frame_list_list
+ *                 up to 512 GiB (~0 above)
  *   cleanup_highmap   __ka PMDs below the kernel and between it and the list
  *   revector      copy the leaves into direct-mapped pages, poison and free
  *                 the old list (mode "revector" only)
  *   cleanhighmap  every non-kernel __ka PMD from the list to the end of the
- *                 builder's mapping, and module space (mode "revector" only)
+ *                 builder's mapping, and module space (modes "revector" and
+ *                 "linear")
  *   module load   first fit in MODULES_VADDR..MODULES_END, 16 KiB and a
  *                 guard page, failing as vmalloc does on a stale PTE; its
  *                 code is called where it was mapped
@@ -36,6 +41,8 @@ enum pv_boot_mode {
 	PV_MODE_REVECTOR,    /* Linux 3.7: copy the P2M, clean __ka */
 	PV_MODE_NO_REVECTOR, /* before 3.7: leave it, and fail to load a module */
 	PV_MODE_NULL,	     /* take over and stop: what the hypervisor alone costs */
+	PV_MODE_LINEAR,	     /* Linux 3.19: the linear P2M list, past 512 GiB too */
+	PV_MODE_NR
 };
 
 struct pv_boot_opts {

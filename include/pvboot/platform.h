@@ -77,6 +77,14 @@ struct pv_platform {
 
 	/* End the domain: SCHEDOP_shutdown with @reason (SHUTDOWN_poweroff, _crash). */
 	void (*shutdown)(void *ctx, unsigned reason);
+
+	/*
+	 * va_ptr(va) == va for every mapped va: the boot path runs in the
+	 * guest's own address space (the PV kernel), so a structure it maps
+	 * (the linear P2M list) can be read with plain loads.  False in the
+	 * simulator, where guest addresses are not the host's.
+	 */
+	bool va_direct;
 };
 
 #endif

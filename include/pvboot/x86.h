@@ -37,4 +37,13 @@
 /* The INIT_P2M address Linux asks for: PUD_SIZE * PTRS_PER_PUD. */
 #define LINUX_INIT_P2M 0x8000000000ULL
 
+/*
+ * Where mode linear puts its linear P2M list (p2m_vaddr): Linux 3.x's
+ * VMALLOC_START, the vmalloc area where 3.19's xen_rebuild_p2m_list takes
+ * the array (vm_area_register_early).  L4 slot 402, far from Xen's
+ * (256..271), __va (272..) and __ka (511); the largest list pvboot makes
+ * (256 TiB of guest) is a 512 GiB array, one L4 slot.
+ */
+#define P2M_LINEAR_VADDR 0xffffc90000000000ULL
+
 #endif

@@ -242,6 +242,8 @@ int xen_platform_init(struct pv_platform *pf, start_info_t *si, uint64_t virt_ba
 		.read_cr3 = read_cr3,
 		.shutdown = shutdown,
 		.call = call,
+		/* We run in the guest's address space: the linear P2M is read with plain loads. */
+		.va_direct = true,
 	};
 	return 0;
 }

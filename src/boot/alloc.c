@@ -23,10 +23,17 @@ static uint64_t pages_of(uint64_t bytes)
 	return (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
 }
 
+/*
+ * The guest's P2M: the tree or the linear list once it is that, before
+ * then the builder's list where the builder mapped it (a list adopted by
+ * the linear one may lose that mapping to xen_cleanhighmap).
+ */
 mfn_t boot_mfn(struct boot *b, uint64_t pfn)
 {
 	if (b->p2m.top)
 		return p2m_pfn_to_mfn(&b->p2m, _pfn(pfn));
+	if (b->linear)
+		return p2m_linear_pfn_to_mfn(&b->lin, _pfn(pfn));
 	if (pfn >= b->nr_pages)
 		return INVALID_MFN;
 	return _mfn(((uint64_t *)b->pf->va_ptr(b->pf->ctx, b->list_va))[pfn]);
@@ -317,4 +324,44 @@ void boot_donate(struct boot *b, uint64_t pfn)
 		return;
 	}
 	push_free(b, pfn);
+}
+
+/*
+ * Pages for the P2M tree or linear list come from the boot allocator, not
+ * zeroed (both fill every page they take).  A page of the builder's list
+ * given back (the old list after a revector, an all-missing page the
+ * linear list does not adopt) is donated, as memblock_free does in Linux;
+ * any other goes to the free list.  The page is named by its pointer, which
+ * may be the linear list's own address for it (p2m_linear_destroy), so it
+ * is told apart by its pfn.
+ */
+static void *p2m_alloc(void *ctx)
+{
+	struct boot *b = ctx;
+	uint64_t pfn = boot_alloc_page(b, false);
+
+	return pfn == NO_PFN ? NULL : boot_ptr(b, pfn);
+}
+
+static void p2m_free(void *ctx, void *page)
+{
+	struct boot *b = ctx;
+	uint64_t pfn = boot_ptr_pfn(b, page);
+
+	if (pfn >= b->list_pfn && pfn - b->list_pfn < b->list_bytes / PAGE_SIZE)
+		boot_donate(b, pfn);
+	else
+		boot_free(b, pfn);
+}
+
+static mfn_t p2m_mfn(void *ctx, const void *page)
+{
+	struct boot *b = ctx;
+
+	return b->pf->ptr_mfn(b->pf->ctx, page);
+}
+
+struct p2m_ops boot_p2m_ops(struct boot *b)
+{
+	return (struct p2m_ops){p2m_alloc, p2m_free, p2m_mfn, b};
 }

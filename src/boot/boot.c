@@ -4,26 +4,26 @@
  */
 #include <stdarg.h>
 
+#include <pvboot/p2m_if.h>
 #include <pvboot/pvsum.h>
 
 #include "boot_priv.h"
-
-#define NO_PFN (~0ULL)
 
 static const char *const mode_names[] = {
 	[PV_MODE_REVECTOR] = "revector",
 	[PV_MODE_NO_REVECTOR] = "no-revector",
 	[PV_MODE_NULL] = "null",
+	[PV_MODE_LINEAR] = "linear",
 };
 
 const char *pv_boot_mode_name(enum pv_boot_mode m)
 {
-	return (unsigned)m <= PV_MODE_NULL ? mode_names[m] : "unknown";
+	return (unsigned)m < PV_MODE_NR ? mode_names[m] : "unknown";
 }
 
 int pv_boot_mode_parse(const char *s, enum pv_boot_mode *m)
 {
-	for (unsigned i = 0; i <= PV_MODE_NULL; i++) {
+	for (unsigned i = 0; i < PV_MODE_NR; i++) {
 		const char *a = s, *n = mode_names[i];
 
 		while (*a && *a == *n)
@@ -36,9 +36,7 @@ int pv_boot_mode_parse(const char *s, enum pv_boot_mode *m)
 	return -1;
 }
 
-static void say(struct boot *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void say(struct boot *b, const char *fmt, ...)
+void boot_say(struct boot *b, const char *fmt, ...)
 {
 	char line[1024];
 	size_t n;
@@ -51,34 +49,6 @@ static void say(struct boot *b, const char *fmt, ...)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
 	b->pf->console(b->pf->ctx, line, n);
-}
-
-/* The P2M tree's pages come from the boot allocator; the old list goes back to it. */
-static void *p2m_alloc(void *ctx)
-{
-	struct boot *b = ctx;
-	uint64_t pfn = boot_alloc_page(b, false);
-
-	return pfn == NO_PFN ? NULL : boot_ptr(b, pfn);
-}
-
-static void p2m_free(void *ctx, void *page)
-{
-	struct boot *b = ctx;
-	const char *old = b->pf->va_ptr(b->pf->ctx, b->list_va), *p = page;
-	uint64_t pfn = boot_ptr_pfn(b, page);
-
-	if (old && p >= old && (uint64_t)(p - old) < b->list_bytes)
-		boot_donate(b, pfn); /* the builder's page: memblock_free in Linux */
-	else
-		boot_free(b, pfn);
-}
-
-static mfn_t p2m_mfn(void *ctx, const void *page)
-{
-	struct boot *b = ctx;
-
-	return b->pf->ptr_mfn(b->pf->ctx, page);
 }
 
 /*
@@ -95,7 +65,7 @@ static uint64_t mix(uint64_t h, uint64_t pfn, uint64_t e)
 /* Steps 2 and 3: the tree over the builder's list, and the tools' tree published. */
 static int build_p2m(struct boot *b)
 {
-	struct p2m_ops ops = {p2m_alloc, p2m_free, p2m_mfn, b};
+	struct p2m_ops ops = boot_p2m_ops(b);
 	uint64_t *list = b->pf->va_ptr(b->pf->ctx, b->list_va);
 	mfn_t fll;
 
@@ -111,9 +81,9 @@ static int build_p2m(struct boot *b)
 		return -1;
 	b->pf->shared_info->arch.pfn_to_mfn_frame_list_list = mfn_x(fll);
 	b->pf->shared_info->arch.max_pfn = b->nr_pages;
-	say(b,
-	    "pvboot: P2M tree over the builder's list, %llu pages of tree, frame_list_list mfn 0x%llx",
-	    (unsigned long long)b->p2m.pages, (unsigned long long)mfn_x(fll));
+	boot_say(b,
+		 "pvboot: P2M tree over the builder's list, %llu pages of tree, frame_list_list mfn 0x%llx",
+		 (unsigned long long)b->p2m.pages, (unsigned long long)mfn_x(fll));
 	return 0;
 }
 
@@ -123,33 +93,14 @@ static int revector(struct boot *b)
 	struct pv_boot_result *res = b->res;
 	struct p2m_revector_stats st;
 	uint64_t *list = b->pf->va_ptr(b->pf->ctx, b->list_va);
-	uint64_t pt_va = b->o->virt_base + b->pt_pfn * PAGE_SIZE;
-	uint64_t si_pfn = ((uint64_t)b->pf->m2p(b->pf->ctx, b->pf->ptr_mfn(b->pf->ctx, b->si)));
 
 	/* cf. xen_revector_p2m_tree, then the 0xff fill and memblock_free */
 	if (p2m_revector(&b->p2m, list, b->list_bytes, &st, &b->err))
 		return -1;
 	res->p2m_leaves_copied = st.leaves_copied;
-	say(b, "pvboot: revectored %llu leaves, %llu pages of the old list given back",
-	    (unsigned long long)st.leaves_copied, (unsigned long long)st.old_pages_freed);
-
-	/* start_info lives between the list and the tables: reach it through __va. */
-	b->si = b->pf->va_ptr(b->pf->ctx, PAGE_OFFSET + si_pfn * PAGE_SIZE);
-
-	if (b->o->skip_cleanhighmap)
-		return 0;
-	/* cf. xen_pagetable_init: the list's PMDs, the tables' PMDs, module space. */
-	res->ka_pmds_removed +=
-		boot_clean_ka(b, b->list_va,
-			      b->list_va + ((b->list_bytes + PMD_SIZE - 1) & ~(PMD_SIZE - 1)), false);
-	res->ka_pmds_removed +=
-		boot_clean_ka(b, pt_va,
-			      pt_va + ((b->nr_pt * PAGE_SIZE + PMD_SIZE - 1) & ~(PMD_SIZE - 1)),
-			      false);
-	res->ka_pmds_removed +=
-		boot_clean_ka(b, MODULES_VADDR,
-			      ((MODULES_VADDR + PUD_SIZE - 1) & ~(PUD_SIZE - 1)) - 1, false);
-	return b->err.code == PV_OK ? 0 : -1;
+	boot_say(b, "pvboot: revectored %llu leaves, %llu pages of the old list given back",
+		 (unsigned long long)st.leaves_copied, (unsigned long long)st.old_pages_freed);
+	return boot_clean_highmap(b);
 }
 
 /*
@@ -163,13 +114,14 @@ static int revector(struct boot *b)
 static void verify_p2m(struct boot *b)
 {
 	struct pv_boot_result *res = b->res;
-	const uint64_t *list = b->grafted ? NULL : b->pf->va_ptr(b->pf->ctx, b->list_va);
+	struct p2m_if p2m = b->grafted ? p2m_if_tree(&b->p2m) : p2m_if_linear(&b->lin);
+	const uint64_t *list = b->grafted || b->linear ? NULL : b->pf->va_ptr(b->pf->ctx, b->list_va);
 	uint64_t step = b->o->verify_full ? 1 : (b->nr_pages / 65536 ? b->nr_pages / 65536 : 1);
 	uint64_t hash = HASH_SEED;
 
-	/* A leaf (512 pfns) at a time: one tree lookup per leaf, not per pfn. */
+	/* A leaf (512 pfns) at a time: one lookup per leaf, not per pfn. */
 	for (uint64_t base = 0; base < b->nr_pages; base += P2M_PER_PAGE) {
-		const uint64_t *leaf = list ? list + base : p2m_leaf(&b->p2m, _pfn(base));
+		const uint64_t *leaf = list ? list + base : p2m_if_leaf(&p2m, _pfn(base));
 		uint64_t n = b->nr_pages - base < P2M_PER_PAGE ? b->nr_pages - base : P2M_PER_PAGE;
 
 		for (uint64_t k = 0, pfn = base; k < n; k++, pfn++) {
@@ -245,21 +197,21 @@ static void finish(struct boot *b)
 
 	check_ramdisk(b);
 	live = b->allocs - b->frees;
-	expected = b->p2m.pages + b->own_tables + (res->module_ok ? 4 : 0);
+	expected = b->p2m.pages + b->lin.pages + b->own_tables + (res->module_ok ? 4 : 0);
 	res->pages_allocated = b->allocs;
 	res->pages_freed = b->frees;
 	res->pages_leaked = (int64_t)live - (int64_t)expected;
 	res->pages_double_freed = b->double_frees;
 	/* Mode null takes over and stops: nothing to verify, what it costs is Xen's. */
 	if (b->list_ok && b->o->mode != PV_MODE_NULL &&
-	    (b->grafted || b->pf->va_ptr(b->pf->ctx, b->list_va)))
+	    (b->grafted || b->linear || b->pf->va_ptr(b->pf->ctx, b->list_va)))
 		verify_p2m(b);
 	if (b->va_ready && !b->ka_counted)
 		res->ka_pmds_left = boot_ka_pmds_left(b);
 	if (b->err.code != PV_OK)
 		pv_snprintf(res->error, sizeof(res->error), "%s", b->err.msg);
 	pv_boot_result_json(res, line, sizeof(line));
-	say(b, "PVBOOT-RESULT %s", line);
+	boot_say(b, "PVBOOT-RESULT %s", line);
 }
 
 int pv_boot(const struct pv_platform *pf, const struct pv_boot_opts *o, struct pv_boot_result *res)
@@ -290,30 +242,32 @@ int pv_boot(const struct pv_platform *pf, const struct pv_boot_opts *o, struct p
 			goto out;
 		}
 		b.list_ok = true;
+		b.list_pfn = pf->m2p(pf->ctx, pf->ptr_mfn(pf->ctx, list));
 		b.hash_before = HASH_SEED;
 		for (uint64_t pfn = 0; !o->verify_full && pfn < b.nr_pages; pfn++)
 			b.hash_before = mix(b.hash_before, pfn, list[pfn]);
 	}
-	say(&b, "pvboot: %s boot, %llu pages, P2M list at 0x%llx, page tables at 0x%llx (%llu)",
-	    pv_boot_mode_name(o->mode), (unsigned long long)b.nr_pages, (unsigned long long)b.list_va,
-	    (unsigned long long)b.si->pt_base, (unsigned long long)b.nr_pt);
+	boot_say(&b, "pvboot: %s boot, %llu pages, P2M list at 0x%llx, page tables at 0x%llx (%llu)",
+		 pv_boot_mode_name(o->mode), (unsigned long long)b.nr_pages,
+		 (unsigned long long)b.list_va, (unsigned long long)b.si->pt_base,
+		 (unsigned long long)b.nr_pt);
 
 	/* Step 1: our own page tables (cf. xen_setup_kernel_pagetable). */
 	if (boot_take_over_tables(&b))
 		goto out;
-	say(&b, "pvboot: own page tables loaded; the builder's mapping ended at 0x%llx",
-	    (unsigned long long)b.map_end);
+	boot_say(&b, "pvboot: own page tables loaded; the builder's mapping ended at 0x%llx",
+		 (unsigned long long)b.map_end);
 	if (o->mode == PV_MODE_NULL) {
 		rc = 0;
 		goto out;
 	}
-	if (b.nr_pages > P2M_MAX_PFN) {
+	if (o->mode != PV_MODE_LINEAR && b.nr_pages > P2M_MAX_PFN) {
 		BOOT_FAIL(&b,
 			  "%llu pages do not fit the 3-level P2M tree (512 GiB at most): mode %s cannot boot this guest",
 			  (unsigned long long)b.nr_pages, pv_boot_mode_name(o->mode));
 		goto out;
 	}
-	if (build_p2m(&b))
+	if (o->mode == PV_MODE_LINEAR ? boot_linear(&b) : build_p2m(&b))
 		goto out;
 
 	/* Step 4: cleanup_highmap, below the kernel and from its end to the list. */
@@ -322,17 +276,20 @@ int pv_boot(const struct pv_platform *pf, const struct pv_boot_opts *o, struct p
 		goto out;
 	if (o->mode == PV_MODE_REVECTOR && revector(&b))
 		goto out;
+	/* The list is reached through the array now: its __ka PMDs can go too. */
+	if (o->mode == PV_MODE_LINEAR && boot_clean_highmap(&b))
+		goto out;
 	/* Before the module maps anything there: what the builder left in __ka. */
 	res->ka_pmds_left = boot_ka_pmds_left(&b);
 	b.ka_counted = true;
-	say(&b, "pvboot: __ka: %llu PMDs removed, %llu left between the kernel and MODULES_END",
-	    (unsigned long long)res->ka_pmds_removed, (unsigned long long)res->ka_pmds_left);
+	boot_say(&b, "pvboot: __ka: %llu PMDs removed, %llu left between the kernel and MODULES_END",
+		 (unsigned long long)res->ka_pmds_removed, (unsigned long long)res->ka_pmds_left);
 
 	/* Step 7: the first module (cf. module_alloc -> __vmalloc_node_range). */
 	if (boot_load_module(&b))
 		goto out;
-	say(&b, "pvboot: module_alloc at 0x%llx: %s", (unsigned long long)res->module_vaddr,
-	    res->module_alloc);
+	boot_say(&b, "pvboot: module_alloc at 0x%llx: %s", (unsigned long long)res->module_vaddr,
+		 res->module_alloc);
 	rc = 0;
 out:
 	finish(&b);

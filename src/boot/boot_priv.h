@@ -6,6 +6,7 @@
 #include <pvboot/error.h>
 #include <pvboot/fmt.h>
 #include <pvboot/p2m.h>
+#include <pvboot/p2m_linear.h>
 #include <pvboot/pgtable.h>
 #include <pvboot/x86.h>
 
@@ -19,6 +20,7 @@ struct boot {
 	uint64_t nr_pages;
 	uint64_t map_end;	      /* end of the builder's __ka mapping (a 2 MiB boundary) */
 	uint64_t list_va, list_bytes; /* the builder's P2M list */
+	uint64_t list_pfn;	      /* ... and its first pfn (one run of pfns) */
 	uint64_t pt_pfn, nr_pt;	      /* the builder's page-table frames */
 	mfn_t builder_l4;
 
@@ -48,10 +50,12 @@ struct boot {
 	unsigned nr_donated;
 
 	struct p2m p2m;
-	bool grafted;	      /* the tree is the guest's P2M now */
-	bool ka_counted;      /* res->ka_pmds_left measured before the module */
-	bool list_ok;	      /* start_info and the builder's list were found */
-	uint64_t hash_before; /* of the builder's list, before anything changed (sample) */
+	bool grafted;	       /* the tree is the guest's P2M now */
+	struct p2m_linear lin; /* mode linear: the list at P2M_LINEAR_VADDR */
+	bool linear;	       /* ... which is the guest's P2M now (adopted) */
+	bool ka_counted;       /* res->ka_pmds_left measured before the module */
+	bool list_ok;	       /* start_info and the builder's list were found */
+	uint64_t hash_before;  /* of the builder's list, before anything changed (sample) */
 };
 
 /* alloc.c */
@@ -65,12 +69,20 @@ uint64_t boot_ptr_pfn(struct boot *b, const void *p);
 mfn_t boot_mfn(struct boot *b, uint64_t pfn);	/* from the builder's list (M2P-checked) */
 int boot_make_ro(struct boot *b, uint64_t pfn); /* read-only wherever we map it */
 uint64_t boot_alloc_table(struct boot *b);	/* a zeroed page for a page table */
+struct p2m_ops boot_p2m_ops(struct boot *b);	/* pages for the P2M tree or list */
 
 /* mmu.c */
 struct pt_ops boot_pt_ops(struct boot *b);
 int boot_take_over_tables(struct boot *b);
 uint64_t boot_clean_ka(struct boot *b, uint64_t va, uint64_t va_end, bool whole_pmds_only);
 uint64_t boot_ka_pmds_left(struct boot *b);
+int boot_clean_highmap(struct boot *b);
+
+/* linear.c */
+int boot_linear(struct boot *b);
+
+/* boot.c */
+void boot_say(struct boot *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* module.c */
 int boot_load_module(struct boot *b);

@@ -210,3 +210,32 @@ uint64_t boot_ka_pmds_left(struct boot *b)
 		left++;
 	return left;
 }
+
+/*
+ * xen_cleanhighmap once the P2M no longer needs the builder's list where it
+ * was (revectored, or adopted by the linear list): the list's __ka PMDs (none
+ * when it is at INIT_P2M, outside __ka), the page tables' and module space's
+ * (cf. xen_pagetable_init).  start_info lives between the list and the
+ * tables, so the boot path reaches it through __va from here on.  Returns 0,
+ * or -1 with b->err when an update is refused.
+ */
+int boot_clean_highmap(struct boot *b)
+{
+	uint64_t pt_va = b->o->virt_base + b->pt_pfn * PAGE_SIZE;
+	uint64_t si_pfn = b->pf->m2p(b->pf->ctx, b->pf->ptr_mfn(b->pf->ctx, b->si));
+	uint64_t list_end = b->list_va + ((b->list_bytes + PMD_SIZE - 1) & ~(PMD_SIZE - 1));
+	uint64_t pt_end = pt_va + ((b->nr_pt * PAGE_SIZE + PMD_SIZE - 1) & ~(PMD_SIZE - 1));
+	uint64_t *removed = &b->res->ka_pmds_removed;
+
+	b->si = b->pf->va_ptr(b->pf->ctx, PAGE_OFFSET + si_pfn * PAGE_SIZE);
+	if (!b->si)
+		return BOOT_FAIL(b, "start_info (pfn 0x%llx) is not mapped in __va",
+				 (unsigned long long)si_pfn);
+	if (b->o->skip_cleanhighmap)
+		return 0;
+	*removed += boot_clean_ka(b, b->list_va, list_end, false);
+	*removed += boot_clean_ka(b, pt_va, pt_end, false);
+	*removed += boot_clean_ka(b, MODULES_VADDR,
+				  ((MODULES_VADDR + PUD_SIZE - 1) & ~(PUD_SIZE - 1)) - 1, false);
+	return b->err.code == PV_OK ? 0 : -1;
+}

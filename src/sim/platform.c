@@ -130,5 +130,7 @@ struct pv_platform sim_platform(struct sim *s)
 		.read_cr3 = read_cr3,
 		.call = call,
 		.shutdown = shutdown,
+		/* Guest addresses are not the host's: the linear P2M is read through va_ptr. */
+		.va_direct = false,
 	};
 }
