@@ -57,8 +57,9 @@ static const char run_help[] =
 	"  --ramdisk-size BYTES   a pattern ramdisk of this size (word i is splitmix64(size + i),\n"
 	"                         little-endian), made once under the cache\n"
 	"                         (default: 0x10784000 bytes, none when --memory is given)\n"
-	"  --mode M               revector, no-revector or null (default: no-revector, then\n"
-	"                         revector)\n"
+	"  --mode M               revector, no-revector, null or linear (default: no-revector,\n"
+	"                         then revector); a dom0 in mode linear boots\n"
+	"                         pvboot-kernel-initp2m.elf (INIT_P2M) unless --kernel is given\n"
 	"  --verify full|sample   the kernel checks every pfn (default) or a sample\n"
 	"  --timeout SECONDS      kill QEMU after this long (default 60 + 0.25 per GiB, for a\n"
 	"                         domU 120 + 0.3 per GiB; the dom0 waits half of it for the domU)\n"
@@ -131,12 +132,13 @@ int cmd_run(int argc, char **argv)
 		case O_MODE:
 			if (pv_boot_mode_parse(v, &modes[0])) {
 				rc = cli_usage_error("run",
-						     "--mode: unknown mode '%s' (revector, no-revector, null)",
+						     "--mode: unknown mode '%s' (revector, no-revector, null, linear)",
 						     v);
 				goto out;
 			}
 			nmodes = 1;
 			mode_given = true;
+			p->linear = modes[0] == PV_MODE_LINEAR;
 			break;
 		case O_VERIFY:
 			if (strcmp(v, "full") && strcmp(v, "sample")) {

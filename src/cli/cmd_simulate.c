@@ -26,6 +26,7 @@ static const char sim_help[] =
 	"usage: pvboot simulate [options]\n"
 	"Build a guest on the simulated Xen and run the boot path on it.\n"
 	"  --mode M               revector (Linux 3.7), no-revector (before it), null,\n"
+	"                         linear (Linux 3.19's linear P2M list, past 512 GiB too),\n"
 	"                         or both (the default: no-revector, then revector)\n"
 	"  --fail-alloc N         make the boot path's N-th page allocation fail\n"
 	"  --verify full|sample   check every pfn (default) or a sample\n"
@@ -230,7 +231,7 @@ int cmd_simulate(int argc, char **argv)
 				nmodes = 2;
 			} else if (pv_boot_mode_parse(v, &modes[0])) {
 				return cli_usage_error("simulate",
-						       "--mode: unknown mode '%s' (revector, no-revector, null, both)",
+						       "--mode: unknown mode '%s' (revector, no-revector, null, linear, both)",
 						       v);
 			} else {
 				nmodes = 1;

@@ -373,6 +373,7 @@ struct run_plan {
 	const char *serial_log;	   /* evaluate this recorded log instead of running QEMU */
 	int assume_exit;	   /* QEMU's exit status to assume for it, or -1 */
 	const char *kernel_extent; /* --kernel-extent, or NULL */
+	bool linear;		   /* --mode linear: a dom0 takes the INIT_P2M kernel */
 	/* --domu: libxc-4.17 builds the guest in a Linux dom0 (g.in.builder). */
 	bool domu;
 	struct run_lines predicted_log; /* `pvboot layout --format log` for it */

@@ -302,7 +302,8 @@ void run_check_result(const struct run_plan *p, struct run_one *r)
 	if (p->ramdisk)
 		check_ramdisk(p, r);
 	check_module(p, r);
-	if (r->mode == PV_MODE_REVECTOR && need_u64(r, "ka-clean", "ka_pmds_left", &left))
+	if ((r->mode == PV_MODE_REVECTOR || r->mode == PV_MODE_LINEAR) &&
+	    need_u64(r, "ka-clean", "ka_pmds_left", &left))
 		run_check_add(r, "ka-clean", left == 0,
 			      "%llu __ka PMDs left between the kernel and MODULES_END (xen_cleanhighmap)",
 			      (unsigned long long)left);

@@ -41,7 +41,9 @@ static bool is_file(const char *path)
 /*
  * The kernel: --kernel, else the one --kernel-extent names beside pvboot,
  * else pvboot-kernel.elf, or for the seed's domU (no --memory) the one
- * with the seed's extent.
+ * with the seed's extent, or for a dom0 in mode linear the one with the
+ * INIT_P2M note, so that Xen puts the list outside __ka and guests above
+ * 512 GiB fit the initial mapping.
  */
 static int plan_kernel(struct run_plan *p, struct pv_error *err)
 {
@@ -55,6 +57,8 @@ static int plan_kernel(struct run_plan *p, struct pv_error *err)
 			run_kernel_extent(p->kernel_extent, &file);
 		else if (p->domu && p->g.memory_from_seed)
 			run_kernel_extent("seed", &file);
+		else if (!p->domu && p->linear)
+			file = "pvboot-kernel-initp2m.elf";
 		if (run_exe_dir(dir, sizeof(dir), err))
 			return cli_error("run", err);
 		if (snprintf(p->kernel, sizeof(p->kernel), "%s/%s", dir, file) >=

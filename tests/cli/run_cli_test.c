@@ -288,6 +288,57 @@ static void test_log_null(void **state)
 }
 
 /*
+ * Mode linear: a log of a dom0 with INIT_P2M passes the same checks as
+ * revector (ka-clean among them).  Without --kernel, a dom0 in mode linear
+ * boots pvboot-kernel-initp2m.elf from beside pvboot, the others
+ * pvboot-kernel.elf: a copy of pvboot in a directory of its own with
+ * minipv kernels under those names shows which it took.
+ */
+static void test_log_linear(void **state)
+{
+	const char *k = write_kernel("minipv-initp2m.elf", 0x8000000000);
+	const char *log = run_log_write(scratch("dom0-2G-linear.log"), k,
+					"--memory 2G --ramdisk-size 1117726", "linear", 33);
+	struct run r = run_pvboot("run --kernel '%s' --serial-log '%s' --memory 2G "
+				  "--ramdisk-size 1117726",
+				  k, log);
+
+	(void)state;
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "== pvboot run: 2 GiB dom0, linear, verify full =="));
+	assert_non_null(strstr(r.out, "ok: all 15 checks hold"));
+	run_free(&r);
+	r = run_sh("'%s' run --kernel '%s' --serial-log '%s' --memory 2G --ramdisk-size 1117726 "
+		   "--format json | jq -r '[.result.mode, .result.p2m_leaves_copied, "
+		   "([.checks[] | .name] | join(\" \"))] | map(tostring) | join(\" \")'",
+		   pvboot(), k, log);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "linear 0 qemu-exit kernel-status arrangement-found "
+				   "arrangement-agrees result-found result-mode no-error "
+				   "no-mismatches nr-pages all-verified no-leaks ramdisk module "
+				   "ka-clean simulation-agrees\n");
+	run_free(&r);
+
+	r = run_sh("mkdir -p '%1$s/bin' && cp '%2$s' '%1$s/bin/pvboot' && "
+		   "cp '%3$s' '%1$s/bin/pvboot-kernel-initp2m.elf' && "
+		   "cp '%4$s' '%1$s/bin/pvboot-kernel.elf' && "
+		   "'%1$s/bin/pvboot' run --mode linear --serial-log '%5$s' --memory 2G "
+		   "--ramdisk-size 1117726 --format json | jq -r '[.ok, .kernel] | join(\" \")'",
+		   scratch_dir(), pvboot(), k, kernel(), log);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "true "));
+	assert_non_null(strstr(r.out, "/bin/pvboot-kernel-initp2m.elf\n"));
+	run_free(&r);
+	/* Another mode takes the plain kernel, whose arrangement is not this log's. */
+	r = run_sh("'%s/bin/pvboot' run --mode revector --serial-log '%s' --memory 2G "
+		   "--ramdisk-size 1117726 --format json | jq -r .kernel",
+		   scratch_dir(), log);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "/bin/pvboot-kernel.elf\n"));
+	run_free(&r);
+}
+
+/*
  * The seed's 128 GiB dom0 without the fix: the builder's mapping reaches
  * MODULES_VADDR, so the module must fail and the kernel write 0x12 (QEMU
  * exits with 37).
@@ -456,7 +507,8 @@ static const struct bad {
 	const char *args;
 	const char *says;
 } bad[] = {
-	{"run --mode sideways", "--mode: unknown mode 'sideways' (revector, no-revector, null)"},
+	{"run --mode sideways",
+	 "--mode: unknown mode 'sideways' (revector, no-revector, null, linear)"},
 	{"run --mode", "--mode needs a value"},
 	{"run --verify some", "--verify: 'some' is neither full nor sample"},
 	{"run --format xml", "--format: unknown format 'xml' (text, json)"},
@@ -533,13 +585,10 @@ static void test_missing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_log_revector),
-		cmocka_unit_test(test_log_simulation_differs),
-		cmocka_unit_test(test_log_failures),
-		cmocka_unit_test(test_log_null),
-		cmocka_unit_test(test_log_seed_no_revector),
-		cmocka_unit_test(test_qemu_process),
-		cmocka_unit_test(test_bad_usage),
+		cmocka_unit_test(test_log_revector), cmocka_unit_test(test_log_simulation_differs),
+		cmocka_unit_test(test_log_failures), cmocka_unit_test(test_log_null),
+		cmocka_unit_test(test_log_linear),   cmocka_unit_test(test_log_seed_no_revector),
+		cmocka_unit_test(test_qemu_process), cmocka_unit_test(test_bad_usage),
 		cmocka_unit_test(test_missing),
 	};
 

@@ -330,7 +330,7 @@ static const struct bad {
 	{"run --domu --kernel-extent", "--kernel-extent needs a value"},
 	{"run --domu --kernel x.elf --kernel-extent seed", "give one of --kernel and --kernel-extent"},
 	{"run --domu=yes", "--domu"},
-	{"run --domu --mode linear", "--mode: unknown mode 'linear'"},
+	{"run --domu --mode flat", "--mode: unknown mode 'flat'"},
 };
 
 static void test_bad_usage(void **state)
