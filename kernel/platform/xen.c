@@ -112,20 +112,64 @@ static uint64_t m2p(void *ctx, mfn_t mfn)
 }
 
 /*
- * A table page for the walk below: through the direct map if it is there
- * yet, else through the builder's mapping (where all of its tables are).
+ * Windows onto table pages that neither map reaches: the tables Xen made
+ * for an INIT_P2M list (setup_pv_physmap) have pfns past the initial
+ * mapping and past what the boot path puts in __va.  A window is a page of
+ * our own .bss remapped read-only onto the table's frame (a PV guest may
+ * map its page tables read-only); the last few stay, since a walk over the
+ * list meets the same L3 and L2 again and again.
+ */
+#define NR_WINDOWS 4
+static uint8_t window_page[NR_WINDOWS][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static struct {
+	mfn_t mfn[NR_WINDOWS]; /* what each window shows; INVALID_MFN before use */
+	bool used;
+	unsigned next; /* the window to take next, round robin */
+} windows;
+
+static const uint64_t *window_find(mfn_t mfn)
+{
+	for (unsigned i = 0; windows.used && i < NR_WINDOWS; i++)
+		if (mfn_eq(windows.mfn[i], mfn))
+			return (const uint64_t *)window_page[i];
+	return 0;
+}
+
+static const uint64_t *window_open(mfn_t mfn)
+{
+	unsigned i = windows.next;
+	uint64_t pte = (mfn_x(mfn) << PAGE_SHIFT) | _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_NX;
+
+	if (!windows.used) {
+		for (unsigned k = 0; k < NR_WINDOWS; k++)
+			windows.mfn[k] = INVALID_MFN;
+		windows.used = true;
+	}
+	if (hyp_update_va_mapping((uint64_t)window_page[i], pte, UVMF_INVLPG | UVMF_LOCAL))
+		return 0;
+	windows.mfn[i] = mfn;
+	windows.next = (i + 1) % NR_WINDOWS;
+	return (const uint64_t *)window_page[i];
+}
+
+/*
+ * A table page for the walk below: a window already open on it, the direct
+ * map if it is there yet, the builder's mapping (where all of its own
+ * tables are), or a new window.
  */
 static const uint64_t *walk_table(void *ctx, mfn_t mfn)
 {
 	uint64_t pfn = m2p(ctx, mfn);
-	const uint64_t *p;
+	const uint64_t *p = window_find(mfn);
 
+	if (p)
+		return p;
 	if (pfn >= xp.si->nr_pages)
 		return 0;
 	p = va_ptr(ctx, PAGE_OFFSET + pfn * PAGE_SIZE);
 	if (!p)
 		p = va_ptr(ctx, xp.virt_base + pfn * PAGE_SIZE);
-	return p;
+	return p ? p : window_open(mfn);
 }
 
 /* virt_to_mfn: a walk of the tables the CPU is using now. */

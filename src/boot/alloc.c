@@ -78,6 +78,11 @@ int boot_make_ro(struct boot *b, uint64_t pfn)
 	return set_prot(b, pfn, _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX);
 }
 
+int boot_make_rw(struct boot *b, uint64_t pfn)
+{
+	return set_prot(b, pfn, _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX);
+}
+
 int boot_alloc_init(struct boot *b)
 {
 	const start_info_t *si = b->si;

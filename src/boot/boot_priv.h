@@ -68,6 +68,7 @@ void *boot_ptr(struct boot *b, uint64_t pfn);	/* where the boot path reaches a p
 uint64_t boot_ptr_pfn(struct boot *b, const void *p);
 mfn_t boot_mfn(struct boot *b, uint64_t pfn);	/* from the builder's list (M2P-checked) */
 int boot_make_ro(struct boot *b, uint64_t pfn); /* read-only wherever we map it */
+int boot_make_rw(struct boot *b, uint64_t pfn); /* writable again */
 uint64_t boot_alloc_table(struct boot *b);	/* a zeroed page for a page table */
 struct p2m_ops boot_p2m_ops(struct boot *b);	/* pages for the P2M tree or list */
 

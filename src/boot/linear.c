@@ -39,13 +39,16 @@ static int map_pte(void *ctx, uint64_t va, uint64_t pte, struct pv_error *err)
 }
 
 /*
- * Link the PTE page @table at the PMD for @va (cf. alloc_p2m_pmd's set_pmd):
- * the page is made read-only first, as Xen wants of an L1 (a shared one is
- * linked at many PMDs and already is).  An empty PMD, or a missing L3 or L2
- * above it, goes through pt_set, which makes the tables; a present PMD is
- * replaced by one update of the L2, then the TLB is flushed, since the
- * 2 MiB behind it may now map other pages (missing -> identity, missing ->
- * the builder's).
+ * Link the PTE page @table at the PMD for @va (cf. alloc_p2m_pmd's set_pmd),
+ * replacing what is there.  The L3 and L2 above are made first if missing
+ * (pt_set of an empty PMD, which makes them as pt_map does).  Then the page
+ * is made read-only, as Xen wants of an L1, and linked by one update of the
+ * L2 (pt_set refuses a present PMD).  If that update is refused the page
+ * is made writable again, so that the list can give it back: a shared PTE
+ * page linked elsewhere stays read-only (Xen refuses otherwise), and the
+ * list never gives one of those back.  A present PMD replaced is followed
+ * by a TLB flush, since the 2 MiB behind it may now map other pages
+ * (missing -> identity, missing -> the builder's).
  */
 static int map_pmd(void *ctx, uint64_t va, mfn_t table, struct pv_error *err)
 {
@@ -58,17 +61,26 @@ static int map_pmd(void *ctx, uint64_t va, mfn_t table, struct pv_error *err)
 	if (pfn >= b->nr_pages)
 		return pv_fail(err, PV_ERR_RANGE, "the P2M list's PTE page (mfn 0x%llx) is not ours",
 			       (unsigned long long)mfn_x(table));
+	if (pt_walk(&ops, b->l4, va, &w, err) < 0)
+		return -1;
+	if (w.level == -PT_L4 || w.level == -PT_L3) {
+		if (pt_set(&ops, b->l4, va, PT_L2, 0, err) || pt_walk(&ops, b->l4, va, &w, err) < 0)
+			return -1;
+	}
 	if (boot_make_ro(b, pfn)) {
 		if (err != &b->err)
 			*err = b->err;
 		return -1;
 	}
-	if (pt_walk(&ops, b->l4, va, &w, err) < 0)
+	if (ops.update(b, w.table[PT_L2], pt_index(va, PT_L2), entry, err)) {
+		struct pv_error refused = *err;
+
+		boot_make_rw(b, pfn);
+		*err = refused;
 		return -1;
-	if (w.level == -PT_L4 || w.level == -PT_L3 || w.level == -PT_L2)
-		return pt_set(&ops, b->l4, va, PT_L2, entry, err);
-	if (ops.update(b, w.table[PT_L2], pt_index(va, PT_L2), entry, err))
-		return -1;
+	}
+	if (w.level == -PT_L2 || w.level == -PT_L3 || w.level == -PT_L4)
+		return 0;
 	rc = b->pf->mmuext(b->pf->ctx, MMUEXT_TLB_FLUSH_LOCAL, INVALID_MFN);
 	if (rc)
 		return pv_fail(err, PV_ERR_RANGE, "MMUEXT_TLB_FLUSH_LOCAL failed: %d", rc);
