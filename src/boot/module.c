@@ -43,6 +43,26 @@ static int run_module(struct boot *b, uint64_t va)
 	return 0;
 }
 
+/*
+ * vfree of a module that could not be mapped whole: the @mapped pages
+ * already at @va unmapped first (else a page handed out again would still
+ * be reachable there), then all @n pages given back.  Returns -1 with the
+ * error that stopped the mapping (an unmap refused is reported instead).
+ */
+static int module_undo(struct boot *b, uint64_t va, const uint64_t *pfn, unsigned mapped, unsigned n)
+{
+	struct pt_ops ops = boot_pt_ops(b);
+	struct pv_error why = b->err;
+
+	for (unsigned i = 0; i < mapped; i++)
+		if (pt_clear(&ops, b->l4, va + i * PAGE_SIZE, PT_L1, &b->err))
+			return -1; /* still mapped: the pages cannot go back */
+	for (unsigned i = 0; i < n; i++)
+		boot_free(b, pfn[i]);
+	b->err = why;
+	return -1;
+}
+
 /* Is the PTE for @va not none?  (vmap_pte_range's WARN_ON(!pte_none(*pte))) */
 static bool pte_busy(struct boot *b, uint64_t va)
 {
@@ -85,7 +105,7 @@ int boot_load_module(struct boot *b)
 		}
 		if (pt_map(&ops, b->l4, va + i * PAGE_SIZE, boot_mfn(b, pfn[i]), PAGE_KERNEL_EXEC,
 			   &b->err))
-			return -1;
+			return module_undo(b, va, pfn, i, n);
 		/* The module's text: written and read back through its new address. */
 		p = b->pf->va_ptr(b->pf->ctx, va + i * PAGE_SIZE);
 		if (!p)
