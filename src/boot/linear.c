@@ -113,7 +113,7 @@ static int publish_tree(struct boot *b, shared_info_t *sh)
 		return -1;
 	sh->arch.pfn_to_mfn_frame_list_list = ~0UL;
 	boot_say(b,
-		 "pvboot: frame_list_list ~0: %llu pfns are more than the 3-level tree's %llu (512 GiB); tools that read only the tree (xc_domain_save before Xen 4.6, xen-crashdump-analyser, old kexec/crash) cannot map this guest, tools that walk p2m_cr3/p2m_vaddr (Xen 4.6 and later) can",
+		 "pvboot: frame_list_list ~0: %llu pfns are more than the 3-level tree's %llu (512 GiB); tools that read only the tree (save, restore and migration before Xen 4.6, crash-dump tools that know only pfn_to_mfn_frame_list_list) cannot map this guest, tools that walk p2m_cr3/p2m_vaddr (Xen 4.6 and later) can",
 		 (unsigned long long)b->nr_pages, (unsigned long long)P2M_MAX_PFN);
 	b->err = (struct pv_error){0};
 	return 0;
