@@ -3,7 +3,8 @@
  * `pvboot run`, one at a time, each bounded by --timeout.  Each asserts the
  * kernel's own result (every pfn verified against Xen's M2P, the module's
  * outcome, the ramdisk's checksum), that Xen's arrangement equals the
- * prediction, and that the simulation prints the same result.
+ * prediction, and that the simulation prints the same result.  Past
+ * 512 GiB, mode linear boots what the 3-level tree refuses.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -195,12 +196,52 @@ static void test_450g(void **state)
 	expect(f, ".result.ka_pmds_left", "0");
 }
 
+/*
+ * Past the 3-level tree: a 580 GiB dom0 with the INIT_P2M kernel.  Mode
+ * linear boots it, every one of 152043520 pfns verified through the linear
+ * list against Xen's M2P, and loads its module; mode revector refuses it
+ * with the tree's limit in its error, a clean failure, not a crash.
+ */
+static void test_580g(void **state)
+{
+	char args[800];
+	const char *f;
+	struct run r;
+
+	(void)state;
+	f = boot("580g-linear", "--memory 580G --mode linear --ramdisk-size 0 --timeout 600");
+	expect_booted(f, ".", "linear", "ok", "true");
+	expect(f, ".result.nr_pages", "152043520");
+	expect(f, ".result.p2m_leaves_copied", "0");
+	expect(f, ".result.ka_pmds_left", "0");
+	expect(f, ".kernel | endswith(\"/pvboot-kernel-initp2m.elf\")", "true");
+	/* The kernel said what tools that know only the 3-level tree lose. */
+	r = run_sh("grep -q 'pvboot: frame_list_list ~0: 152043520 pfns are more than' "
+		   "\"$(jq -r .log '%s')\"",
+		   f);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+
+	snprintf(args, sizeof(args),
+		 "--kernel \"$(dirname '%s')/pvboot-kernel-initp2m.elf\" "
+		 "--memory 580G --mode revector --ramdisk-size 0 --timeout 600",
+		 pvboot());
+	f = boot("580g-revector", args);
+	expect(f, ".ok", "false");
+	expect(f, ".qemu.crash", "null");
+	expect(f, ".qemu.kernel_code", "0x11");
+	expect(f, ".result.error",
+	       "152043520 pages do not fit the 3-level P2M tree (512 GiB at most): mode revector cannot boot this guest");
+	expect(f, "[.checks[] | select(.ok | not) | .name] | sort | join(\",\")",
+	       "ka-clean,kernel-status,module,no-error");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_512m), cmocka_unit_test(test_8g_ramdisk),
 		cmocka_unit_test(test_seed), cmocka_unit_test(test_broken_kernel_fails),
-		cmocka_unit_test(test_450g),
+		cmocka_unit_test(test_450g), cmocka_unit_test(test_580g),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
