@@ -112,6 +112,9 @@ struct run_cmdline {
 
 /* QEMU's command line for @in (sections 3.2, 3.4, 13).  -1 with @err if it does not fit. */
 int run_qemu_cmdline(const struct run_qemu_in *in, struct run_cmdline *c, struct pv_error *err);
+/* The arguments every QEMU of pvboot's gets (TCG, CPU, serial, RAM backend), at @c's end. */
+int run_qemu_common(struct run_cmdline *c, size_t *used, struct pv_error *err, uint64_t qemu_mib,
+		    unsigned smp, bool debug_exit);
 /* Append one argument to @c, printf-style; @used counts c->buf.  -1 with @err if it does not fit. */
 int run_cmd_add(struct run_cmdline *c, size_t *used, struct pv_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

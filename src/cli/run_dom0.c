@@ -192,29 +192,8 @@ int run_domu_cmdline(const struct run_domu_in *in, struct run_cmdline *c, struct
 		snprintf(sum, sizeof(sum), " ramdisk_sum=0x%016llx",
 			 (unsigned long long)in->ramdisk_sum);
 
-	rc |= run_cmd_add(c, &used, err, "qemu-system-x86_64");
-	rc |= run_cmd_add(c, &used, err, "-accel");
-	rc |= run_cmd_add(c, &used, err, "tcg");
-	rc |= run_cmd_add(c, &used, err, "-cpu");
-	rc |= run_cmd_add(c, &used, err, "max,-smap%s",
-			  run_qemu_ram_top(in->qemu_mib) >= (1ULL << 40) ? ",phys-bits=42" : "");
-	/* Two vCPUs for the dom0 Linux; the domU has one. */
-	rc |= run_cmd_add(c, &used, err, "-smp");
-	rc |= run_cmd_add(c, &used, err, "2");
-	rc |= run_cmd_add(c, &used, err, "-display");
-	rc |= run_cmd_add(c, &used, err, "none");
-	rc |= run_cmd_add(c, &used, err, "-no-reboot");
-	rc |= run_cmd_add(c, &used, err, "-monitor");
-	rc |= run_cmd_add(c, &used, err, "none");
-	rc |= run_cmd_add(c, &used, err, "-serial");
-	rc |= run_cmd_add(c, &used, err, "stdio");
-	rc |= run_cmd_add(c, &used, err, "-object");
-	rc |= run_cmd_add(c, &used, err, "memory-backend-ram,id=m0,size=%lluM,reserve=off",
-			  (unsigned long long)in->qemu_mib);
-	rc |= run_cmd_add(c, &used, err, "-machine");
-	rc |= run_cmd_add(c, &used, err, "memory-backend=m0");
-	rc |= run_cmd_add(c, &used, err, "-m");
-	rc |= run_cmd_add(c, &used, err, "%llu", (unsigned long long)in->qemu_mib);
+	/* Two vCPUs for the dom0 Linux (the domU has one); no debug-exit: the dom0 powers off. */
+	rc |= run_qemu_common(c, &used, err, in->qemu_mib, 2, false);
 	rc |= run_cmd_add(c, &used, err, "-kernel");
 	rc |= run_cmd_add(c, &used, err, "%s", in->xen);
 	rc |= run_cmd_add(c, &used, err, "-append");

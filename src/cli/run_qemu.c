@@ -125,6 +125,49 @@ static void xen_size(uint64_t bytes, char *buf, size_t size)
 		snprintf(buf, size, "%lluK", (unsigned long long)(bytes >> 10));
 }
 
+/*
+ * What every run's QEMU gets (real-xen.md sections 3.2, 3.4, 4, 8): TCG,
+ * -cpu max without SMAP, @smp vCPUs, the serial line on stdout, no reboot,
+ * and @qemu_mib of RAM in a backend that reserves nothing, so QEMU backs
+ * only the pages the guest touches; with @debug_exit, the isa-debug-exit
+ * port a dom0 reports its verdict through.  Returns what run_cmd_add does.
+ */
+int run_qemu_common(struct run_cmdline *c, size_t *used, struct pv_error *err, uint64_t qemu_mib,
+		    unsigned smp, bool debug_exit)
+{
+	int rc = 0;
+
+	rc |= run_cmd_add(c, used, err, "qemu-system-x86_64");
+	rc |= run_cmd_add(c, used, err, "-accel");
+	rc |= run_cmd_add(c, used, err, "tcg");
+	rc |= run_cmd_add(c, used, err, "-cpu");
+	/* TCG's max CPU has 40 physical address bits: 1 TiB of RAM and up needs more (section 13). */
+	rc |= run_cmd_add(c, used, err, "max,-smap%s",
+			  run_qemu_ram_top(qemu_mib) >= (1ULL << 40) ? ",phys-bits=42" : "");
+	rc |= run_cmd_add(c, used, err, "-smp");
+	rc |= run_cmd_add(c, used, err, "%u", smp);
+	rc |= run_cmd_add(c, used, err, "-display");
+	rc |= run_cmd_add(c, used, err, "none");
+	rc |= run_cmd_add(c, used, err, "-no-reboot");
+	rc |= run_cmd_add(c, used, err, "-monitor");
+	rc |= run_cmd_add(c, used, err, "none");
+	rc |= run_cmd_add(c, used, err, "-serial");
+	rc |= run_cmd_add(c, used, err, "stdio");
+	if (debug_exit) {
+		rc |= run_cmd_add(c, used, err, "-device");
+		rc |= run_cmd_add(c, used, err, "isa-debug-exit,iobase=0xf4,iosize=0x04");
+	}
+	/* reserve=off: QEMU backs only the pages the guest touches (section 3.4). */
+	rc |= run_cmd_add(c, used, err, "-object");
+	rc |= run_cmd_add(c, used, err, "memory-backend-ram,id=m0,size=%lluM,reserve=off",
+			  (unsigned long long)qemu_mib);
+	rc |= run_cmd_add(c, used, err, "-machine");
+	rc |= run_cmd_add(c, used, err, "memory-backend=m0");
+	rc |= run_cmd_add(c, used, err, "-m");
+	rc |= run_cmd_add(c, used, err, "%llu", (unsigned long long)qemu_mib);
+	return rc;
+}
+
 int run_qemu_cmdline(const struct run_qemu_in *in, struct run_cmdline *c, struct pv_error *err)
 {
 	char kernel[2 * PATH_MAX + 2], ramdisk[2 * PATH_MAX + 2], mem[32], sum[40] = "";
@@ -142,32 +185,7 @@ int run_qemu_cmdline(const struct run_qemu_in *in, struct run_cmdline *c, struct
 		snprintf(sum, sizeof(sum), " ramdisk_sum=0x%016llx",
 			 (unsigned long long)in->ramdisk_sum);
 
-	rc |= run_cmd_add(c, &used, err, "qemu-system-x86_64");
-	rc |= run_cmd_add(c, &used, err, "-accel");
-	rc |= run_cmd_add(c, &used, err, "tcg");
-	rc |= run_cmd_add(c, &used, err, "-cpu");
-	/* TCG's max CPU has 40 physical address bits: 1 TiB of RAM and up needs more (section 13). */
-	rc |= run_cmd_add(c, &used, err, "max,-smap%s",
-			  run_qemu_ram_top(in->qemu_mib) >= (1ULL << 40) ? ",phys-bits=42" : "");
-	rc |= run_cmd_add(c, &used, err, "-smp");
-	rc |= run_cmd_add(c, &used, err, "1");
-	rc |= run_cmd_add(c, &used, err, "-display");
-	rc |= run_cmd_add(c, &used, err, "none");
-	rc |= run_cmd_add(c, &used, err, "-no-reboot");
-	rc |= run_cmd_add(c, &used, err, "-monitor");
-	rc |= run_cmd_add(c, &used, err, "none");
-	rc |= run_cmd_add(c, &used, err, "-serial");
-	rc |= run_cmd_add(c, &used, err, "stdio");
-	rc |= run_cmd_add(c, &used, err, "-device");
-	rc |= run_cmd_add(c, &used, err, "isa-debug-exit,iobase=0xf4,iosize=0x04");
-	/* reserve=off: QEMU backs only the pages the guest touches (section 3.4). */
-	rc |= run_cmd_add(c, &used, err, "-object");
-	rc |= run_cmd_add(c, &used, err, "memory-backend-ram,id=m0,size=%lluM,reserve=off",
-			  (unsigned long long)in->qemu_mib);
-	rc |= run_cmd_add(c, &used, err, "-machine");
-	rc |= run_cmd_add(c, &used, err, "memory-backend=m0");
-	rc |= run_cmd_add(c, &used, err, "-m");
-	rc |= run_cmd_add(c, &used, err, "%llu", (unsigned long long)in->qemu_mib);
+	rc |= run_qemu_common(c, &used, err, in->qemu_mib, 1, true);
 	rc |= run_cmd_add(c, &used, err, "-kernel");
 	rc |= run_cmd_add(c, &used, err, "%s", in->xen);
 	rc |= run_cmd_add(c, &used, err, "-append");

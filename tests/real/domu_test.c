@@ -15,58 +15,17 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "real.h"
 #include "util/run.h"
 #include "util/seed.h"
 
-static const char *pvboot(void)
-{
-	const char *p = getenv("PVBOOT");
-
-	return p ? p : "build/pvboot";
-}
-
-/* `pvboot run --domu ARGS --format json` into a scratch file; its path. */
+/* A report of `pvboot run --domu ...` (real.h). */
 static const char *boot(const char *name, const char *args)
 {
-	static char path[700];
-	struct run r;
+	char full[200];
 
-	snprintf(path, sizeof(path), "%s/real-domu-%s.json", scratch_dir(), name);
-	r = run_sh("'%s' run --domu %s --format json > '%s'", pvboot(), args, path);
-	print_message("pvboot run --domu %s: exit %d\n", args, r.status);
-	if (r.status != 0 && r.status != 1)
-		fail_msg("pvboot run --domu %s: exit %d: %s", args, r.status, r.err);
-	run_free(&r);
-	return path;
-}
-
-/* jq -r @filter over @file, with the trailing newline cut. */
-static char *jq(const char *file, const char *filter)
-{
-	struct run r = run_sh("jq -r '%s' '%s'", filter, file);
-	char *out;
-
-	if (r.status)
-		fail_msg("jq '%s' %s: %s", filter, file, r.err);
-	out = r.out;
-	r.out = NULL;
-	run_free(&r);
-	if (out[0] && out[strlen(out) - 1] == '\n')
-		out[strlen(out) - 1] = '\0';
-	return out;
-}
-
-static void expect(const char *file, const char *filter, const char *want)
-{
-	char *got = jq(file, filter);
-
-	if (strcmp(got, want)) {
-		char *failed = jq(file, "[(.runs // [.])[] | .checks[] | select(.ok | not)]");
-
-		fail_msg("%s: %s is '%s', expected '%s'; failed checks: %s", file, filter, got,
-			 want, failed);
-	}
-	free(got);
+	snprintf(full, sizeof(full), "domu-%s", name);
+	return boot_as("--domu ", full, args);
 }
 
 /*

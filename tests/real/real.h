@@ -1,0 +1,70 @@
+/*
+ * What the real-boot tests share: run `pvboot run [--domu] ... --format json`
+ * into a scratch file, and assert on its report with jq.  Header-only
+ * (static): each real-boot test file is one program.
+ */
+#ifndef PVBOOT_TEST_REAL_H
+#define PVBOOT_TEST_REAL_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/run.h"
+
+static const char *pvboot(void)
+{
+	const char *p = getenv("PVBOOT");
+
+	return p ? p : "build/pvboot";
+}
+
+/*
+ * `pvboot run @how @args --format json` into scratch file real-@name.json;
+ * its path (good until the next call).  @how is "" (dom0) or "--domu ".
+ * Exit 0 and 1 are reports; anything else fails the test.
+ */
+static const char *boot_as(const char *how, const char *name, const char *args)
+{
+	static char path[700];
+	struct run r;
+
+	snprintf(path, sizeof(path), "%s/real-%s.json", scratch_dir(), name);
+	r = run_sh("'%s' run %s%s --format json > '%s'", pvboot(), how, args, path);
+	print_message("pvboot run %s%s: exit %d\n", how, args, r.status);
+	if (r.status != 0 && r.status != 1)
+		fail_msg("pvboot run %s%s: exit %d: %s", how, args, r.status, r.err);
+	run_free(&r);
+	return path;
+}
+
+/* jq -r @filter over @file, one value per line, with the trailing newline cut. */
+static char *jq(const char *file, const char *filter)
+{
+	struct run r = run_sh("jq -r '%s' '%s'", filter, file);
+	char *out;
+
+	if (r.status)
+		fail_msg("jq '%s' %s: %s", filter, file, r.err);
+	out = r.out;
+	r.out = NULL;
+	run_free(&r);
+	if (out[0] && out[strlen(out) - 1] == '\n')
+		out[strlen(out) - 1] = '\0';
+	return out;
+}
+
+/* @filter over @file must print @want; otherwise fail, naming the failed checks. */
+static void expect(const char *file, const char *filter, const char *want)
+{
+	char *got = jq(file, filter);
+
+	if (strcmp(got, want)) {
+		char *failed = jq(file, "[(.runs // [.])[] | .checks[] | select(.ok | not)]");
+
+		fail_msg("%s: %s is '%s', expected '%s'; failed checks: %s", file, filter, got,
+			 want, failed);
+	}
+	free(got);
+}
+
+#endif
