@@ -84,6 +84,8 @@ void json_arr_end(struct json *j);
 void json_str(struct json *j, const char *key, const char *v);
 void json_u64(struct json *j, const char *key, uint64_t v);
 void json_hex(struct json *j, const char *key, uint64_t v); /* "0x..." */
+/* {"name", "vstart", "vend", "pfn", "pages", "mapped"}: one of layout's segments. */
+void json_segment(struct json *j, const char *name, const struct pv_segment *seg);
 void json_bool(struct json *j, const char *key, bool v);
 void json_null(struct json *j, const char *key);
 

@@ -253,17 +253,7 @@ static void json_arrangement(struct json *j, const char *key, const struct pv_la
 		if (rows[i].seg < 0 || !l->seg[rows[i].seg].present)
 			continue;
 		seg = &l->seg[rows[i].seg];
-		json_obj(j, NULL);
-		json_str(j, "name", rows[i].name);
-		json_hex(j, "vstart", seg->vstart);
-		json_hex(j, "vend", seg->vend);
-		if (seg->pfn == PV_UNSET_ADDR)
-			json_null(j, "pfn");
-		else
-			json_hex(j, "pfn", seg->pfn);
-		json_u64(j, "pages", seg->pages);
-		json_bool(j, "mapped", seg->mapped);
-		json_obj_end(j);
+		json_segment(j, rows[i].name, seg);
 	}
 	json_arr_end(j);
 	if (has_entry)
