@@ -430,6 +430,12 @@ void run_side_text(const struct run_row *row, const struct run_side *s, char *bu
 /* The kernel's code from QEMU's exit status (code << 1) | 1, or -1 if it is not one. */
 int run_kernel_code(const struct run_exit *e);
 /* Fill r->check, r->agree and r->ok from r->exit and r->ser (run_check.c). */
+/*
+ * The qemu-exit check's failures common to dom0 and domU runs (no status,
+ * signal, timeout, a crash Xen printed, QEMU killed): true when it added
+ * one, false when QEMU exited by itself and the caller judges the status.
+ */
+bool run_check_qemu_ended_badly(struct run_one *r);
 void run_evaluate(const struct run_plan *p, struct run_one *r);
 /* The checks' pieces: add one; the PVBOOT-RESULT checks; the simulation's. */
 void run_check_add(struct run_one *r, const char *name, bool ok, const char *fmt, ...)

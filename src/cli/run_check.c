@@ -131,10 +131,9 @@ static int expected_code(const struct run_plan *p, enum pv_boot_mode mode)
 	return RUN_CODE_OK;
 }
 
-static void check_qemu(const struct run_plan *p, struct run_one *r)
+bool run_check_qemu_ended_badly(struct run_one *r)
 {
 	const struct run_exit *e = &r->exit;
-	int code = run_kernel_code(e), want = expected_code(p, r->mode);
 
 	if (!e->known)
 		run_check_add(r, "qemu-exit", false,
@@ -147,6 +146,18 @@ static void check_qemu(const struct run_plan *p, struct run_one *r)
 		run_check_add(r, "qemu-exit", false, "Xen reported a crash: %s", r->ser.crash);
 	else if (!e->exited)
 		run_check_add(r, "qemu-exit", false, "QEMU was killed by signal %d", e->status);
+	else
+		return false;
+	return true;
+}
+
+static void check_qemu(const struct run_plan *p, struct run_one *r)
+{
+	const struct run_exit *e = &r->exit;
+	int code = run_kernel_code(e), want = expected_code(p, r->mode);
+
+	if (run_check_qemu_ended_badly(r))
+		;
 	else if (code < 0)
 		run_check_add(r, "qemu-exit", false,
 			      "QEMU exited with status %d, not through the kernel's isa-debug-exit write%s%s",

@@ -246,18 +246,7 @@ static void check_qemu(struct run_one *r)
 {
 	const struct run_exit *e = &r->exit;
 
-	if (!e->known)
-		run_check_add(r, "qemu-exit", false,
-			      "no QEMU exit status: the log does not say (give --assume-exit N)");
-	else if (e->interrupted)
-		run_check_add(r, "qemu-exit", false, "interrupted by signal %d", e->interrupted);
-	else if (e->timed_out)
-		run_check_add(r, "qemu-exit", false, "timed out after %.0f s", e->timeout);
-	else if (r->ser.crash[0])
-		run_check_add(r, "qemu-exit", false, "Xen reported a crash: %s", r->ser.crash);
-	else if (!e->exited)
-		run_check_add(r, "qemu-exit", false, "QEMU was killed by signal %d", e->status);
-	else
+	if (!run_check_qemu_ended_badly(r))
 		run_check_add(r, "qemu-exit", e->status == 0, "QEMU exited with status %d%s%s%s",
 			      e->status,
 			      e->status ? ", expected 0 (the dom0 powers the machine off)"
