@@ -84,9 +84,12 @@ static void test_512m(void **state)
 	expect_booted(f, ".", "revector", "ok", "true");
 	expect(f, ".result.p2m_leaves_copied", "256");
 	expect(f, ".result.ka_pmds_left", "0");
-	expect(f, ".builder_log.real[0]",
-	       "xc_dom_alloc_segment:   kernel       : 0xffffffff81000000 -> 0xffffffff8101d000  "
-	       "(pfn 0x1000 + 0x1d pages)");
+	/* The kernel where pvboot read it from the ELF (its end moves as the kernel grows). */
+	expect(f, ".builder_log.real[0] == .builder_log.predicted[0]", "true");
+	expect(f,
+	       ".builder_log.real[0] | startswith(\"xc_dom_alloc_segment:   kernel       : "
+	       "0xffffffff81000000 -> 0xffffffff81\")",
+	       "true");
 }
 
 /*
