@@ -21,10 +21,7 @@
 /* A report of `pvboot run ...` (real.h). */
 static const char *boot(const char *name, const char *args)
 {
-	char full[200];
-
-	snprintf(full, sizeof(full), "%s", name);
-	return boot_as("", full, args);
+	return boot_as("", name, args);
 }
 
 /*
@@ -35,13 +32,7 @@ static const char *boot(const char *name, const char *args)
 static void expect_booted(const char *f, const char *sel, const char *mode, const char *module,
 			  const char *ran)
 {
-	char filter[200];
-
-#define EXPECT(expr, want)                                                                         \
-	do {                                                                                       \
-		snprintf(filter, sizeof(filter), "%s | %s", sel, expr);                            \
-		expect(f, filter, want);                                                           \
-	} while (0)
+#define EXPECT(expr, want) expect_at(f, sel, expr, want)
 	EXPECT(".ok", "true");
 	EXPECT(".arrangement.agree", "true");
 	EXPECT(".result.mode", mode);

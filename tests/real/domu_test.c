@@ -36,13 +36,7 @@ static const char *boot(const char *name, const char *args)
 static void expect_booted(const char *f, const char *sel, const char *mode, const char *module,
 			  const char *ran)
 {
-	char filter[200];
-
-#define EXPECT(expr, want)                                                                         \
-	do {                                                                                       \
-		snprintf(filter, sizeof(filter), "%s | %s", sel, expr);                            \
-		expect(f, filter, want);                                                           \
-	} while (0)
+#define EXPECT(expr, want) expect_at(f, sel, expr, want)
 	EXPECT(".ok", "true");
 	EXPECT(".guest", "domU");
 	EXPECT(".qemu.exit_status", "0");

@@ -67,4 +67,13 @@ static void expect(const char *file, const char *filter, const char *want)
 	free(got);
 }
 
+/* expect() on the run @sel selects ("." or ".runs[i]"): "@sel | @expr". */
+static void expect_at(const char *file, const char *sel, const char *expr, const char *want)
+{
+	char filter[300];
+
+	snprintf(filter, sizeof(filter), "%s | %s", sel, expr);
+	expect(file, filter, want);
+}
+
 #endif
