@@ -85,6 +85,7 @@ int pv_boot(const struct pv_platform *pf, const struct pv_boot_opts *opts,
 	    struct pv_boot_result *res);
 
 /* The result as one line of JSON, without "PVBOOT-RESULT ". */
+#define PV_BOOT_RESULT_JSON_MAX 1024 /* a buffer that always holds it */
 void pv_boot_result_json(const struct pv_boot_result *res, char *buf, unsigned size);
 
 const char *pv_boot_mode_name(enum pv_boot_mode m);

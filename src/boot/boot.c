@@ -192,7 +192,7 @@ static void check_ramdisk(struct boot *b)
 static void finish(struct boot *b)
 {
 	struct pv_boot_result *res = b->res;
-	char line[1000];
+	char line[PV_BOOT_RESULT_JSON_MAX];
 	uint64_t live, expected;
 
 	check_ramdisk(b);

@@ -185,7 +185,7 @@ int simulate_result_line(const struct guest *g, enum pv_boot_mode mode, bool ver
 
 static void print_json_one(struct json *j, const struct run_one *r)
 {
-	char line[800];
+	char line[PV_BOOT_RESULT_JSON_MAX];
 
 	json_obj(j, NULL);
 	pv_boot_result_json(&r->res, line, sizeof(line));

@@ -220,7 +220,7 @@ struct run_serial {
 	char kernel_line[160]; /* the latest "pvboot:" line */
 	bool have_result;      /* a PVBOOT-RESULT line was seen (the first counts) */
 	bool result_parsed;
-	char result_line[1024];
+	char result_line[PV_BOOT_RESULT_JSON_MAX];
 	char result_error[PV_ERRMSG_MAX];
 	struct run_jobj result;
 	char crash[240];	/* the Xen line that said it */
@@ -404,7 +404,7 @@ struct run_one {
 	bool agree; /* arrangement found and equal to the prediction */
 	/* The same guest on the simulated Xen: its PVBOOT-RESULT, or why there is none. */
 	bool sim_tried;
-	char sim_line[1024];
+	char sim_line[PV_BOOT_RESULT_JSON_MAX];
 	char sim_error[256];
 	struct run_domu domu; /* a domU run's markers and builder log */
 	bool ok;
