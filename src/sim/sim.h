@@ -60,6 +60,15 @@ struct sim {
 	uint64_t contig;	  /* pfns [0, contig) map to dom_base + pfn */
 	uint64_t shared_info_mfn; /* Xen's page, which the guest may map */
 
+	/*
+	 * Frames [lazy_first, lazy_end) hold the builder's P2M list, computed
+	 * from the assignment rather than stored: host memory behind them is
+	 * made only while they are touched (machine.c).  Empty (0, 0) when
+	 * the list is written out.  A pointer into them is good for user-space
+	 * loads and stores only: never pass one to a system call.
+	 */
+	uint64_t lazy_first, lazy_end;
+
 	struct sim_frames frames;
 	mfn_t cr3; /* the current L4; holds a type reference */
 
