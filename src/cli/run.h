@@ -83,6 +83,8 @@ int run_file_sum(const char *path, uint64_t *sum, uint64_t *bytes, struct pv_err
 uint64_t run_qemu_mib(uint64_t dom0_bytes, uint64_t ramdisk_bytes);
 /* QEMU's pc machine puts RAM above 3 GiB at 4 GiB: where guest RAM ends. */
 uint64_t run_qemu_ram_top(uint64_t qemu_mib);
+/* The phys-bits QEMU's CPU needs for @qemu_mib of RAM; 0: its default (40) will do. */
+unsigned run_qemu_phys_bits(uint64_t qemu_mib);
 /* What QEMU's RSS is expected to reach, in bytes. */
 uint64_t run_host_need(uint64_t qemu_mib, uint64_t dom0_bytes, uint64_t ramdisk_bytes);
 /* MemAvailable from /proc/meminfo, in bytes; -1 with @err. */
