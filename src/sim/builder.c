@@ -8,7 +8,8 @@
  *
  * The ramdisk is written when the caller gives its contents
  * (s->ramdisk_read); the kernel image and the padding are not: their frames
- * read as zero and cost nothing.
+ * read as zero and cost nothing.  The list's bulk is computed, not written
+ * (sim_lazy_list).
  */
 #include <stdio.h>
 #include <string.h>
@@ -96,17 +97,29 @@ static int map_range(struct build *b, struct pool *pool, uint64_t l4, uint64_t v
 	return 0;
 }
 
-/* The builder's list: one entry per pfn, a page at a time. */
-static void write_p2m(struct sim *s, uint64_t first_pfn)
+/*
+ * The builder's list: one entry per pfn, a page at a time.  Its whole 2 MiB
+ * chunks are not written but computed when the guest touches them
+ * (sim_lazy_list), the same entries; only the pages at its two ends are.
+ */
+static int write_p2m(struct sim *s, uint64_t first_pfn, struct pv_error *err)
 {
+	uint64_t pages = (s->nr_pages + 511) / 512;
+
+	if (sim_lazy_list(s, sim_pfn_to_mfn(s, _pfn(first_pfn)), pages, err))
+		return -1;
 	for (uint64_t pfn = 0; pfn < s->nr_pages; pfn += 512) {
-		uint64_t *page = page_of_pfn(s, first_pfn + pfn / 512);
+		uint64_t *page;
 		uint64_t m = mfn_x(sim_pfn_to_mfn(s, _pfn(pfn)));
 
+		if (sim_lazy(s, sim_pfn_to_mfn(s, _pfn(first_pfn + pfn / 512))))
+			continue;
+		page = page_of_pfn(s, first_pfn + pfn / 512);
 		/* 512 pfns lie in one 2 MiB extent of the assignment: consecutive frames. */
 		for (unsigned i = 0; i < 512 && pfn + i < s->nr_pages; i++)
 			page[i] = m + i;
 	}
+	return 0;
 }
 
 static void write_start_info(struct build *b)
@@ -235,7 +248,8 @@ int sim_build(struct sim *s, const struct pv_layout *l, struct pv_error *err)
 	if (map_range(&b, &kp, l4, l->virt_base, l->mapping_end, 0))
 		return -1;
 
-	write_p2m(s, p2m_pfn);
+	if (write_p2m(s, p2m_pfn, err))
+		return -1;
 	if (!l->p2m_in_mapping) {
 		/*
 		 * The list is mapped at INIT_P2M by its own tables, after its data:

@@ -68,6 +68,13 @@ struct sim {
 	 * loads and stores only: never pass one to a system call.
 	 */
 	uint64_t lazy_first, lazy_end;
+	uint64_t list_mfn;	 /* the list's first frame: what lazy frames are computed from */
+	uint8_t *lazy_state;	 /* per 2 MiB chunk of the lazy range: enum in machine.c */
+	uint64_t *lazy_ring;	 /* chunks made from the computation and not written since */
+	uint64_t lazy_window;	 /* at most this many of them at a time (0: the default) */
+	uint64_t lazy_ring_head, lazy_ring_len;
+	uint64_t lazy_made, lazy_dropped, lazy_kept; /* chunks computed, given back, written */
+	uint8_t *mem_map;			     /* what mmap gave: mem is aligned to 2 MiB in it */
 
 	struct sim_frames frames;
 	mfn_t cr3; /* the current L4; holds a type reference */
@@ -100,6 +107,14 @@ bool sim_owns(const struct sim *s, mfn_t mfn);
 void *sim_frame(const struct sim *s, mfn_t mfn); /* host view; NULL beyond memory */
 /* Give a frame's host memory back (contents become zero), as after a free. */
 void sim_discard(struct sim *s, mfn_t mfn);
+/*
+ * The builder's list in frames [list, list + nr_frames): from now on its
+ * whole 2 MiB chunks are computed when touched instead of stored (they
+ * read as the list the builder writes); the frames at the two ends, in
+ * chunks shared with other data, are left for the caller to write.
+ */
+int sim_lazy_list(struct sim *s, mfn_t list, uint64_t nr_frames, struct pv_error *err);
+bool sim_lazy(const struct sim *s, mfn_t mfn); /* in the computed part of the list */
 
 /* mm.c: the hypervisor's page-table rules (Xen's get_page_type and friends). */
 int sim_mmu_update(struct sim *s, uint64_t ptr, uint64_t val);
