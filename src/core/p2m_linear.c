@@ -514,7 +514,7 @@ int p2m_linear_adopt(struct p2m_linear *l, uint64_t *list, uint64_t nr_entries,
 		     struct p2m_linear_adopt_stats *stats, struct pv_error *err)
 {
 	uint64_t nr_blocks = (nr_entries + P2M_PER_PAGE - 1) / P2M_PER_PAGE;
-	uint64_t nr_pmds = (nr_blocks + 511) / 512, need = 0;
+	uint64_t nr_pmds = (nr_blocks + 511) / 512;
 	struct spares s;
 
 	*stats = (struct p2m_linear_adopt_stats){0};
@@ -531,9 +531,11 @@ int p2m_linear_adopt(struct p2m_linear *l, uint64_t *list, uint64_t nr_entries,
 	/* The tail of the last page, past nr_entries (xen_build_dynamic_phys_to_machine). */
 	for (uint64_t pfn = nr_entries; pfn % P2M_PER_PAGE; pfn++)
 		list[pfn] = INVALID_P2M_ENTRY;
-	for (uint64_t pmd = 0; pmd < nr_pmds; pmd++)
-		need += list_pmd_kind(list, pmd, nr_entries) == K_PRIVATE;
-	if (reserve(l, &s, need, "the linear P2M's PTE pages", err))
+	/*
+	 * A PTE page for every PMD that may need one, the rest given back at
+	 * the end: counting them first would read the whole list twice.
+	 */
+	if (reserve(l, &s, nr_pmds, "the linear P2M's PTE pages", err))
 		return -1;
 
 	for (uint64_t pmd = 0; pmd < nr_pmds; pmd++) {
@@ -565,15 +567,17 @@ int p2m_linear_adopt(struct p2m_linear *l, uint64_t *list, uint64_t nr_entries,
 		stats->pte_pages++;
 	}
 
-	/* Everything is mapped: the builder's pages that became holes go back. */
+	release(l, &s);
+	/*
+	 * Everything is mapped: the builder's pages that became holes go back.
+	 * The PTEs say which (a shared page's mfn there), not the list again.
+	 */
 	for (uint64_t b = 0; b < nr_blocks; b++) {
-		uint64_t *page = list + b * P2M_PER_PAGE;
-
-		if (list_kind(page, b * P2M_PER_PAGE, nr_entries) == K_PRIVATE) {
+		if (page_kind(l, b) == K_PRIVATE) {
 			stats->pages_mapped++;
 			continue;
 		}
-		l->ops.mem.free_page(ctx(l), page);
+		l->ops.mem.free_page(ctx(l), list + b * P2M_PER_PAGE);
 		stats->pages_freed++;
 	}
 	return 0;
