@@ -104,40 +104,82 @@ static int revector(struct boot *b)
 }
 
 /*
- * Step 8: every pfn (or a sample) through the guest's P2M, against the M2P,
- * and for a sample also every entry against the builder's list (by hash):
- * checked in full, "M2P[entry] == pfn" for all pfns leaves nothing for a
- * hash to find.  Until the graft succeeded the guest's P2M is still the
- * builder's list, so a boot that stopped early is checked too: no mapping
- * may have been lost on the way.
+ * What verify=sample looks at: SAMPLE_LEAVES leaves (512 pfns each) spread
+ * evenly over the P2M, and the last one, every pfn in them.  Leaf @j of
+ * them, for j = 0 .. SAMPLE_LEAVES; neighbours coincide in small guests.
+ */
+#define SAMPLE_LEAVES 128
+
+static uint64_t sample_leaf(const struct boot *b, unsigned j)
+{
+	uint64_t leaves = (b->nr_pages + P2M_PER_PAGE - 1) / P2M_PER_PAGE;
+
+	return j == SAMPLE_LEAVES ? leaves - 1 : j * leaves / SAMPLE_LEAVES;
+}
+
+/* The builder's list in the sampled leaves, as it came: what the end compares with. */
+static uint64_t hash_sample(const struct boot *b, const uint64_t *list)
+{
+	uint64_t hash = HASH_SEED, last = ~0ULL;
+
+	for (unsigned j = 0; j <= SAMPLE_LEAVES; j++) {
+		uint64_t leaf = sample_leaf(b, j);
+
+		for (uint64_t pfn = leaf * P2M_PER_PAGE;
+		     leaf != last && pfn < (leaf + 1) * P2M_PER_PAGE && pfn < b->nr_pages; pfn++)
+			hash = mix(hash, pfn, list[pfn]);
+		last = leaf;
+	}
+	return hash;
+}
+
+/* One leaf's pfns through the guest's P2M, against the M2P; summed into @hash. */
+static void verify_leaf(struct boot *b, const struct p2m_if *p2m, const uint64_t *list,
+			uint64_t base, uint64_t *hash)
+{
+	struct pv_boot_result *res = b->res;
+	const uint64_t *leaf = list ? list + base : p2m_if_leaf(p2m, _pfn(base));
+	uint64_t n = b->nr_pages - base < P2M_PER_PAGE ? b->nr_pages - base : P2M_PER_PAGE;
+
+	for (uint64_t k = 0, pfn = base; k < n; k++, pfn++) {
+		uint64_t e = leaf ? leaf[k] : IDENTITY_FRAME(pfn);
+
+		*hash = mix(*hash, pfn, e);
+		res->pfns_verified++;
+		if (e == INVALID_P2M_ENTRY || b->pf->m2p(b->pf->ctx, _mfn(e)) != pfn)
+			res->mismatches++;
+	}
+}
+
+/*
+ * Step 8: every pfn (or the sampled leaves) through the guest's P2M,
+ * against the M2P, and for the sample also every entry against the
+ * builder's list (by hash): checked in full, "M2P[entry] == pfn" for all
+ * pfns leaves nothing for a hash to find.  Until the graft succeeded the
+ * guest's P2M is still the builder's list, so a boot that stopped early is
+ * checked too: no mapping may have been lost on the way.
  */
 static void verify_p2m(struct boot *b)
 {
 	struct pv_boot_result *res = b->res;
 	struct p2m_if p2m = b->grafted ? p2m_if_tree(&b->p2m) : p2m_if_linear(&b->lin);
 	const uint64_t *list = b->grafted || b->linear ? NULL : b->pf->va_ptr(b->pf->ctx, b->list_va);
-	uint64_t step = b->o->verify_full ? 1 : (b->nr_pages / 65536 ? b->nr_pages / 65536 : 1);
-	uint64_t hash = HASH_SEED;
+	uint64_t hash = HASH_SEED, last = ~0ULL;
 
-	/* A leaf (512 pfns) at a time: one lookup per leaf, not per pfn. */
-	for (uint64_t base = 0; base < b->nr_pages; base += P2M_PER_PAGE) {
-		const uint64_t *leaf = list ? list + base : p2m_if_leaf(&p2m, _pfn(base));
-		uint64_t n = b->nr_pages - base < P2M_PER_PAGE ? b->nr_pages - base : P2M_PER_PAGE;
-
-		for (uint64_t k = 0, pfn = base; k < n; k++, pfn++) {
-			uint64_t e = leaf ? leaf[k] : IDENTITY_FRAME(pfn);
-
-			if (step > 1) {
-				hash = mix(hash, pfn, e);
-				if (pfn % step && pfn != b->nr_pages - 1)
-					continue;
-			}
-			res->pfns_verified++;
-			if (e == INVALID_P2M_ENTRY || b->pf->m2p(b->pf->ctx, _mfn(e)) != pfn)
-				res->mismatches++;
-		}
+	if (b->o->verify_full) {
+		/* A leaf (512 pfns) at a time: one lookup per leaf, not per pfn. */
+		for (uint64_t base = 0; base < b->nr_pages; base += P2M_PER_PAGE)
+			verify_leaf(b, &p2m, list, base, &hash);
+		return;
 	}
-	if (step > 1 && hash != b->hash_before && res->mismatches == 0)
+	for (unsigned j = 0; j <= SAMPLE_LEAVES; j++) {
+		uint64_t leaf = sample_leaf(b, j);
+
+		if (leaf != last)
+			verify_leaf(b, &p2m, list, leaf * P2M_PER_PAGE, &hash);
+		last = leaf;
+	}
+	if (hash != b->hash_before && res->mismatches == 0)
 		res->mismatches = 1; /* some entry differs from the builder's list */
 }
 
@@ -243,9 +285,8 @@ int pv_boot(const struct pv_platform *pf, const struct pv_boot_opts *o, struct p
 		}
 		b.list_ok = true;
 		b.list_pfn = pf->m2p(pf->ctx, pf->ptr_mfn(pf->ctx, list));
-		b.hash_before = HASH_SEED;
-		for (uint64_t pfn = 0; !o->verify_full && pfn < b.nr_pages; pfn++)
-			b.hash_before = mix(b.hash_before, pfn, list[pfn]);
+		if (!o->verify_full)
+			b.hash_before = hash_sample(&b, list);
 	}
 	boot_say(&b, "pvboot: %s boot, %llu pages, P2M list at 0x%llx, page tables at 0x%llx (%llu)",
 		 pv_boot_mode_name(o->mode), (unsigned long long)b.nr_pages,
