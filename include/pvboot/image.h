@@ -121,6 +121,16 @@ int pv_image_read_mem(const void *buf, size_t len, struct pv_image *img, struct 
 int pv_image_extract_elf(const void *buf, size_t len, void **elf, size_t *elf_len,
 			 struct pv_error *err);
 
+/*
+ * The kernel as a domain builder loads it (elf_load_binary): the bytes of
+ * [img->parms.virt_kstart, virt_kend), each loadable segment's file bytes
+ * where its p_paddr puts them and zero around them (bss), in a buffer from
+ * malloc() that the caller frees.  @img is what pv_image_read_file() read
+ * from the same @path.
+ */
+int pv_image_load_file(const char *path, const struct pv_image *img, uint8_t **kernel,
+		       uint64_t *len, struct pv_error *err);
+
 const char *pv_compression_name(enum pv_compression c);
 const char *pv_note_name(uint32_t type);   /* "GUEST_OS", ...; NULL if unknown */
 const char *pv_feature_name(unsigned bit); /* XENFEAT_* name as libelf knows it, or NULL */

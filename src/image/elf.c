@@ -10,6 +10,7 @@
  * offset and length taken from the file is checked first, and a note or
  * table that does not fit is an error.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <gelf.h>
@@ -400,5 +401,71 @@ int pvi_elf_parse(uint8_t *elf, size_t len, struct pv_image *img, struct pv_erro
 	rc = 0;
 out:
 	elf_end(s.elf);
+	return rc;
+}
+
+/*
+ * Cf. elf_load_binary: every loadable segment's file bytes at its p_paddr
+ * + virt_offset, zero for the rest of its p_memsz, into a buffer that is
+ * [virt_kstart, virt_kend) of the kernel's mapping.  The BSD symbol table
+ * that some images ask for past the end is not loaded: it stays zero.
+ */
+int pvi_elf_load(uint8_t *elf, size_t len, const struct pv_image *img, uint8_t **out,
+		 uint64_t *out_len, struct pv_error *err)
+{
+	const struct pv_dom_parms *p = &img->parms;
+	uint64_t size = p->virt_kend - p->virt_kstart;
+	size_t phnum;
+	uint8_t *buf;
+	Elf *e;
+	int rc = -1;
+
+	if (p->virt_kend < p->virt_kstart || size > (1ULL << 32))
+		return pv_fail(err, PV_ERR_ELF_BOUNDS, "ELF: a %llu-byte kernel extent is not loadable",
+			       (unsigned long long)size);
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return elf_error(err, "elf_version");
+	e = elf_memory((char *)elf, len);
+	if (!e)
+		return elf_error(err, "elf_memory");
+	buf = calloc(1, size ? size : 1);
+	if (!buf) {
+		elf_end(e);
+		return pv_fail(err, PV_ERR_NOMEM, "ELF: no memory for a %llu-byte kernel",
+			       (unsigned long long)size);
+	}
+	if (elf_getphdrnum(e, &phnum)) {
+		elf_error(err, "cannot count program headers");
+		goto out;
+	}
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+		uint64_t at;
+
+		if (!gelf_getphdr(e, (int)i, &ph)) {
+			elf_error(err, "cannot read program header");
+			goto out;
+		}
+		if (ph.p_type != PT_LOAD || !(ph.p_flags & (PF_R | PF_W | PF_X)))
+			continue;
+		at = ph.p_paddr + p->virt_offset - p->virt_kstart;
+		if (ph.p_filesz > ph.p_memsz || ph.p_offset > len || ph.p_filesz > len - ph.p_offset ||
+		    ph.p_paddr + p->virt_offset < p->virt_kstart || at > size ||
+		    ph.p_memsz > size - at) {
+			pv_fail(err, PV_ERR_ELF_BOUNDS,
+				"ELF: PT_LOAD %zu (offset %#llx, %#llx of %#llx bytes at paddr %#llx) is outside the file or the kernel's extent",
+				i, (unsigned long long)ph.p_offset, (unsigned long long)ph.p_filesz,
+				(unsigned long long)ph.p_memsz, (unsigned long long)ph.p_paddr);
+			goto out;
+		}
+		memcpy(buf + at, elf + ph.p_offset, ph.p_filesz);
+	}
+	*out = buf;
+	*out_len = size;
+	buf = NULL;
+	rc = 0;
+out:
+	free(buf);
+	elf_end(e);
 	return rc;
 }

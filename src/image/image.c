@@ -215,3 +215,26 @@ int pv_image_read_file(const char *path, struct pv_image *img, struct pv_error *
 	}
 	return rc;
 }
+
+int pv_image_load_file(const char *path, const struct pv_image *img, uint8_t **kernel,
+		       uint64_t *len, struct pv_error *err)
+{
+	uint8_t *buf = NULL;
+	void *elf = NULL;
+	size_t buf_len = 0, elf_len = 0;
+	int rc = -1;
+
+	if (read_whole(path, &buf, &buf_len, err) == 0 &&
+	    pv_image_extract_elf(buf, buf_len, &elf, &elf_len, err) == 0)
+		rc = pvi_elf_load(elf, elf_len, img, kernel, len, err);
+	free(buf);
+	free(elf);
+	if (rc && err) {
+		char msg[PV_ERRMSG_MAX];
+
+		memcpy(msg, err->msg, sizeof(msg));
+		pv_fail(err, err->code, "%s: %s", path, msg);
+		sanitize(err);
+	}
+	return rc;
+}

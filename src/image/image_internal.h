@@ -106,6 +106,8 @@ int pvi_bzimage_payload(const uint8_t *buf, size_t len, struct pv_image *img, st
 /* elf.c: parse @elf (a private, writable copy of @len bytes) into @img. */
 bool pvi_is_elf(const uint8_t *buf, size_t len);
 int pvi_elf_parse(uint8_t *elf, size_t len, struct pv_image *img, struct pv_error *err);
+int pvi_elf_load(uint8_t *elf, size_t len, const struct pv_image *img, uint8_t **out,
+		 uint64_t *out_len, struct pv_error *err);
 
 /* dominfo.c: the parts of libelf-dominfo.c that need no ELF access. */
 void pvi_parms_init(struct pv_dom_parms *parms);

@@ -6,10 +6,10 @@
  * then the L4 pinned and loaded, which makes the hypervisor validate every
  * table (sim_mmuext).
  *
- * The ramdisk is written when the caller gives its contents
- * (s->ramdisk_read); the kernel image and the padding are not: their frames
- * read as zero and cost nothing.  The list's bulk is computed, not written
- * (sim_lazy_list).
+ * The kernel and the ramdisk are written when the caller gives their
+ * contents (s->kernel, s->ramdisk_read); without, and for the padding,
+ * their frames read as zero and cost nothing.  The list's bulk is computed,
+ * not written (sim_lazy_list).
  */
 #include <stdio.h>
 #include <string.h>
@@ -186,6 +186,30 @@ uint64_t sim_builder_pages(const struct pv_layout *l)
 	return end < l->nr_pages ? end : l->nr_pages;
 }
 
+/* The kernel's bytes into its frames (elf_load_binary), from its first pfn on. */
+static int write_kernel(struct sim *s, const struct pv_layout *l, struct pv_error *err)
+{
+	const struct pv_segment *k = &l->seg[PV_SEG_KERNEL];
+	uint64_t off = k->vstart % PAGE_SIZE; /* virt_kstart: the segment starts there */
+
+	if (!s->kernel)
+		return 0;
+	if (!k->present || off + s->kernel_len > k->pages * PAGE_SIZE)
+		return pv_fail(err, PV_ERR_RANGE,
+			       "sim builder: %llu bytes of kernel do not fit its %llu-page segment",
+			       (unsigned long long)s->kernel_len, (unsigned long long)k->pages);
+	for (uint64_t done = 0; done < s->kernel_len;) {
+		uint64_t at = off + done, n = PAGE_SIZE - at % PAGE_SIZE;
+		uint8_t *page = (uint8_t *)page_of_pfn(s, k->pfn + at / PAGE_SIZE);
+
+		if (n > s->kernel_len - done)
+			n = s->kernel_len - done;
+		memcpy(page + at % PAGE_SIZE, s->kernel + done, n);
+		done += n;
+	}
+	return 0;
+}
+
 /* The ramdisk's bytes into its frames: mapped in place, or from mod_start's pfn. */
 static int write_ramdisk(struct sim *s, const struct pv_layout *l, struct pv_error *err)
 {
@@ -244,6 +268,8 @@ int sim_build(struct sim *s, const struct pv_layout *l, struct pv_error *err)
 		}
 	}
 
+	if (write_kernel(s, l, err))
+		return -1;
 	memset(page_of_pfn(s, l4), 0, 4096);
 	if (map_range(&b, &kp, l4, l->virt_base, l->mapping_end, 0))
 		return -1;

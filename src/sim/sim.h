@@ -85,6 +85,12 @@ struct sim {
 	 */
 	int (*ramdisk_read)(void *ctx, uint64_t offset, void *buf, size_t n);
 	void *ramdisk_ctx;
+	/*
+	 * The kernel as loaded (pv_image_load_file): @kernel_len bytes for the
+	 * kernel segment, from its first byte.  NULL: its frames read as zero.
+	 */
+	const uint8_t *kernel;
+	uint64_t kernel_len;
 
 	/* The vCPU at entry, as the builder sets it (vcpu_x86_64). */
 	uint64_t rip, rsp, rsi; /* rsi: start_info's address */

@@ -440,6 +440,87 @@ static void test_extract_plain(void **state)
 	free(buf);
 }
 
+/*
+ * The kernel as a builder loads it: each PT_LOAD's file bytes where its
+ * p_paddr + virt_offset puts them in [virt_kstart, virt_kend), zero in
+ * between and past p_filesz (checked against gelf's own reading of the
+ * program headers); a bzImage of the same ELF loads the same bytes; a
+ * file cut inside a segment is refused with the segment named.
+ */
+static void test_load(void **state)
+{
+	size_t len, phnum;
+	uint8_t *buf = slurp(fixture("xen.elf"), &len), *k, *kz, *want;
+	uint64_t klen, kzlen, loaded = 0;
+	struct pv_image bz;
+	Elf *e;
+
+	(void)state;
+	assert_int_equal(pv_image_read_file(fixture("xen.elf"), &img, &err), 0);
+	assert_int_equal(pv_image_load_file(fixture("xen.elf"), &img, &k, &klen, &err), 0);
+	assert_int_equal(klen, img.parms.virt_kend - img.parms.virt_kstart);
+
+	want = calloc(1, klen);
+	assert_non_null(want);
+	assert_int_not_equal(elf_version(EV_CURRENT), EV_NONE);
+	e = elf_memory((char *)buf, len);
+	assert_non_null(e);
+	assert_int_equal(elf_getphdrnum(e, &phnum), 0);
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+
+		assert_non_null(gelf_getphdr(e, (int)i, &ph));
+		if (ph.p_type != PT_LOAD)
+			continue;
+		memcpy(want + ph.p_paddr + img.parms.virt_offset - img.parms.virt_kstart,
+		       buf + ph.p_offset, ph.p_filesz);
+		loaded += ph.p_filesz;
+	}
+	elf_end(e);
+	assert_true(loaded > 0);
+	assert_memory_equal(k, want, klen);
+
+	assert_int_equal(pv_image_read_file(fixture("xen.xz.bzImage"), &bz, &err), 0);
+	assert_int_equal(pv_image_load_file(fixture("xen.xz.bzImage"), &bz, &kz, &kzlen, &err), 0);
+	assert_int_equal(kzlen, klen);
+	assert_memory_equal(kz, k, klen);
+
+	/* The first PT_LOAD claims more file bytes than the file has: refused, named. */
+	{
+		uint64_t phoff, filesz = len;
+		uint16_t phentsize, n;
+		FILE *f;
+
+		memcpy(&phoff, buf + 0x20, 8);
+		memcpy(&phentsize, buf + 0x36, 2);
+		memcpy(&n, buf + 0x38, 2);
+		for (uint16_t i = 0; i < n; i++) {
+			uint32_t type;
+
+			memcpy(&type, buf + phoff + i * phentsize, 4);
+			if (type == PT_LOAD) {
+				memcpy(buf + phoff + i * phentsize + 0x20, &filesz, 8);
+				break;
+			}
+		}
+		f = fopen(cache_path("badload.elf"), "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(buf, 1, len, f), len);
+		assert_int_equal(fclose(f), 0);
+		assert_int_equal(pv_image_read_file(cache_path("badload.elf"), &bz, &err), 0);
+		assert_int_equal(pv_image_load_file(cache_path("badload.elf"), &bz, &kz, &kzlen, &err), -1);
+		assert_int_equal(err.code, PV_ERR_ELF_BOUNDS);
+		assert_non_null(strstr(err.msg, "badload.elf: ELF: PT_LOAD 0 "));
+		assert_non_null(strstr(err.msg, "is outside the file or the kernel's extent"));
+	}
+	free(kz);
+	kz = NULL;
+	free(want);
+	free(k);
+	free(kz);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_paddr_offset_without_virt_base),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_extract_plain),
+		cmocka_unit_test(test_load),
 	};
 
 	return cmocka_run_group_tests(tests, build_fixtures, NULL);
