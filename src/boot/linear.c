@@ -17,7 +17,9 @@
  * The builder's list is adopted where it is, in __ka or at INIT_P2M
  * (0x8000000000): its pages become the array's pages, nothing is copied.
  * Published in shared_info.arch: max_pfn, p2m_vaddr, p2m_cr3 (our L4) and
- * p2m_generation, which the list increments around every remap.
+ * p2m_generation, which the list increments around every remap; and
+ * frame_list_list, the tools' 3-level tree, up to 512 GiB unless the
+ * builder sets SIF_VIRT_P2M_4TOOLS (its tools read the list instead).
  */
 #include "boot_priv.h"
 
@@ -103,6 +105,13 @@ static int publish_tree(struct boot *b, shared_info_t *sh)
 {
 	mfn_t fll;
 
+	/* The builder says the tools walk the list (xen_build_mfn_list_list returns early). */
+	if (b->si->flags & SIF_VIRT_P2M_4TOOLS) {
+		sh->arch.pfn_to_mfn_frame_list_list = ~0UL;
+		boot_say(b,
+			 "pvboot: SIF_VIRT_P2M_4TOOLS: the tools read the linear list, no 3-level tree built, frame_list_list ~0");
+		return 0;
+	}
 	if (p2m_linear_build_mfn_tree(&b->lin, &fll, &b->err) == 0) {
 		sh->arch.pfn_to_mfn_frame_list_list = mfn_x(fll);
 		boot_say(b, "pvboot: the tools' 3-level tree: frame_list_list mfn 0x%llx",
