@@ -222,6 +222,8 @@ int cmd_run(int argc, char **argv)
 	}
 	if (p->serial_log && nmodes == 2)
 		nmodes = 1; /* a log is of one run: its PVBOOT-RESULT says which */
+	for (unsigned m = 0; m < nmodes; m++)
+		p->revector |= modes[m] == PV_MODE_REVECTOR;
 	if (p->serial_log && !p->domu)
 		p->domu = run_log_is_domu(p->serial_log);
 

@@ -131,6 +131,7 @@ struct run_exit {
 	bool crash_killed;  /* killed after Xen reported a crash */
 	int interrupted;    /* the signal (SIGINT ...) that stopped pvboot, or 0 */
 	double seconds;	    /* QEMU start to exit */
+	uint64_t peak_rss;  /* QEMU's peak resident set (its ru_maxrss) in bytes; 0: unknown */
 	char qemu_err[240]; /* QEMU's last line on its stderr */
 };
 
@@ -372,6 +373,7 @@ struct run_plan {
 	char cache[PATH_MAX];
 	char logs[PATH_MAX]; /* run-logs beside the cache */
 	uint64_t qemu_mib;
+	uint64_t host_need; /* what QEMU's RSS is expected to reach, in bytes */
 	double timeout;
 	bool verify_full;
 	bool json;
@@ -379,6 +381,7 @@ struct run_plan {
 	int assume_exit;	   /* QEMU's exit status to assume for it, or -1 */
 	const char *kernel_extent; /* --kernel-extent, or NULL */
 	bool linear;		   /* --mode linear: a dom0 takes the INIT_P2M kernel */
+	bool revector;		   /* a run in mode revector: its kernel copies the P2M list */
 	/* --domu: libxc-4.17 builds the guest in a Linux dom0 (g.in.builder). */
 	bool domu;
 	struct run_lines predicted_log; /* `pvboot layout --format log` for it */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <pvboot/p2m.h>
 #include <pvboot/x86.h>
 
 #include "run.h"
@@ -111,6 +112,10 @@ int run_plan_guest(struct run_plan *p)
 		pv_layout_warnings(&p->predicted) & (1U << PV_WARN_MODULES_VADDR_OVERLAP);
 	if (!p->domu) {
 		p->qemu_mib = run_qemu_mib(p->memory, p->ramdisk_bytes);
+		p->host_need = run_host_need(p->qemu_mib, p->memory, p->ramdisk_bytes);
+		/* Mode revector copies every leaf of a list the tree holds (450 GiB: 6.43 GiB peak). */
+		if (p->revector && p->g.in.nr_pages <= P2M_MAX_PFN)
+			p->host_need += p->g.in.nr_pages * 8;
 		if (p->timeout <= 0)
 			p->timeout = 60 + 0.25 * (double)(p->memory >> 30);
 		return 0;
@@ -118,6 +123,7 @@ int run_plan_guest(struct run_plan *p)
 	/* The dom0 Linux boots in about 10 s; xl create takes 26 s at 512 GiB (section 12). */
 	p->dom0_mib = run_domu_dom0_mib(p->memory);
 	p->qemu_mib = run_domu_qemu_mib(p->dom0_mib, p->memory, p->ramdisk_bytes);
+	p->host_need = run_domu_host_need(p->qemu_mib, p->memory, p->ramdisk_bytes);
 	if (p->timeout <= 0)
 		p->timeout = 120 + 0.3 * (double)(p->memory >> 30);
 	p->domu_wait = p->timeout / 2 >= 5 ? (unsigned)(p->timeout / 2) : 5;
@@ -143,21 +149,19 @@ static int plan_logs(struct run_plan *p, struct pv_error *err)
 /* Before anything starts: can the host back what QEMU will touch? */
 static int plan_memory(const struct run_plan *p)
 {
-	uint64_t avail, need;
+	uint64_t avail, need = p->host_need;
 	struct pv_error err = {0};
 	char a[32], b[32];
 
 	if (run_host_available(&avail, &err))
 		return cli_error("run", &err);
-	need = p->domu ? run_domu_host_need(p->qemu_mib, p->memory, p->ramdisk_bytes)
-		       : run_host_need(p->qemu_mib, p->memory, p->ramdisk_bytes);
 	if (need <= avail)
 		return 0;
 	if (p->domu)
 		return run_data_error("this domU needs about %s of host memory for QEMU (the dom0, Xen's frame table, the M2P and P2M entries, the ramdisk), but only %s is available (MemAvailable)",
 				      human_bytes(need, a, sizeof(a)),
 				      human_bytes(avail, b, sizeof(b)));
-	return run_data_error("this dom0 needs about %s of host memory for QEMU (Xen's frame table, the P2M list twice, the ramdisk), but only %s is available (MemAvailable)",
+	return run_data_error("this dom0 needs about %s of host memory for QEMU (Xen's frame table and M2P, the P2M list, copied in mode revector, the ramdisk), but only %s is available (MemAvailable)",
 			      human_bytes(need, a, sizeof(a)), human_bytes(avail, b, sizeof(b)));
 }
 

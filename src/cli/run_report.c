@@ -110,6 +110,14 @@ static void text_walls(FILE *f, const struct run_plan *p, const struct run_one *
 		text_seconds(f, " kernel", b, ",");
 	}
 	text_seconds(f, " total", total, "\n");
+	/* What the host backed, against what plan_memory expected of it. */
+	if (r->exit.peak_rss) {
+		char a[32], b[32];
+
+		fprintf(f, "  QEMU peak RSS %s (expected at most %s)\n",
+			human_bytes(r->exit.peak_rss, a, sizeof(a)),
+			human_bytes(p->host_need, b, sizeof(b)));
+	}
 }
 
 static void text_checks(FILE *f, const struct run_one *r)
@@ -330,10 +338,16 @@ static void json_one(struct json *j, const struct run_plan *p, const struct run_
 			json_str(j, NULL, r->cmd.argv[i]);
 		json_arr_end(j);
 		json_u64(j, "memory_mib", p->qemu_mib);
+		json_u64(j, "expected_rss", p->host_need);
 	} else {
 		json_null(j, "command");
 		json_null(j, "memory_mib");
+		json_null(j, "expected_rss");
 	}
+	if (r->exit.peak_rss)
+		json_u64(j, "peak_rss", r->exit.peak_rss);
+	else
+		json_null(j, "peak_rss");
 	if (r->exit.known && r->exit.exited)
 		json_u64(j, "exit_status", (uint64_t)r->exit.status);
 	else
