@@ -85,9 +85,9 @@ struct p2m_src {
 struct p2m_reader {
 	const struct p2m_src *src;
 	enum p2m_via via;
-	struct p2m_arch arch; /* as read when the read began */
-	uint64_t nr_pfns;     /* arch.max_pfn */
-	uint64_t frames_read; /* since begin */
+	struct p2m_arch arch;	      /* as read when the read began */
+	uint64_t nr_pfns;	      /* arch.max_pfn */
+	uint64_t frames_read;	      /* since begin */
 	uint64_t block[P2M_PER_PAGE]; /* p2m_read's last block */
 	struct {
 		uint64_t mfn; /* the table in page, ~0 for none */
@@ -126,10 +126,10 @@ struct p2m_sink {
 };
 
 struct p2m_read_stats {
-	unsigned tries;		 /* 1 when the generation held still the first time */
-	uint64_t generation;	 /* p2m_generation of the read that held */
-	uint64_t nr_pfns;	 /* max_pfn of that read */
-	uint64_t frames_read;	 /* frames of the walk and of the P2M, every try */
+	unsigned tries;	      /* 1 when the generation held still the first time */
+	uint64_t generation;  /* p2m_generation of the read that held */
+	uint64_t nr_pfns;     /* max_pfn of that read */
+	uint64_t frames_read; /* frames of the walk and of the P2M, every try */
 };
 
 /*
@@ -154,6 +154,18 @@ struct p2m_counts {
 	uint64_t not_owned; /* valid, but the M2P gives the frame to no pfn of the domain */
 	uint64_t m2p_other; /* valid and the domain's, but the M2P names another pfn */
 };
+
+/* What one entry is: "invalid", "identity", "foreign" or "valid" (an mfn). */
+static inline const char *p2m_entry_kind(uint64_t e)
+{
+	if (e == INVALID_P2M_ENTRY)
+		return "invalid";
+	if (e & IDENTITY_FRAME_BIT)
+		return "identity";
+	if (e & FOREIGN_FRAME_BIT)
+		return "foreign";
+	return "valid";
+}
 
 /* Count @n entries of pfns from @pfn, checking valid ones against @src's M2P. */
 void p2m_count_block(const struct p2m_src *src, uint64_t pfn, const uint64_t *e, unsigned n,

@@ -111,5 +111,6 @@ int cmd_simulate(int argc, char **argv);
 int simulate_result_line(const struct guest *g, enum pv_boot_mode mode, bool verify_full,
 			 char *line, size_t size, struct pv_error *err);
 int cmd_run(int argc, char **argv); /* cmd_run.c; its pieces share run.h */
+int cmd_p2m_dump(int argc, char **argv);
 
 #endif

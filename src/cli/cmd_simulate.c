@@ -11,15 +11,17 @@
 #include <pvboot/boot.h>
 #include <pvboot/pvsum.h>
 
+#include "../sim/dump.h"
 #include "../sim/sim.h"
 #include "cli.h"
 
-enum { O_MODE = 1, O_FAIL_ALLOC, O_FORMAT, O_VERIFY, O_HELP };
+enum { O_MODE = 1, O_FAIL_ALLOC, O_FORMAT, O_VERIFY, O_DUMP, O_HELP };
 
 static const struct opt sim_opts[] = {
 	{"mode", true, O_MODE},	    {"fail-alloc", true, O_FAIL_ALLOC},
 	{"format", true, O_FORMAT}, {"verify", true, O_VERIFY},
-	{"help", false, O_HELP},    {NULL, false, 0},
+	{"dump", true, O_DUMP},	    {"help", false, O_HELP},
+	{NULL, false, 0},
 };
 
 static const char sim_help[] =
@@ -30,7 +32,9 @@ static const char sim_help[] =
 	"                         or both (the default: no-revector, then revector)\n"
 	"  --fail-alloc N         make the boot path's N-th page allocation fail\n"
 	"  --verify full|sample   check every pfn (default) or a sample\n"
-	"  --format text|json     the steps and results (default), or one JSON object\n";
+	"  --format text|json     the steps and results (default), or one JSON object\n"
+	"  --dump FILE            after the boot, write a memory image of the domain for\n"
+	"                         pvboot p2m-dump (one --mode only)\n";
 
 struct run_one {
 	struct pv_boot_result res;
@@ -38,6 +42,7 @@ struct run_one {
 	double seconds;
 	int rc;
 	char console[8192];
+	struct dump_stats dump;
 };
 
 static double now(void)
@@ -113,7 +118,8 @@ static int ramdisk_sum(struct ramdisk_src *r, uint64_t bytes, uint64_t *sum)
 }
 
 static int simulate(const struct guest *g, enum pv_boot_mode mode, uint64_t fail_alloc,
-		    bool verify_full, bool echo, struct run_one *out, struct pv_error *err)
+		    bool verify_full, bool echo, const char *dump, struct run_one *out,
+		    struct pv_error *err)
 {
 	struct sim s;
 	struct pv_platform pf;
@@ -164,6 +170,10 @@ static int simulate(const struct guest *g, enum pv_boot_mode mode, uint64_t fail
 	out->rc = pv_boot(&pf, &o, &out->res);
 	out->seconds = now() - t0;
 	snprintf(out->console, sizeof(out->console), "%s", s.console);
+	if (dump && sim_dump(&s, dump, &out->dump, err)) {
+		sim_fini(&s);
+		return -1;
+	}
 	sim_fini(&s);
 	return 0;
 }
@@ -176,14 +186,14 @@ int simulate_result_line(const struct guest *g, enum pv_boot_mode mode, bool ver
 
 	if (!r)
 		return pv_fail(err, PV_ERR_NOMEM, "out of memory");
-	rc = simulate(g, mode, 0, verify_full, false, r, err);
+	rc = simulate(g, mode, 0, verify_full, false, NULL, r, err);
 	if (!rc)
 		pv_boot_result_json(&r->res, line, (unsigned)size);
 	free(r);
 	return rc;
 }
 
-static void print_json_one(struct json *j, const struct run_one *r)
+static void print_json_one(struct json *j, const struct run_one *r, const char *dump)
 {
 	char line[PV_BOOT_RESULT_JSON_MAX];
 
@@ -201,6 +211,18 @@ static void print_json_one(struct json *j, const struct run_one *r)
 	json_hex(j, "module_vaddr", r->res.module_vaddr);
 	json_u64(j, "pages_leaked", (uint64_t)r->res.pages_leaked);
 	json_str(j, "error", r->res.error);
+	if (dump) {
+		json_obj(j, "dump");
+		json_str(j, "path", dump);
+		json_u64(j, "bytes", r->dump.bytes);
+		json_u64(j, "records", r->dump.records);
+		json_u64(j, "m2p_runs", r->dump.m2p_runs);
+		json_u64(j, "raw_frames", r->dump.raw_frames);
+		json_u64(j, "arith_frames", r->dump.arith_frames);
+		json_u64(j, "zero_frames", r->dump.zero_frames);
+		json_u64(j, "milliseconds", (uint64_t)(r->dump.seconds * 1000));
+		json_obj_end(j);
+	}
 	json_obj_end(j);
 }
 
@@ -213,6 +235,7 @@ int cmd_simulate(int argc, char **argv)
 	unsigned nmodes = 2;
 	uint64_t fail_alloc = 0;
 	bool json = false, verify_full = true;
+	const char *dump = NULL;
 	struct run_one *runs;
 	const char *v;
 	int i = 0, id, rc = 0;
@@ -248,6 +271,11 @@ int cmd_simulate(int argc, char **argv)
 						       v);
 			json = !strcmp(v, "json");
 			break;
+		case O_DUMP:
+			if (!*v)
+				return cli_usage_error("simulate", "--dump: no file name");
+			dump = v;
+			break;
 		case O_VERIFY:
 			if (strcmp(v, "full") && strcmp(v, "sample"))
 				return cli_usage_error("simulate",
@@ -260,6 +288,9 @@ int cmd_simulate(int argc, char **argv)
 				return cli_error("simulate", &err);
 		}
 	}
+	if (dump && nmodes != 1)
+		return cli_usage_error("simulate",
+				       "--dump: give one --mode (the image is of one boot)");
 	if (guest_resolve(&g, &err)) {
 		guest_release(&g);
 		return cli_error("simulate", &err);
@@ -272,8 +303,15 @@ int cmd_simulate(int argc, char **argv)
 			printf("== %s guest of %llu MiB, mode %s ==\n", pv_builder_name(g.in.builder),
 			       (unsigned long long)(g.in.nr_pages >> 8), pv_boot_mode_name(modes[m]));
 		fflush(stdout);
-		if (simulate(&g, modes[m], fail_alloc, verify_full, !json, &runs[m], &err))
+		if (simulate(&g, modes[m], fail_alloc, verify_full, !json, dump, &runs[m], &err))
 			rc = cli_error("simulate", &err);
+		else if (!json && dump)
+			printf("   (%.2f s)\npvboot: memory image %s: %llu bytes, %llu records (%llu raw frames, %llu arithmetic), %llu M2P runs, written in %.2f s\n\n",
+			       runs[m].seconds, dump, (unsigned long long)runs[m].dump.bytes,
+			       (unsigned long long)runs[m].dump.records,
+			       (unsigned long long)runs[m].dump.raw_frames,
+			       (unsigned long long)runs[m].dump.arith_frames,
+			       (unsigned long long)runs[m].dump.m2p_runs, runs[m].dump.seconds);
 		else if (!json)
 			printf("   (%.2f s)\n\n", runs[m].seconds);
 	}
@@ -286,7 +324,7 @@ int cmd_simulate(int argc, char **argv)
 		json_u64(&j, "nr_pages", g.in.nr_pages);
 		json_arr(&j, "runs");
 		for (unsigned m = 0; m < nmodes; m++)
-			print_json_one(&j, &runs[m]);
+			print_json_one(&j, &runs[m], dump);
 		json_arr_end(&j);
 		json_obj_end(&j);
 		json_end(&j);

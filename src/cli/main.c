@@ -3,15 +3,17 @@
 
 #include "cli.h"
 
-static const char usage[] = "usage: pvboot COMMAND [options]\n"
-			    "\n"
-			    "  layout    predict how a Xen domain builder lays out a PV guest\n"
-			    "  limits    the largest guest below each limit, per builder\n"
-			    "  inspect   a kernel image's format and Xen ELF notes\n"
-			    "  simulate  run the boot path on a simulated Xen\n"
-			    "  run       boot pvboot's PV kernel as dom0 under Xen 4.17 in QEMU\n"
-			    "\n"
-			    "'pvboot COMMAND --help' describes a command's options.\n";
+static const char usage[] =
+	"usage: pvboot COMMAND [options]\n"
+	"\n"
+	"  layout    predict how a Xen domain builder lays out a PV guest\n"
+	"  limits    the largest guest below each limit, per builder\n"
+	"  inspect   a kernel image's format and Xen ELF notes\n"
+	"  simulate  run the boot path on a simulated Xen\n"
+	"  run       boot pvboot's PV kernel as dom0 under Xen 4.17 in QEMU\n"
+	"  p2m-dump  read a simulated guest's P2M from its memory image, as Xen's tools do\n"
+	"\n"
+	"'pvboot COMMAND --help' describes a command's options.\n";
 
 int main(int argc, char **argv)
 {
@@ -24,6 +26,7 @@ int main(int argc, char **argv)
 		{"inspect", cmd_inspect},
 		{"simulate", cmd_simulate},
 		{"run", cmd_run},
+		{"p2m-dump", cmd_p2m_dump},
 	};
 
 	if (argc < 2) {
@@ -38,7 +41,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 2, argv + 2);
 	fprintf(stderr,
-		"pvboot: unknown command '%s' (layout, limits, inspect, simulate or run; see pvboot --help)\n",
+		"pvboot: unknown command '%s' (layout, limits, inspect, simulate, run or p2m-dump; see pvboot --help)\n",
 		argv[1]);
 	return EXIT_USAGE;
 }

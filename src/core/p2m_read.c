@@ -25,8 +25,7 @@ static unsigned long long ull(uint64_t v)
  * path, which the frame must not be.  A P2M frame (@data) must also have
  * an M2P pfn below max_pfn (cf. mfn_in_pseudophysmap).
  */
-static const char *frame_bad(const struct p2m_reader *r, uint64_t mfn, bool data, int above,
-			     int top)
+static const char *frame_bad(const struct p2m_reader *r, uint64_t mfn, bool data, int above, int top)
 {
 	uint64_t pfn;
 
@@ -247,8 +246,7 @@ int p2m_reader_block(struct p2m_reader *r, uint64_t block, uint64_t *out, struct
 	if (block >= (r->nr_pfns + P2M_PER_PAGE - 1) / P2M_PER_PAGE)
 		return pv_fail(err, PV_ERR_RANGE, "pfn %#llx is at or past max_pfn (%#llx pfns)",
 			       ull(block * P2M_PER_PAGE), ull(r->nr_pfns));
-	rc = r->via == P2M_VIA_TREE ? tree_block(r, block, out, err)
-				    : list_block(r, block, out, err);
+	rc = r->via == P2M_VIA_TREE ? tree_block(r, block, out, err) : list_block(r, block, out, err);
 	if (!rc)
 		decode(r, block, out);
 	return rc;
