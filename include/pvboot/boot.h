@@ -50,6 +50,15 @@ struct pv_boot_opts {
 	uint64_t virt_base;		   /* __START_KERNEL_map the guest is linked at */
 	uint64_t kernel_start, kernel_end; /* the guest's own image, never unmapped */
 	uint64_t fail_alloc;		   /* make the n-th page allocation fail (0: never) */
+	/*
+	 * Fault injection: called before each page allocation of the boot path
+	 * with its number n (1, 2, ...: the count fail_alloc and
+	 * pages_allocated use, __va page tables included); nonzero makes that
+	 * allocation fail as fail_alloc does.  NULL: not called.  The fork
+	 * checkpoints of tests/boot/fault_test.c are taken here.
+	 */
+	int (*alloc_hook)(void *ctx, uint64_t n);
+	void *alloc_hook_ctx;
 	bool verify_full;		   /* every pfn, or a sample */
 	bool skip_cleanhighmap;		   /* a broken boot on purpose: the test that must fail */
 	bool ramdisk_sum_given;		   /* the host's pv_sum64 of the ramdisk ... */

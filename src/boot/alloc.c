@@ -217,6 +217,28 @@ static uint64_t take_new(struct boot *b)
 	return pfn;
 }
 
+/*
+ * Whether allocation number b->allocs is to fail: --fail-alloc names it, or
+ * the caller's hook says so.  If so, b->err says which, and the count goes
+ * back (the next allocation has the same number).
+ */
+static bool fail_injected(struct boot *b)
+{
+	const struct pv_boot_opts *o = b->o;
+	const char *by;
+
+	if (o->fail_alloc && b->allocs == o->fail_alloc)
+		by = "--fail-alloc";
+	else if (o->alloc_hook && o->alloc_hook(o->alloc_hook_ctx, b->allocs))
+		by = "alloc_hook";
+	else
+		return false;
+	pv_fail(&b->err, PV_ERR_NOMEM, "page allocation %llu failed (%s)",
+		(unsigned long long)b->allocs, by);
+	b->allocs--;
+	return true;
+}
+
 uint64_t boot_alloc(struct boot *b)
 {
 	return boot_alloc_page(b, true);
@@ -231,12 +253,8 @@ uint64_t boot_alloc_page(struct boot *b, bool zero)
 	uint64_t pfn, *page;
 
 	b->allocs++;
-	if (b->o->fail_alloc && b->allocs == b->o->fail_alloc) {
-		pv_fail(&b->err, PV_ERR_NOMEM, "page allocation %llu failed (--fail-alloc)",
-			(unsigned long long)b->allocs);
-		b->allocs--;
+	if (fail_injected(b))
 		return NO_PFN;
-	}
 	pfn = take_new(b);
 	if (pfn == NO_PFN) {
 		if (b->err.code == PV_OK)
@@ -258,6 +276,8 @@ uint64_t boot_alloc_table(struct boot *b)
 	if (!b->extending)
 		return boot_alloc(b);
 	b->allocs++;
+	if (fail_injected(b))
+		return NO_PFN;
 	pfn = take_mapped(b);
 	if (pfn == NO_PFN) {
 		pv_fail(&b->err, PV_ERR_NOMEM, "no mapped page left for a __va page table");
