@@ -109,7 +109,8 @@ static int expect_block(void *ctx, uint64_t pfn, const uint64_t *tree, const uin
 }
 
 /* Read every pfn of @src through @vias and check each as expect_block does. */
-static void expect_every_pfn(struct sim *s, const struct p2m_src *src, unsigned vias, bool guest_list)
+__attribute__((unused)) static void expect_every_pfn(struct sim *s, const struct p2m_src *src,
+						     unsigned vias, bool guest_list)
 {
 	struct p2m_reader *rd = calloc(2, sizeof(*rd));
 	struct expect x = {s, guest_list, 0, 0};
@@ -129,7 +130,8 @@ static void expect_every_pfn(struct sim *s, const struct p2m_src *src, unsigned 
 }
 
 /* Begin reading @src via @via: 0, or -1 with the reader's message in @msg. */
-static int begin_via(const struct p2m_src *src, enum p2m_via via, struct pv_error *err)
+__attribute__((unused)) static int begin_via(const struct p2m_src *src, enum p2m_via via,
+					     struct pv_error *err)
 {
 	struct p2m_reader *r = calloc(1, sizeof(*r));
 	struct p2m_arch a;
