@@ -142,7 +142,7 @@ static const char *read_error(struct sim *s, enum p2m_via via)
 	struct dump_image *img = dump_and_open(s, path);
 	struct p2m_src src = dump_p2m_src(img);
 	struct p2m_reader *r = calloc(1, sizeof(*r));
-	struct expect x = {s, false, 0, 0};
+	struct expect x = {.s = s};
 	struct p2m_sink sink = {&x, expect_restart, expect_block};
 	struct p2m_read_stats st;
 
@@ -345,7 +345,7 @@ static const char *flaky_read(struct sim *s, struct flaky *f, struct p2m_read_st
 	static struct pv_error err;
 	struct p2m_src src = {f, f->inner->max_mfn, flaky_arch, flaky_m2p, flaky_frame};
 	struct p2m_reader *r = calloc(1, sizeof(*r));
-	struct expect x = {s, false, 0, 0};
+	struct expect x = {.s = s};
 	struct p2m_sink sink = {&x, expect_restart, expect_block};
 	int rc;
 
