@@ -164,7 +164,7 @@ static int list_begin(struct p2m_reader *r, struct pv_error *err)
 	return 0;
 }
 
-static const char *const span_name[] = {"", "4 KiB", "2 MiB", "1 GiB", "512 GiB"};
+static const char *const span_name[] = {"", "4 KiB", "2 MiB", "1 GiB"};
 
 /*
  * Check the entry @e at @index of the level-@level table for @va: present,
@@ -177,6 +177,10 @@ static int list_entry_ok(const struct p2m_reader *r, int level, unsigned index, 
 		return pv_fail(err, PV_ERR_FORMAT,
 			       "p2m list: nothing mapped at vaddr %#llx: entry %u of the level %d table (mfn %#llx) is %#llx, not present",
 			       ull(va), index, level, ull(r->lvl[level].mfn), ull(e));
+	if (level == PT_L4 && (e & _PAGE_PSE))
+		return pv_fail(err, PV_ERR_FORMAT,
+			       "p2m list: entry %u of the level 4 table (mfn %#llx) is %#llx, with _PAGE_PSE set, a bit x86 reserves in an L4 entry (vaddr %#llx)",
+			       index, ull(r->lvl[level].mfn), ull(e), ull(va));
 	if (level > PT_L1 && (e & _PAGE_PSE))
 		return pv_fail(err, PV_ERR_UNSUPPORTED,
 			       "p2m list: entry %u of the level %d table (mfn %#llx) is %#llx, a %s page (_PAGE_PSE) for vaddr %#llx: PV guests map their P2M list with 4 KiB pages (Xen refuses _PAGE_PSE in a PV guest's tables), and pvboot reads no other",

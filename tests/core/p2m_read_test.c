@@ -232,7 +232,7 @@ static void test_corrupt_list(void **state)
 {
 	const uint64_t va = P2M_LINEAR_VADDR;
 	struct sim s;
-	uint64_t *l1, *l2, *l3, keep, l1m, l2m, l3m, l4m;
+	uint64_t *l1, *l2, *l3, *l4, keep, l1m, l2m, l3m, l4m;
 	char want[400];
 	shared_info_t *sh;
 
@@ -242,7 +242,7 @@ static void test_corrupt_list(void **state)
 	l1 = table_at(&s, va, PT_L1, &l1m);
 	l2 = table_at(&s, va, PT_L2, &l2m);
 	l3 = table_at(&s, va, PT_L3, &l3m);
-	table_at(&s, va, PT_L4, &l4m);
+	l4 = table_at(&s, va, PT_L4, &l4m);
 
 	keep = l1[5];
 	l1[5] = pte_make(_mfn(0x123), P2M_LINEAR_PTE_RO);
@@ -266,6 +266,13 @@ static void test_corrupt_list(void **state)
 		strstr(read_error(&s, P2M_VIA_LIST),
 		       "a 2 MiB page (_PAGE_PSE) for vaddr 0xffffc90000200000: PV guests map their P2M list with 4 KiB pages"));
 	l2[1] = keep;
+
+	keep = l4[pt_index(va, PT_L4)];
+	l4[pt_index(va, PT_L4)] = keep | _PAGE_PSE;
+	assert_non_null(
+		strstr(read_error(&s, P2M_VIA_LIST),
+		       "with _PAGE_PSE set, a bit x86 reserves in an L4 entry (vaddr 0xffffc90000000000)"));
+	l4[pt_index(va, PT_L4)] = keep;
 
 	keep = l3[pt_index(va, PT_L3)];
 	l3[pt_index(va, PT_L3)] = pte_make(_mfn(l4m), PT_PROT_UPPER);
