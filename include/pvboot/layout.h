@@ -35,6 +35,7 @@ struct pv_layout_in {
 	uint64_t ramdisk_len;  /* bytes as this builder sizes it; 0: none */
 	uint64_t p2m_base;     /* INIT_P2M note, or PV_UNSET_ADDR */
 	bool unmapped_initrd;  /* MOD_START_PFN note */
+	bool virt_p2m_4tools;  /* start_info says SIF_VIRT_P2M_4TOOLS (no builder of ours does) */
 };
 
 /* Segment slots, in the order the JSON and table show them. */

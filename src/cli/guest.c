@@ -31,6 +31,7 @@ enum {
 	O_NO_INIT_P2M,
 	O_UNMAPPED,
 	O_BUILDER,
+	O_VIRT_P2M_4TOOLS,
 };
 
 const struct opt guest_opts[] = {
@@ -47,6 +48,7 @@ const struct opt guest_opts[] = {
 	{"no-init-p2m", false, O_NO_INIT_P2M},
 	{"unmapped-ramdisk", false, O_UNMAPPED},
 	{"builder", true, O_BUILDER},
+	{"virt-p2m-4tools", false, O_VIRT_P2M_4TOOLS},
 	{NULL, false, 0},
 };
 
@@ -64,6 +66,8 @@ const char guest_help[] =
 	"  --no-init-p2m          ignore the kernel's INIT_P2M note\n"
 	"  --unmapped-ramdisk     pass the ramdisk unmapped (XEN_ELFNOTE_MOD_START_PFN)\n"
 	"  --builder NAME         libxc-4.2 (default), libxc-4.17 or xen-4.17-dom0\n"
+	"  --virt-p2m-4tools      start_info says SIF_VIRT_P2M_4TOOLS: the tools read the\n"
+	"                         linear P2M list, so mode linear builds no 3-level tree\n"
 	"Parts left out are the seed's: 128 GiB, kernel 0xffffffff81000000-0xffffffff81e43000,\n"
 	"a 0x10784000-byte ramdisk.\n";
 
@@ -153,6 +157,9 @@ int guest_option(struct guest *g, int id, const char *v, struct pv_error *err)
 		return 1;
 	case O_UNMAPPED:
 		g->in.unmapped_initrd = true;
+		return 1;
+	case O_VIRT_P2M_4TOOLS:
+		g->in.virt_p2m_4tools = true;
 		return 1;
 	case O_BUILDER:
 		if (pv_builder_parse(v, &g->in.builder))

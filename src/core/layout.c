@@ -25,6 +25,7 @@
 
 #include <pvboot/fmt.h>
 #include <pvboot/x86.h>
+#include <pvboot/xen-abi.h>
 
 #include "layout_priv.h"
 
@@ -105,9 +106,13 @@ int pv_layout_build(const struct pv_layout_in *in, struct pv_layout *out, const 
 	out->virt_base = in->virt_base;
 	if (check_input(in, err))
 		return -1;
-	if (in->builder == PV_BUILDER_XEN_DOM0)
-		return pv_layout_dom0(in, out, log, err);
-	return pv_layout_libxc(in, out, log, err);
+	if ((in->builder == PV_BUILDER_XEN_DOM0 ? pv_layout_dom0(in, out, log, err)
+						: pv_layout_libxc(in, out, log, err)))
+		return -1;
+	/* The tools this guest will meet walk the linear list (Xen 4.6+). */
+	if (in->virt_p2m_4tools)
+		out->si.flags |= SIF_VIRT_P2M_4TOOLS;
+	return 0;
 }
 
 static const char *const warning_codes[PV_WARN_NR] = {
