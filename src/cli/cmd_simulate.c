@@ -134,6 +134,8 @@ static int simulate(const struct guest *g, enum pv_boot_mode mode, uint64_t fail
 	double t0 = now();
 	struct ramdisk_src rd;
 	uint64_t mapped;
+	uint8_t *kernel = NULL;
+	int rc;
 
 	if (pv_layout_build(&g->in, &out->layout, NULL, err))
 		return -1;
@@ -154,18 +156,29 @@ static int simulate(const struct guest *g, enum pv_boot_mode mode, uint64_t fail
 		return -1;
 	}
 	s.echo_console = echo;
-	if (rd.len) {
-		s.ramdisk_read = ramdisk_read;
-		s.ramdisk_ctx = &rd;
-	}
-	if (sim_build(&s, &out->layout, err)) {
+	/* The kernel's own bytes, when an image gave its extent. */
+	if (g->image && g->in.kstart == g->image->parms.virt_kstart &&
+	    g->in.kend == g->image->parms.virt_kend &&
+	    pv_image_load_file(g->kernel_path, g->image, &kernel, &s.kernel_len, err)) {
 		sim_fini(&s);
 		if (rd.f)
 			fclose(rd.f);
 		return -1;
 	}
+	s.kernel = kernel;
+	if (rd.len) {
+		s.ramdisk_read = ramdisk_read;
+		s.ramdisk_ctx = &rd;
+	}
+	rc = sim_build(&s, &out->layout, err);
+	free(kernel);
+	s.kernel = NULL;
 	if (rd.f)
 		fclose(rd.f);
+	if (rc) {
+		sim_fini(&s);
+		return -1;
+	}
 	pf = sim_platform(&s);
 	out->rc = pv_boot(&pf, &o, &out->res);
 	out->seconds = now() - t0;
