@@ -143,6 +143,43 @@ static const struct bad {
 	 "3-level P2M tree"},
 };
 
+/*
+ * --virt-p2m-4tools: start_info carries SIF_VIRT_P2M_4TOOLS, so mode linear
+ * builds no 3-level tree, and the tools find the list alone; without it
+ * the same guest publishes both.
+ */
+static void test_virt_p2m_4tools(void **state)
+{
+	char img[4096];
+	struct run r;
+
+	(void)state;
+	snprintf(img, sizeof(img), "%s/4tools.img", scratch_dir());
+	r = run_pvboot("simulate --memory 4G --builder libxc-4.17 --ramdisk-size 0 --mode linear "
+		       "--virt-p2m-4tools --dump '%s'", img);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "pvboot: SIF_VIRT_P2M_4TOOLS: the tools read the linear list, "
+				      "no 3-level tree built, frame_list_list ~0"));
+	assert_non_null(strstr(r.out, "\"pfns_verified\":1048576,\"mismatches\":0"));
+	run_free(&r);
+	r = run_pvboot("p2m-dump '%s'", img);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "tree        no p2m tree: frame_list_list is ~0"));
+	assert_non_null(strstr(r.out, "entries     1048576 valid, 0 invalid"));
+	run_free(&r);
+
+	r = run_pvboot("simulate --memory 4G --builder libxc-4.17 --ramdisk-size 0 --mode linear "
+		       "--dump '%s'", img);
+	assert_int_equal(r.status, 0);
+	assert_null(strstr(r.out, "SIF_VIRT_P2M_4TOOLS"));
+	run_free(&r);
+	r = run_pvboot("p2m-dump '%s'", img);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "agree       tree and list agree on all 1048576 pfns"));
+	run_free(&r);
+	remove(img);
+}
+
 static void test_bad(void **state)
 {
 	(void)state;
@@ -164,6 +201,7 @@ int main(void)
 		cmocka_unit_test(test_seed_default), cmocka_unit_test(test_json),
 		cmocka_unit_test(test_fail_alloc),   cmocka_unit_test(test_linear),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_virt_p2m_4tools),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
