@@ -37,36 +37,27 @@ static int pattern_read(void *ctx, uint64_t off, void *buf, size_t n)
 	return 0;
 }
 
-/* Lay out, build and boot one guest; the sim stays alive for inspection. */
-static int boot_one(const struct guest_case *g, enum pv_boot_mode mode, uint64_t fail_alloc,
-		    bool full, struct sim *s, struct pv_boot_result *res)
+/* The seed's kernel extent, which every guest here has. */
+#define FIXTURE_KSTART 0xffffffff81000000ULL
+#define FIXTURE_KEND   0xffffffff81e43000ULL
+
+/* Lay out and build one guest as its builder does; @pf is its platform. */
+static void build_one(const struct guest_case *g, struct sim *s, struct pv_platform *pf)
 {
 	struct pv_layout_in in = {
 		.builder = g->builder,
 		.nr_pages = g->nr_pages,
 		.virt_base = START_KERNEL_MAP,
-		.kstart = 0xffffffff81000000ULL,
-		.kend = 0xffffffff81e43000ULL,
-		.entry = 0xffffffff81000000ULL,
+		.kstart = FIXTURE_KSTART,
+		.kend = FIXTURE_KEND,
+		.entry = FIXTURE_KSTART,
 		.hypercall = PV_UNSET_ADDR,
 		.ramdisk_len = g->ramdisk,
 		.p2m_base = g->p2m_base,
 		.unmapped_initrd = g->unmapped,
 	};
-	struct pv_boot_opts o = {
-		.mode = mode,
-		.virt_base = START_KERNEL_MAP,
-		.kernel_start = in.kstart,
-		.kernel_end = in.kend,
-		.fail_alloc = fail_alloc,
-		.verify_full = full,
-		.skip_cleanhighmap = extra.skip_cleanhighmap,
-		.ramdisk_sum_given = extra.sum_given,
-		.ramdisk_sum = extra.sum,
-	};
 	struct pv_layout l;
 	struct pv_error err;
-	struct pv_platform pf;
 
 	if (pv_layout_build(&in, &l, NULL, &err))
 		fail_msg("layout: %s", err.msg);
@@ -78,7 +69,33 @@ static int boot_one(const struct guest_case *g, enum pv_boot_mode mode, uint64_t
 	}
 	if (sim_build(s, &l, &err))
 		fail_msg("sim: %s", err.msg);
-	pf = sim_platform(s);
+	*pf = sim_platform(s);
+}
+
+/* The boot options of boot_one, with this test's extra ones. */
+static struct pv_boot_opts boot_opts(enum pv_boot_mode mode, uint64_t fail_alloc, bool full)
+{
+	return (struct pv_boot_opts){
+		.mode = mode,
+		.virt_base = START_KERNEL_MAP,
+		.kernel_start = FIXTURE_KSTART,
+		.kernel_end = FIXTURE_KEND,
+		.fail_alloc = fail_alloc,
+		.verify_full = full,
+		.skip_cleanhighmap = extra.skip_cleanhighmap,
+		.ramdisk_sum_given = extra.sum_given,
+		.ramdisk_sum = extra.sum,
+	};
+}
+
+/* Lay out, build and boot one guest; the sim stays alive for inspection. */
+static int boot_one(const struct guest_case *g, enum pv_boot_mode mode, uint64_t fail_alloc,
+		    bool full, struct sim *s, struct pv_boot_result *res)
+{
+	struct pv_boot_opts o = boot_opts(mode, fail_alloc, full);
+	struct pv_platform pf;
+
+	build_one(g, s, &pf);
 	return pv_boot(&pf, &o, res);
 }
 
