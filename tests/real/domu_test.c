@@ -158,11 +158,44 @@ static void test_384g(void **state)
 	expect(f, ".result.ka_pmds_left", "0");
 }
 
+/*
+ * Mode linear in a domU: with the plain kernel libxc puts the list in __ka
+ * and the boot path adopts it there; with the INIT_P2M kernel libxc maps it
+ * at 0x8000000000, in page tables of its own, and the kernel's __ka keeps
+ * one PMD.  Every pfn verified either way, the module loaded.
+ */
+static void test_2g_linear(void **state)
+{
+	char args[800];
+	const char *f;
+
+	(void)state;
+	f = boot("2g-linear", "--memory 2G --mode linear");
+	expect_booted(f, ".", "linear", "ok", "true");
+	expect(f, ".result.nr_pages", "524288");
+	expect(f, ".result.p2m_leaves_copied", "0");
+	expect(f, ".result.ka_pmds_left", "0");
+	expect(f, ".kernel | endswith(\"/pvboot-kernel.elf\")", "true");
+
+	snprintf(args, sizeof(args),
+		 "--kernel \"$(dirname '%s')/pvboot-kernel-initp2m.elf\" --memory 2G --mode linear",
+		 pvboot());
+	f = boot("2g-linear-initp2m", args);
+	expect_booted(f, ".", "linear", "ok", "true");
+	expect(f, ".result.ka_pmds_removed", "1");
+	expect(f, ".result.ka_pmds_left", "0");
+	expect(f,
+	       "[.builder_log.real[] | select(startswith(\"count_pgtables: "
+	       "0x0000007fffffffff/39: 0x0000008000000000 -> \"))] | length",
+	       "1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_512m),
 		cmocka_unit_test(test_seed),
+		cmocka_unit_test(test_2g_linear),
 		cmocka_unit_test(test_384g),
 	};
 
