@@ -382,8 +382,7 @@ static void real_linear(const char *pvboot)
 	char fn[140];
 	struct real_boot b;
 
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - pvboot) : 1,
-		 slash ? pvboot : ".");
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - pvboot) : 1, slash ? pvboot : ".");
 	snprintf(args, sizeof(args), "--memory 580G --kernel '%s/pvboot-kernel-initp2m.elf'", dir);
 	printf("  wall (kernel part)  null                linear              linear/null\n");
 	real_pair(pvboot, "580 GiB INIT_P2M", args, "linear", "");

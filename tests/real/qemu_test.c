@@ -64,8 +64,8 @@ static void expect_refused(uint64_t mib, const char *cpu)
 	struct run r = probe(mib, cpu);
 
 	if (!strstr(r.err, "phys-bits too low"))
-		fail_msg("%llu MiB, -cpu %s: QEMU did not refuse: %s", (unsigned long long)mib,
-			 cpu, r.err);
+		fail_msg("%llu MiB, -cpu %s: QEMU did not refuse: %s", (unsigned long long)mib, cpu,
+			 r.err);
 	run_free(&r);
 }
 
