@@ -10,8 +10,8 @@
  *   simulated boot  pvboot simulate of 128 GiB and 512 GiB guests: wall
  *                   time, and peak memory against the P2M list's size
  *   real boot       pvboot run, dom0: null against revector at 8 and 128 GiB,
- *                   null against linear at 580 GiB (about 160 s), the
- *                   1000 GiB linear dom0 once (about 75 s, 12.2 GiB of host
+ *                   null against linear at 580 GiB (about 2 minutes), the
+ *                   1000 GiB linear dom0 once (about 65 s, 12.2 GiB of host
  *                   memory); a domU through xl create at three sizes
  *
  * Usage: bench PVBOOT  (the pvboot binary, for the boots)
