@@ -59,10 +59,10 @@ struct pv_boot_opts {
 	 */
 	int (*alloc_hook)(void *ctx, uint64_t n);
 	void *alloc_hook_ctx;
-	bool verify_full;		   /* every pfn, or a sample */
-	bool skip_cleanhighmap;		   /* a broken boot on purpose: the test that must fail */
-	bool ramdisk_sum_given;		   /* the host's pv_sum64 of the ramdisk ... */
-	uint64_t ramdisk_sum;		   /* ... to compare with what the guest reads */
+	bool verify_full;	/* every pfn, or a sample */
+	bool skip_cleanhighmap; /* a broken boot on purpose: the test that must fail */
+	bool ramdisk_sum_given; /* the host's pv_sum64 of the ramdisk ... */
+	uint64_t ramdisk_sum;	/* ... to compare with what the guest reads */
 };
 
 struct pv_boot_result {
