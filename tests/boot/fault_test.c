@@ -105,6 +105,7 @@ struct fault_run {
 	unsigned nr_outcomes;
 	char bad_what[4][400];
 	struct timespec t0;
+	double progress_at;		 /* seconds: the next progress line */
 	double child_seconds, child_max; /* summed over children, and the longest */
 	uint64_t child_max_n;
 
@@ -401,10 +402,13 @@ static int fork_hook(void *ctx, uint64_t n)
 		f->kids[f->nr_kids].pid = pid;
 		f->kids[f->nr_kids].fd = fds[0];
 		f->kids[f->nr_kids++].n = n;
-		if (++f->forked % 5000 == 0)
-			print_message("  %llu runs forked, at allocation %llu, %.0f s\n",
+		f->forked++;
+		if (seconds_since(&f->t0) >= f->progress_at) {
+			print_message("  %llu runs forked, at allocation %llu of %llu, %.0f s\n",
 				      (unsigned long long)f->forked, (unsigned long long)n,
-				      seconds_since(&f->t0));
+				      (unsigned long long)f->total, seconds_since(&f->t0));
+			f->progress_at += 15;
+		}
 		return 0;
 	}
 	/* The child: its own signals (not cmocka's), then this allocation fails. */
