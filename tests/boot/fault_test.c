@@ -671,9 +671,10 @@ static struct pick pick_from_env(struct pick pick)
 }
 
 /*
- * The points CI fails.  All 66,061 would take about 2.5 hours on two cores:
- * a child costs 0.2 s on average (up to 1.2 s), nearly all of it after its
- * failure, in two places that are not this test's:
+ * The points CI fails.  All 66,061 would take 2.5 to 3.5 hours on two
+ * cores: over a uniform sample of 99 points a child costs 0.25-0.39 s (by
+ * the machine's load), nearly all of it after its failure, in two places
+ * that are not this test's:
  *  - pv_boot's finish reads the whole 263 MiB ramdisk back for its
  *    checksum, about 0.1 s, after an error too;
  *  - undoing a failure in the revector's copy loop gives back every page
@@ -682,7 +683,7 @@ static struct pick pick_from_env(struct pick pick)
  *    pages, so 2 * 10^9 over all points.
  * With both made free (no read-back after an error, a free that writes
  * nothing; tried, not committed) a child takes 1 ms and all points take
- * 3.5 minutes.  Until then CI takes every point of the take-over, the
+ * 3.4 minutes.  Until then CI takes every point of the take-over, the
  * tree, the tools' tree and the revector's first copies, every point of
  * the end (the last copies and the module), and a stride of 509 through
  * the copy loop between, which drifts across the 512-page cycle of the
@@ -690,8 +691,8 @@ static struct pick pick_from_env(struct pick pick)
  * point.
  *
  * Measured on the 2-core machine, beside other work: 928 points in 94-105 s
- * (171 s under heavy load); under ASan+UBSan, where a child costs 0.4-0.75 s,
- * 333 points in 73-130 s.
+ * (171-185 s beside another make check); under ASan+UBSan, where a child
+ * costs 0.4-0.75 s, 333 points in 73-130 s.
  */
 #if defined(__SANITIZE_ADDRESS__)
 static const struct pick ci_pick = {.head = 300, .stride = 4999, .tail = 20};
