@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -281,10 +282,17 @@ struct real_boot {
 static struct real_boot real_boot(const char *pvboot, const char *args)
 {
 	struct real_boot rb = {.total = -1, .kernel = -1};
-	char tmpl[] = "/tmp/pvboot-bench-XXXXXX", cmd[1400], ok[16] = "", line[256];
+	const char *cache = getenv("PVBOOT_CACHE");
+	char tmpl[512], cmd[4096], ok[16] = "", line[256];
 	uint64_t peak = 0, expected = 0;
-	int fd = mkstemp(tmpl);
+	int fd;
 	FILE *f;
+
+	/* The report goes to a scratch file in the project's cache (make sets PVBOOT_CACHE). */
+	cache = cache && *cache ? cache : "build/cache";
+	mkdir(cache, 0755);
+	snprintf(tmpl, sizeof(tmpl), "%s/scratch-bench-XXXXXX", cache);
+	fd = mkstemp(tmpl);
 
 	if (strstr(args, "--mode "))
 		sscanf(strstr(args, "--mode ") + 7, "%15s", rb.mode);
