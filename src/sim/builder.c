@@ -108,17 +108,9 @@ static int write_p2m(struct sim *s, uint64_t first_pfn, struct pv_error *err)
 
 	if (sim_lazy_list(s, sim_pfn_to_mfn(s, _pfn(first_pfn)), pages, err))
 		return -1;
-	for (uint64_t pfn = 0; pfn < s->nr_pages; pfn += 512) {
-		uint64_t *page;
-		uint64_t m = mfn_x(sim_pfn_to_mfn(s, _pfn(pfn)));
-
-		if (sim_lazy(s, sim_pfn_to_mfn(s, _pfn(first_pfn + pfn / 512))))
-			continue;
-		page = page_of_pfn(s, first_pfn + pfn / 512);
-		/* 512 pfns lie in one 2 MiB extent of the assignment: consecutive frames. */
-		for (unsigned i = 0; i < 512 && pfn + i < s->nr_pages; i++)
-			page[i] = m + i;
-	}
+	for (uint64_t k = 0; k < pages; k++)
+		if (!sim_lazy(s, sim_pfn_to_mfn(s, _pfn(first_pfn + k))))
+			sim_list_page(s, k, page_of_pfn(s, first_pfn + k));
 	return 0;
 }
 

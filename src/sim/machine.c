@@ -146,19 +146,24 @@ static uint8_t *chunk_addr(const struct sim *s, uint64_t c)
 	return s->mem + (s->lazy_first + c * EXTENT) * PAGE;
 }
 
-/* The list's pages in chunk @c, as write_p2m() in builder.c writes them. */
+void sim_list_page(const struct sim *s, uint64_t k, uint64_t *page)
+{
+	uint64_t pfn = k * EXTENT;
+	/* 512 pfns lie in one 2 MiB extent of the assignment: consecutive frames. */
+	uint64_t m = mfn_x(sim_pfn_to_mfn(s, _pfn(pfn)));
+
+	for (unsigned i = 0; i < EXTENT; i++)
+		page[i] = pfn + i < s->nr_pages ? m + i : 0;
+}
+
+/* The list's pages in chunk @c, as the builder would have written them. */
 static void lazy_fill(struct sim *s, uint64_t c)
 {
 	uint64_t *w = (uint64_t *)chunk_addr(s, c);
-	uint64_t pfn = (s->lazy_first + c * EXTENT - s->list_mfn) * EXTENT;
+	uint64_t k = s->lazy_first + c * EXTENT - s->list_mfn;
 
-	for (uint64_t page = 0; page < EXTENT; page++, pfn += EXTENT, w += EXTENT) {
-		/* 512 pfns lie in one 2 MiB extent of the assignment: consecutive frames. */
-		uint64_t m = mfn_x(sim_pfn_to_mfn(s, _pfn(pfn)));
-
-		for (unsigned i = 0; i < EXTENT; i++)
-			w[i] = pfn + i < s->nr_pages ? m + i : 0;
-	}
+	for (uint64_t page = 0; page < EXTENT; page++, w += EXTENT)
+		sim_list_page(s, k + page, w);
 }
 
 static void lazy_drop(struct sim *s, uint64_t c)

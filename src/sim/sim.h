@@ -121,6 +121,8 @@ void sim_discard(struct sim *s, mfn_t mfn);
  */
 int sim_lazy_list(struct sim *s, mfn_t list, uint64_t nr_frames, struct pv_error *err);
 bool sim_lazy(const struct sim *s, mfn_t mfn); /* in the computed part of the list */
+/* Page @k of the builder's list: its 512 entries (0 past the last pfn) into @page. */
+void sim_list_page(const struct sim *s, uint64_t k, uint64_t *page);
 
 /* mm.c: the hypervisor's page-table rules (Xen's get_page_type and friends). */
 int sim_mmu_update(struct sim *s, uint64_t ptr, uint64_t val);
