@@ -53,14 +53,61 @@ static void fill_ptr(void **page, void *v)
 }
 
 /*
- * Copy a leaf, then poison it.  __builtin_memcpy: the platform's memcpy
- * (glibc's on the host, the kernel's own in the PV guest) moves a page
- * faster than a loop of 8-byte stores.
+ * Copy a leaf to its new page and poison the old one, a cache line at a
+ * time.  This moves three pages' worth of memory where memcpy moves two, so
+ * two things keep it near memory speed:
+ *  - the copy is written with non-temporal stores: the new page is not read
+ *    into the cache only to be overwritten.  The host build streams 16
+ *    bytes at a time (movntdq); the kernel, built without SSE, 8 (movnti);
+ *  - the old list is prefetched 2 KiB ahead, into the next old page too,
+ *    since the leaves sit in it in order (a prefetch never faults).
+ * The poison stays an ordinary store: its line was just read, and writing
+ * it back whole is cheaper than a streaming store to a cached line.
+ * Callers end a series of moves with move_done().  Under AddressSanitizer
+ * the copy is a memcpy, so its bounds are checked.
  */
+#define MOVE_AHEAD 256 /* entries: 2 KiB */
+
+#if defined(__SANITIZE_ADDRESS__)
+static void move_line(uint64_t *to, const uint64_t *from)
+{
+	__builtin_memcpy(to, from, 64);
+}
+#elif defined(__SSE2__)
+typedef long long v2di __attribute__((vector_size(16)));
+
+static void move_line(uint64_t *to, const uint64_t *from)
+{
+	const v2di *f = (const v2di *)from;
+	v2di a = f[0], b = f[1], c = f[2], d = f[3];
+
+	__builtin_ia32_movntdq((v2di *)to, a);
+	__builtin_ia32_movntdq((v2di *)to + 1, b);
+	__builtin_ia32_movntdq((v2di *)to + 2, c);
+	__builtin_ia32_movntdq((v2di *)to + 3, d);
+}
+#else
+static void move_line(uint64_t *to, const uint64_t *from)
+{
+	for (unsigned k = 0; k < 8; k++)
+		__asm__ volatile("movnti %1, %0" : "=m"(to[k]) : "r"(from[k]));
+}
+#endif
+
 static void move_page(uint64_t *to, uint64_t *from)
 {
-	__builtin_memcpy(to, from, PAGE_BYTES);
-	poison(from);
+	for (unsigned i = 0; i < P2M_PER_PAGE; i += 8) {
+		__builtin_prefetch(from + i + MOVE_AHEAD, 0, 3);
+		move_line(to + i, from + i);
+		for (unsigned k = 0; k < 8; k++)
+			from[i + k] = INVALID_P2M_ENTRY;
+	}
+}
+
+/* Streaming stores are weakly ordered: fence them before the copies are published. */
+static void move_done(void)
+{
+	__asm__ volatile("sfence" ::: "memory");
 }
 
 static void *get_page(struct p2m *p)
@@ -532,6 +579,7 @@ int p2m_revector(struct p2m *p, uint64_t *old, uint64_t old_bytes, struct p2m_re
 			stats->old_pages_freed++;
 		}
 	}
+	move_done();
 	/* Phase 3: the rest of the old list, poisoned too, then given back. */
 	for (uint64_t j = 0; j < old_pages; j++) {
 		uint64_t *page = old + j * P2M_PER_PAGE;
