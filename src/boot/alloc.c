@@ -2,16 +2,17 @@
  * The boot path's page allocator.
  *
  * Pages come from three places, in this order:
- *  - freed pages (the old P2M list, the builder's recycled tables, ...),
- *    linked through their own first word;
+ *  - spare pages: freed ones, and the builder's given back (the old P2M
+ *    list, its recycled tables, ...), kept as ranges of pfns without
+ *    touching them (an overflow list, linked through the pages, past
+ *    BOOT_SPARE_RANGES ranges);
  *  - the early pool: pages inside the builder's mapping that nothing uses,
  *    below the kernel image (pfns 0 .. _text, as Linux's brk is not) and the
  *    padding after the boot stack, reachable before our tables exist;
  *  - the rest of RAM from the first pfn nothing uses, mapped into __va a
  *    2 MiB chunk at a time, the L1 for a chunk coming from pages already
  *    mapped.
- * A freed page carries a mark (its pfn and a magic word) until it is handed
- * out again, which catches a page freed twice.
+ * A page given back twice is counted (double_frees) and not taken twice.
  */
 #include "boot_priv.h"
 
@@ -109,21 +110,82 @@ int boot_alloc_init(struct boot *b)
 	return 0;
 }
 
-/* A donated page we can reach, from the first range that has one. */
-static uint64_t take_donated(struct boot *b)
+/* The first spare range that ends after @pfn: nr_spare if none. */
+static unsigned spare_find(const struct boot *b, uint64_t pfn)
 {
-	for (unsigned i = 0; i < b->nr_donated; i++) {
-		uint64_t pfn = b->donated_range[i].start;
+	unsigned lo = 0, hi = b->nr_spare;
 
-		if (pfn < b->donated_range[i].end && (in_va(b, pfn) || pfn < b->ident_end_pfn)) {
-			b->donated_range[i].start++;
-			return pfn;
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+
+		if (b->spare[mid].end <= pfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool spare_has(const struct boot *b, uint64_t pfn)
+{
+	unsigned i = spare_find(b, pfn);
+
+	return i < b->nr_spare && b->spare[i].start <= pfn;
+}
+
+/* Add @pfn (not spare yet) to the ranges; false when it needs a new range and none is left. */
+static bool spare_add(struct boot *b, uint64_t pfn)
+{
+	unsigned i = spare_find(b, pfn), n = b->nr_spare;
+	bool after = i > 0 && b->spare[i - 1].end == pfn;
+	bool before = i < n && b->spare[i].start == pfn + 1;
+
+	if (after && before) { /* fills the gap between two ranges: one range now */
+		b->spare[i - 1].end = b->spare[i].end;
+		for (unsigned k = i; k + 1 < n; k++)
+			b->spare[k] = b->spare[k + 1];
+		b->nr_spare--;
+	} else if (after) {
+		b->spare[i - 1].end++;
+	} else if (before) {
+		b->spare[i].start--;
+	} else {
+		if (n == BOOT_SPARE_RANGES)
+			return false;
+		for (unsigned k = n; k > i; k--)
+			b->spare[k] = b->spare[k - 1];
+		b->spare[i].start = pfn;
+		b->spare[i].end = pfn + 1;
+		b->nr_spare++;
+	}
+	return true;
+}
+
+static bool reachable(const struct boot *b, uint64_t pfn)
+{
+	return in_va(b, pfn) || pfn < b->ident_end_pfn;
+}
+
+/* The lowest spare page we can reach, from the first range that starts with one. */
+static uint64_t take_spare(struct boot *b)
+{
+	for (unsigned i = 0; i < b->nr_spare; i++) {
+		uint64_t pfn = b->spare[i].start;
+
+		if (!reachable(b, pfn))
+			continue;
+		if (++b->spare[i].start == b->spare[i].end) {
+			for (unsigned k = i; k + 1 < b->nr_spare; k++)
+				b->spare[k] = b->spare[k + 1];
+			b->nr_spare--;
 		}
+		return pfn;
 	}
 	return NO_PFN;
 }
 
-static uint64_t take_free(struct boot *b)
+/* The overflow list's head, unmarked. */
+static uint64_t take_listed(struct boot *b)
 {
 	uint64_t pfn = b->free_head, *page;
 
@@ -135,14 +197,14 @@ static uint64_t take_free(struct boot *b)
 	return pfn;
 }
 
-/* A page that is already reachable: freed, early pool, padding, or mapped RAM. */
+/* A page that is already reachable: spare, early pool, padding, or mapped RAM. */
 static uint64_t take_mapped(struct boot *b)
 {
-	uint64_t pfn = take_free(b);
+	uint64_t pfn = take_spare(b);
 
 	if (pfn != NO_PFN)
 		return pfn;
-	pfn = take_donated(b);
+	pfn = take_listed(b);
 	if (pfn != NO_PFN)
 		return pfn;
 	if (b->early_next < b->early_end)
@@ -290,20 +352,28 @@ uint64_t boot_alloc_table(struct boot *b)
 	return pfn;
 }
 
-static void push_free(struct boot *b, uint64_t pfn)
+/* Whether @pfn is on the overflow list: its mark, read only while the list has pages. */
+static bool listed(struct boot *b, uint64_t pfn)
 {
-	uint64_t *page = in_va(b, pfn) || pfn < b->ident_end_pfn ? boot_ptr(b, pfn) : NULL;
+	const uint64_t *page;
 
-	/*
-	 * A page we do not map (an INIT_P2M list lives outside both of our
-	 * maps) is given back, but not linked: linking would touch it.
-	 */
+	if (b->free_head == NO_PFN || !reachable(b, pfn))
+		return false;
+	page = boot_ptr(b, pfn);
+	return page && page[1] == (FREE_MAGIC ^ pfn);
+}
+
+/*
+ * Onto the overflow list.  A page we do not map (an INIT_P2M list lives
+ * outside both of our maps) is given back, but not linked: linking would
+ * touch it.
+ */
+static void push_listed(struct boot *b, uint64_t pfn)
+{
+	uint64_t *page = reachable(b, pfn) ? boot_ptr(b, pfn) : NULL;
+
 	if (!page) {
 		b->unreachable++;
-		return;
-	}
-	if (page[1] == (FREE_MAGIC ^ pfn)) {
-		b->double_frees++;
 		return;
 	}
 	page[0] = b->free_head;
@@ -311,44 +381,34 @@ static void push_free(struct boot *b, uint64_t pfn)
 	b->free_head = pfn;
 }
 
+/*
+ * A page back among the spares, not touched.  Undoing a revector that ran
+ * out of memory gives back up to 65,536 pages it took but never wrote; a
+ * simulator need not back any of them for it.
+ */
+static void give_back(struct boot *b, uint64_t pfn, bool discard)
+{
+	if (spare_has(b, pfn) || listed(b, pfn)) {
+		b->double_frees++;
+		return;
+	}
+	if (discard && b->pf->discard)
+		b->pf->discard(b->pf->ctx, boot_mfn(b, pfn));
+	if (!spare_add(b, pfn))
+		push_listed(b, pfn);
+}
+
 void boot_free(struct boot *b, uint64_t pfn)
 {
 	b->frees++;
-	push_free(b, pfn);
+	give_back(b, pfn, false);
 }
 
-/*
- * A page the builder used, now free: recorded in a range (merged with a
- * neighbour) and not touched, and the platform may drop what it held.  A pfn
- * already inside a range is a double free.
- */
+/* A page the builder used, now free: the platform may drop what it held, as memblock_free does. */
 void boot_donate(struct boot *b, uint64_t pfn)
 {
 	b->donated++;
-	for (unsigned i = 0; i < b->nr_donated; i++) {
-		if (pfn >= b->donated_range[i].start && pfn < b->donated_range[i].end) {
-			b->double_frees++;
-			return;
-		}
-	}
-	if (b->pf->discard)
-		b->pf->discard(b->pf->ctx, boot_mfn(b, pfn));
-	for (unsigned i = 0; i < b->nr_donated; i++) {
-		if (b->donated_range[i].end == pfn) {
-			b->donated_range[i].end++;
-			return;
-		}
-		if (b->donated_range[i].start == pfn + 1) {
-			b->donated_range[i].start--;
-			return;
-		}
-	}
-	if (b->nr_donated < sizeof(b->donated_range) / sizeof(b->donated_range[0])) {
-		b->donated_range[b->nr_donated].start = pfn;
-		b->donated_range[b->nr_donated++].end = pfn + 1;
-		return;
-	}
-	push_free(b, pfn);
+	give_back(b, pfn, true);
 }
 
 /*

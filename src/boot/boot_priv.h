@@ -10,6 +10,8 @@
 #include <pvboot/pgtable.h>
 #include <pvboot/x86.h>
 
+#define BOOT_SPARE_RANGES 256 /* 4 KiB of struct boot */
+
 struct boot {
 	const struct pv_platform *pf;
 	const struct pv_boot_opts *o;
@@ -36,18 +38,20 @@ struct boot {
 	uint64_t ident_end_pfn;		/* __va maps [0, ident_end_pfn): the builder's L1s */
 	uint64_t main_base, va_end_pfn; /* ... and [main_base, va_end_pfn): ours */
 	bool extending;			/* tables for __va come from mapped pages only */
-	uint64_t free_head;		/* freed pages, linked through themselves; ~0 empty */
 	uint64_t allocs, frees, donated, double_frees;
-	uint64_t unreachable; /* given back, but outside our maps: not reused */
 	/*
-	 * Pages the builder gave us back (the old P2M list, its recycled
-	 * tables), kept as ranges without touching them, as memblock_free
-	 * does; handed out again after the freed-page list.
+	 * Spare pages: freed ones and the builder's given back (the old P2M
+	 * list, its recycled tables), as sorted, merged ranges of pfns kept
+	 * without touching the pages, as memblock keeps its free ranges.
+	 * When the table is full a page goes on the overflow list instead,
+	 * linked and marked through its own first words.
 	 */
 	struct {
 		uint64_t start, end; /* pfns [start, end) */
-	} donated_range[16];
-	unsigned nr_donated;
+	} spare[BOOT_SPARE_RANGES];
+	unsigned nr_spare;
+	uint64_t free_head;   /* the overflow list; ~0 empty */
+	uint64_t unreachable; /* overflowed, but outside our maps: not reused */
 
 	struct p2m p2m;
 	bool grafted;	       /* the tree is the guest's P2M now */
