@@ -196,7 +196,8 @@ static void check_ramdisk(struct boot *b)
 	uint64_t pfn, left = si->mod_len, h = PV_SUM64_INIT;
 
 	res->ramdisk_ok = -1;
-	if (!b->list_ok || b->o->mode == PV_MODE_NULL || !si->mod_start || !si->mod_len)
+	if (!b->list_ok || b->o->mode == PV_MODE_NULL || b->o->skip_ramdisk_read ||
+	    !si->mod_start || !si->mod_len)
 		return;
 	pfn = si->flags & SIF_MOD_START_PFN ? si->mod_start
 					    : (si->mod_start - b->o->virt_base) / PAGE_SIZE;

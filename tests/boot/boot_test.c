@@ -229,21 +229,7 @@ static void test_fault_injection(void **state)
 	total = r.pages_allocated;
 	sim_fini(&s);
 	fail_each(&g, 1, total, 1);
-
-	/*
-	 * The seed's guest: each run costs half a second, so a stride instead of
-	 * every point: every 13th allocation through the take-over, the tree and
-	 * the tools' tree, every 6007th through the 65536-leaf copy, and each of
-	 * the last eight (the module).  The 1 GiB guest above took every one.
-	 */
-	g.nr_pages = SEED_PAGES;
-	g.ramdisk = 0x10784000;
-	assert_int_equal(boot_one(&g, PV_MODE_REVECTOR, 0, false, &s, &r), 0);
-	total = r.pages_allocated;
-	sim_fini(&s);
-	fail_each(&g, 1, 300, 13);
-	fail_each(&g, 301, total - 8, 6007);
-	fail_each(&g, total - 7, total, 1);
+	/* The seed's guest, every point of it: tests/boot/fault_test.c. */
 }
 
 int main(void)
