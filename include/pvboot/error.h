@@ -26,6 +26,7 @@ enum pv_errcode {
 	PV_ERR_PFN_RANGE,	  /* legacy: "pfn out of range" */
 	PV_ERR_SEGMENT_ALIGN,	  /* "segment start isn't page aligned" / "too low" */
 	PV_ERR_DOM0_TOO_SMALL,	  /* "Domain 0 allocation is too small for kernel image" */
+	PV_ERR_DOM0_NO_RAM,	  /* "Not enough RAM for domain 0 allocation" */
 	PV_ERR_ADDRESS_WRAP,	  /* the initial mapping runs past the top of the address space */
 	PV_ERR_OVERLAP,		  /* kernel / INIT_P2M or mapping overlap */
 

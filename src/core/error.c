@@ -26,6 +26,7 @@ static const char *const errcode_names[PV_ERR_NR] = {
 	[PV_ERR_PFN_RANGE] = "pfn-out-of-range",
 	[PV_ERR_SEGMENT_ALIGN] = "segment-alignment",
 	[PV_ERR_DOM0_TOO_SMALL] = "dom0-allocation-too-small",
+	[PV_ERR_DOM0_NO_RAM] = "dom0-allocation-failed",
 	[PV_ERR_ADDRESS_WRAP] = "address-space-wrap",
 	[PV_ERR_OVERLAP] = "overlap",
 	[PV_ERR_IO] = "io",

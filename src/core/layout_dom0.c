@@ -15,7 +15,8 @@
  *
  * nr_pt_pages is the first count from 2 up that holds the tables the
  * mapping to v_end needs: the page-table pages are mapped too, so the two
- * depend on each other.
+ * depend on each other.  The mapping (less a mapped initrd) is then
+ * allocated as one power-of-two chunk, at most 1 GiB.
  */
 #include <pvboot/xen-abi.h>
 
@@ -30,6 +31,9 @@ static uint64_t nr_tables(uint64_t l, uint64_t h, unsigned s)
 
 	return (((h + m) & ~m) - (l & ~m)) >> s; /* wraps as Xen's does */
 }
+
+/* The largest chunk Xen 4.17 gives the initial mapping: 2^18 pages, 1 GiB (measured). */
+#define DOM0_MAX_ORDER 18
 
 /* get_order_from_bytes(): the smallest order with 2^order pages >= @bytes. */
 static unsigned order_from_bytes(uint64_t bytes)
@@ -132,6 +136,17 @@ int pv_layout_dom0(const struct pv_layout_in *in, struct pv_layout *out, const s
 			       "Domain 0 allocation is too small for kernel image (needs 2^%u + 0x%llx pages, has 0x%llx)",
 			       order, (unsigned long long)pages_of(in->ramdisk_len),
 			       (unsigned long long)in->nr_pages);
+	/*
+	 * Xen takes the initial mapping as one chunk of 2^order pages
+	 * (alloc_domheap_pages) and panics when it gets none.  Measured with
+	 * Debian's Xen 4.17 under QEMU: order 18 (1 GiB) is granted, order 19
+	 * is refused whatever the host's RAM (520, 650 and 1000 GiB tried), so a
+	 * dom0 whose P2M list lies in the mapping stops at about 502.5 GiB.
+	 */
+	if (order > DOM0_MAX_ORDER)
+		return pv_fail(err, PV_ERR_DOM0_NO_RAM,
+			       "Not enough RAM for domain 0 allocation (the initial mapping needs one chunk of 2^%u pages; Xen 4.17 grants 2^%u at most: give the kernel XEN_ELFNOTE_INIT_P2M)",
+			       order, DOM0_MAX_ORDER);
 
 	/* Xen prints the arrangement with the INIT_P2M address, then checks it. */
 	if (init_p2m) {

@@ -138,7 +138,7 @@ static void test_limits(void **state)
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.out, "libxc-4.2 110948 111730 372580 524288 372580\n"
 				   "libxc-4.17 110948 111730 372580 524288 372580\n"
-				   "xen-4.17-dom0 110952 111730 372584 524288 372584\n");
+				   "xen-4.17-dom0 110952 111730 372584 not-reached 372584\n");
 	run_free(&r);
 
 	r = run_pvboot("limits --builder libxc-4.17 --init-p2m 0x8000000000 --unmapped-ramdisk");

@@ -401,6 +401,15 @@ static void test_dom0_real_xen(void **state)
 	}
 }
 
+static void expect_builds(struct pv_layout_in in)
+{
+	struct pv_layout l;
+	struct pv_error err = {0};
+
+	if (pv_layout_build(&in, &l, NULL, &err))
+		fail_msg("%llu pages: %s", (unsigned long long)in.nr_pages, err.msg);
+}
+
 static void expect_error(struct pv_layout_in in, enum pv_errcode code, const char *text)
 {
 	struct pv_layout l;
@@ -429,6 +438,18 @@ static void test_builder_errors(void **state)
 	expect_error(in, PV_ERR_INITIAL_MAPPING, "not enough memory for initial mapping");
 	in = seed_in(PV_BUILDER_XEN_DOM0, 0x1000, SEED_RAMDISK);
 	expect_error(in, PV_ERR_DOM0_TOO_SMALL, "Domain 0 allocation is too small for kernel image");
+	/*
+	 * Xen 4.17 grants the initial mapping one chunk of at most 2^18 pages:
+	 * the seed's dom0 builds up to 505,442 MiB and not one MiB more
+	 * (tests/real/dom0_alloc_test boots both sides for the plain kernel).
+	 */
+	in = seed_in(PV_BUILDER_XEN_DOM0, 505442ULL * 256, SEED_RAMDISK);
+	expect_builds(in);
+	in = seed_in(PV_BUILDER_XEN_DOM0, 505443ULL * 256, SEED_RAMDISK);
+	expect_error(in, PV_ERR_DOM0_NO_RAM, "Not enough RAM for domain 0 allocation");
+	/* With INIT_P2M the list is outside the mapping: the same size builds. */
+	in.p2m_base = 0x8000000000ULL;
+	expect_builds(in);
 	/* 1 TiB without INIT_P2M: a 2 GiB P2M cannot fit below 2^64. */
 	in = seed_in(PV_BUILDER_LIBXC_42, 1ULL << 28, SEED_RAMDISK);
 	expect_error(in, PV_ERR_ADDRESS_WRAP, "top of the address space");

@@ -68,7 +68,8 @@ static void expect(const char *file, const char *filter, const char *want)
 }
 
 /* expect() on the run @sel selects ("." or ".runs[i]"): "@sel | @expr". */
-static void expect_at(const char *file, const char *sel, const char *expr, const char *want)
+static __attribute__((unused)) void expect_at(const char *file, const char *sel, const char *expr,
+					      const char *want)
 {
 	char filter[300];
 
