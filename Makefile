@@ -151,14 +151,15 @@ $(KERNEL_SEED): $(KERNEL) kernel/kernel.lds
 -include $(shell find $(KOBJDIR) -name '*.d' 2>/dev/null)
 
 # The tests: unit tests and CLI tests (all cmocka), then the same under
-# ASan+UBSan, then a bounded fuzzing run of the image reader.
+# ASan+UBSan, then a bounded fuzzing run of the image reader, then the real
+# boots.  A stage that fails is named in the closing line, so a build error
+# that leaves no test to count still shows.
 check: deps
 	rm -rf $(BUILD)/test-results $(CACHE)/scratch-*
-	@rc=0; \
-	$(MAKE) all unit-test || rc=1; \
-	$(MAKE) san-test || rc=1; \
-	$(MAKE) fuzz-run || rc=1; \
-	$(MAKE) real-test || rc=1; \
+	@rc=0; mkdir -p $(BUILD)/test-results/stages; \
+	for stage in all unit-test san-test fuzz-run real-test; do \
+		$(MAKE) $$stage || { rc=1; echo "$$stage" >> $(BUILD)/test-results/stages/failed; }; \
+	done; \
 	./tests/summary.sh $(BUILD)/test-results || rc=1; \
 	exit $$rc
 

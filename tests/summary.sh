@@ -8,5 +8,15 @@ for f in $(find "$1" -name '*.count' | sort); do
 	pass=$((pass + p))
 	fail=$((fail + q))
 done
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+# A stage that failed before its tests could count (a build error, say):
+# make check lists them in stages/failed, one a line.
+stages=""
+if [ -s "$1/stages/failed" ]; then
+	stages=$(tr '\n' ',' <"$1/stages/failed" | sed 's/,$//; s/,/, /g')
+fi
+if [ -n "$stages" ]; then
+	echo "$pass passed, $fail failed; stages that failed: $stages"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ] && [ -z "$stages" ]
