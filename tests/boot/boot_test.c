@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../../src/cli/run.h" /* run_pattern_sum */
 #include "boot/boot_fixture.h"
 
 static void test_seed(void **state)
@@ -63,21 +64,6 @@ static void test_seed(void **state)
 	sim_fini(&s);
 }
 
-/* pv_sum64 of the pattern ramdisk of @bytes, computed on the host side. */
-static uint64_t pattern_sum(uint64_t bytes)
-{
-	static uint8_t buf[1 << 16];
-	uint64_t h = PV_SUM64_INIT;
-
-	for (uint64_t off = 0; off < bytes; off += sizeof(buf)) {
-		size_t n = bytes - off < sizeof(buf) ? bytes - off : sizeof(buf);
-
-		pv_pattern(bytes, off, buf, n);
-		h = pv_sum64(h, buf, n);
-	}
-	return h;
-}
-
 /*
  * The module's code runs where it was mapped; the ramdisk is read back
  * intact, mapped or not, and a wrong sum is caught; a boot that skips
@@ -86,7 +72,7 @@ static uint64_t pattern_sum(uint64_t bytes)
 static void test_module_ramdisk_broken(void **state)
 {
 	struct guest_case g = {PV_BUILDER_XEN_DOM0, 1 << 17, 1117726, PV_UNSET_ADDR, false};
-	uint64_t want = pattern_sum(g.ramdisk);
+	uint64_t want = run_pattern_sum(g.ramdisk);
 	struct pv_boot_result r;
 	struct sim s;
 

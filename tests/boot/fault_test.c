@@ -55,6 +55,7 @@
 
 #include <pvboot/p2m.h>
 
+#include "../../src/cli/run.h" /* run_pattern_sum */
 #include "boot/boot_fixture.h"
 
 #define MAX_KIDS	2  /* children at a time */
@@ -601,21 +602,6 @@ static void touch_list(const struct fault_run *f)
 	(void)sum;
 }
 
-/* pv_sum64 of the pattern ramdisk of @bytes, computed on the host side. */
-static uint64_t pattern_sum(uint64_t bytes)
-{
-	static uint8_t buf[1 << 16];
-	uint64_t h = PV_SUM64_INIT;
-
-	for (uint64_t off = 0; off < bytes; off += sizeof(buf)) {
-		size_t n = bytes - off < sizeof(buf) ? bytes - off : sizeof(buf);
-
-		pv_pattern(bytes, off, buf, n);
-		h = pv_sum64(h, buf, n);
-	}
-	return h;
-}
-
 static void report(const struct fault_run *f)
 {
 	print_message("%llu allocations, %llu failed in turn, in %.1f s: %llu completed, %llu stopped\n",
@@ -657,7 +643,7 @@ static void fork_each(const struct guest_case *g, const struct pick *pick)
 	/* An unfailed run without the hook: the allocations to expect. */
 	extra = (struct boot_extra){.fill_ramdisk = true,
 				    .sum_given = true,
-				    .sum = pattern_sum(g->ramdisk)};
+				    .sum = run_pattern_sum(g->ramdisk)};
 	assert_int_equal(boot_one(g, PV_MODE_REVECTOR, 0, false, &s, &r), 0);
 	assert_int_equal(r.ramdisk_ok, 1);
 	assert_int_equal(tools_read(&s, g->nr_pages - 1),
