@@ -192,6 +192,18 @@ fail:
 	return -1;
 }
 
+/* Name the file in front of the image reader's message. */
+static void name_file(const char *path, struct pv_error *err)
+{
+	char msg[PV_ERRMSG_MAX];
+
+	if (!err)
+		return;
+	memcpy(msg, err->msg, sizeof(msg));
+	pv_fail(err, err->code, "%s: %s", path, msg);
+	sanitize(err);
+}
+
 int pv_image_read_file(const char *path, struct pv_image *img, struct pv_error *err)
 {
 	uint8_t *buf = NULL;
@@ -205,14 +217,8 @@ int pv_image_read_file(const char *path, struct pv_image *img, struct pv_error *
 	}
 	rc = pv_image_read_mem(buf, len, img, err);
 	free(buf);
-	if (rc && err) {
-		/* Name the file in front of the image reader's message. */
-		char msg[PV_ERRMSG_MAX];
-
-		memcpy(msg, err->msg, sizeof(msg));
-		pv_fail(err, err->code, "%s: %s", path, msg);
-		sanitize(err);
-	}
+	if (rc)
+		name_file(path, err);
 	return rc;
 }
 
@@ -224,17 +230,15 @@ int pv_image_load_file(const char *path, const struct pv_image *img, uint8_t **k
 	size_t buf_len = 0, elf_len = 0;
 	int rc = -1;
 
-	if (read_whole(path, &buf, &buf_len, err) == 0 &&
-	    pv_image_extract_elf(buf, buf_len, &elf, &elf_len, err) == 0)
+	if (read_whole(path, &buf, &buf_len, err)) {
+		sanitize(err); /* read_whole's messages name the file already */
+		return -1;
+	}
+	if (pv_image_extract_elf(buf, buf_len, &elf, &elf_len, err) == 0)
 		rc = pvi_elf_load(elf, elf_len, img, kernel, len, err);
 	free(buf);
 	free(elf);
-	if (rc && err) {
-		char msg[PV_ERRMSG_MAX];
-
-		memcpy(msg, err->msg, sizeof(msg));
-		pv_fail(err, err->code, "%s: %s", path, msg);
-		sanitize(err);
-	}
+	if (rc)
+		name_file(path, err);
 	return rc;
 }
