@@ -133,6 +133,14 @@ static bool spare_has(const struct boot *b, uint64_t pfn)
 	return i < b->nr_spare && b->spare[i].start <= pfn;
 }
 
+/* Drop range @i, closing the gap. */
+static void spare_remove(struct boot *b, unsigned i)
+{
+	for (unsigned k = i; k + 1 < b->nr_spare; k++)
+		b->spare[k] = b->spare[k + 1];
+	b->nr_spare--;
+}
+
 /* Add @pfn (not spare yet) to the ranges; false when it needs a new range and none is left. */
 static bool spare_add(struct boot *b, uint64_t pfn)
 {
@@ -142,9 +150,7 @@ static bool spare_add(struct boot *b, uint64_t pfn)
 
 	if (after && before) { /* fills the gap between two ranges: one range now */
 		b->spare[i - 1].end = b->spare[i].end;
-		for (unsigned k = i; k + 1 < n; k++)
-			b->spare[k] = b->spare[k + 1];
-		b->nr_spare--;
+		spare_remove(b, i);
 	} else if (after) {
 		b->spare[i - 1].end++;
 	} else if (before) {
@@ -174,11 +180,8 @@ static uint64_t take_spare(struct boot *b)
 
 		if (!reachable(b, pfn))
 			continue;
-		if (++b->spare[i].start == b->spare[i].end) {
-			for (unsigned k = i; k + 1 < b->nr_spare; k++)
-				b->spare[k] = b->spare[k + 1];
-			b->nr_spare--;
-		}
+		if (++b->spare[i].start == b->spare[i].end)
+			spare_remove(b, i);
 		return pfn;
 	}
 	return NO_PFN;
