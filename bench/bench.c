@@ -82,6 +82,18 @@ static mfn_t h_mfn(void *ctx, const void *pg)
 	return _mfn((uintptr_t)pg >> 12);
 }
 
+/* The builder's list the bench uses: pfn i on frame 0x100000 + (i ^ 0x5a5). */
+static uint64_t list_entry(uint64_t pfn)
+{
+	return 0x100000 + (pfn ^ 0x5a5);
+}
+
+static void fill_list(uint64_t *l)
+{
+	for (uint64_t i = 0; i < NR_PFNS; i++)
+		l[i] = list_entry(i);
+}
+
 static uint64_t *make_list(void)
 {
 	uint64_t *l = aligned_alloc(4096, NR_PFNS * 8);
@@ -90,8 +102,7 @@ static uint64_t *make_list(void)
 		perror("bench: list");
 		exit(1);
 	}
-	for (uint64_t i = 0; i < NR_PFNS; i++)
-		l[i] = 0x100000 + (i ^ 0x5a5);
+	fill_list(l);
 	return l;
 }
 
@@ -126,8 +137,7 @@ static void linear(struct lhost *h, struct p2m_linear *l)
 	lh_init(h, NR_PFNS / 512 + 4096, NR_PFNS, false);
 	ops = lh_ops(h);
 	list = lh_builder_list(h, NR_PFNS);
-	for (uint64_t i = 0; i < NR_PFNS; i++)
-		list[i] = 0x100000 + (i ^ 0x5a5);
+	fill_list(list);
 	if (p2m_linear_init(l, &ops, h->va, NR_PFNS, &h->generation, &err) ||
 	    p2m_linear_adopt(l, list, NR_PFNS, &st, &err) ||
 	    p2m_linear_build_mfn_tree(l, &fll, &err)) {
@@ -225,8 +235,7 @@ static void revector_speed(void)
 		copy = t < copy ? t : copy;
 		sink = dst[NR_PFNS - 1];
 
-		for (uint64_t i = 0; i < NR_PFNS; i++)
-			list[i] = 0x100000 + (i ^ 0x5a5);
+		fill_list(list);
 		arena_next = 0;
 		tree(&p, &list);
 		t = now();
@@ -237,7 +246,7 @@ static void revector_speed(void)
 		t = now() - t;
 		rev = t < rev ? t : rev;
 		if (st.leaves_copied != NR_PFNS / 512 || p2m_get(&p, _pfn(NR_PFNS - 1)) !=
-		    0x100000 + ((NR_PFNS - 1) ^ 0x5a5)) {
+		    list_entry(NR_PFNS - 1)) {
 			fprintf(stderr, "bench: the revector copied %" PRIu64 " leaves, not %llu\n",
 				st.leaves_copied, NR_PFNS / 512);
 			exit(1);
