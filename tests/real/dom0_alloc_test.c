@@ -29,15 +29,21 @@ static const char *kernel(void)
 	return "build/pvboot-kernel.elf";
 }
 
-/* The largest dom0, in MiB, that pvboot's layout lets Xen 4.17 build for the plain kernel. */
+/*
+ * The largest dom0, in MiB, that pvboot's layout lets Xen 4.17 build for
+ * the plain kernel: asked of `pvboot limits` once, for all three tests.
+ */
 static uint64_t largest_mib(void)
 {
-	struct run r = run_sh("'%s' limits --kernel %s --ramdisk-size 0 --format json | jq -r "
-			      "'.builders[] | select(.builder == \"xen-4.17-dom0\") | "
-			      ".largest_mib, .largest_fails_with'",
-			      pvboot(), kernel());
-	unsigned long long mib = 0;
+	static unsigned long long mib;
+	struct run r;
 
+	if (mib)
+		return mib;
+	r = run_sh("'%s' limits --kernel %s --ramdisk-size 0 --format json | jq -r "
+		   "'.builders[] | select(.builder == \"xen-4.17-dom0\") | "
+		   ".largest_mib, .largest_fails_with'",
+		   pvboot(), kernel());
 	assert_int_equal(r.status, 0);
 	assert_int_equal(sscanf(r.out, "%llu", &mib), 1);
 	assert_non_null(strstr(r.out, PANIC));
