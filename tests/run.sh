@@ -24,7 +24,7 @@ for t in "$@"; do
 	echo "$pass $fail" >"$results/$name.count"
 	if [ "$fail" -ne 0 ]; then
 		echo "FAIL $name ($pass passed, $fail failed), log:"
-		sed 's/^/    /' "$log" | tail -n 40
+		sed "s/^/    /" "$log" | tail -n 60
 	else
 		echo "ok   $name ($pass passed)"
 	fi

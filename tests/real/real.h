@@ -53,16 +53,41 @@ static char *jq(const char *file, const char *filter)
 	return out;
 }
 
+/*
+ * What a failed expectation prints before it fails: each run's failed
+ * checks, a line each, and the last lines of that run's console log, so
+ * that a CI log shows why the boot went wrong, not only that it did.
+ */
+static void print_failed_runs(const char *file)
+{
+	char *runs = jq(file, "(.runs // [.])[] | select([.checks[] | select(.ok | not)] | "
+			      "length > 0) | .log");
+	char *log, *end, *next;
+
+	for (log = runs; *log; log = next) {
+		struct run r;
+
+		end = strchrnul(log, '\n');
+		next = *end ? end + 1 : end;
+		*end = '\0';
+		r = run_sh("jq -r '(.runs // [.])[] | select(.log == \"%s\") | .checks[] | "
+			   "select(.ok | not) | \"  failed \" + .name + \": \" + .detail' '%s'; "
+			   "echo '  the last 30 lines of %s:'; tail -n 30 '%s' | cut -c1-200",
+			   log, file, log, log);
+		print_message("%s%s", r.out, r.err);
+		run_free(&r);
+	}
+	free(runs);
+}
+
 /* @filter over @file must print @want; otherwise fail, naming the failed checks. */
 static void expect(const char *file, const char *filter, const char *want)
 {
 	char *got = jq(file, filter);
 
 	if (strcmp(got, want)) {
-		char *failed = jq(file, "[(.runs // [.])[] | .checks[] | select(.ok | not)]");
-
-		fail_msg("%s: %s is '%s', expected '%s'; failed checks: %s", file, filter, got,
-			 want, failed);
+		print_failed_runs(file);
+		fail_msg("%s: %s is '%s', expected '%s'", file, filter, got, want);
 	}
 	free(got);
 }
