@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -436,11 +437,13 @@ static int check_m2p(const struct dump_image *img, const char *path, struct pv_e
 
 	for (uint64_t i = 0; i < img->nr_m2p; i++) {
 		const struct dump_m2p *g = &img->m2p[i];
-		__int128 frames = (__int128)g->count * g->repeat;
-		__int128 p0 = g->pfn, p1 = (__int128)g->pfn + (__int128)(g->repeat - 1) * g->stride;
+		/* Each factor at most 2^40 (max_mfn is below it): the products fit. */
+		bool sized = g->count && g->repeat && g->count <= img->h.max_mfn + 1 &&
+			     g->repeat <= img->h.max_mfn + 1;
+		__int128 frames = sized ? (__int128)g->count * g->repeat : 0;
+		__int128 p0 = g->pfn, p1 = sized ? p0 + (__int128)(g->repeat - 1) * g->stride : 0;
 
-		if (g->count == 0 || g->repeat == 0 || g->mfn < next ||
-		    g->mfn + frames - 1 > (__int128)img->h.max_mfn)
+		if (!sized || g->mfn < next || g->mfn + frames - 1 > (__int128)img->h.max_mfn)
 			return pv_fail(err, PV_ERR_FORMAT,
 				       "%s: corrupt M2P run %llu (mfn %#llx, %llu x %llu frames): empty, out of order, overlapping, or past max_mfn %#llx",
 				       path, ull(i), ull(g->mfn), ull(g->repeat), ull(g->count),

@@ -284,6 +284,14 @@ static void test_bad_images(void **state)
 		run_free(&r);
 	}
 
+	/* A run of 2^63.8 x 2^63.8 frames: refused, not multiplied past 128 bits (found by dump_fuzz). */
+	copy_file(good, bad);
+	patch_u64(bad, m2p0 + 16, 0xd7e220e00000007fULL);
+	patch_u64(bad, m2p0 + 24, 0xd7e220e00000007fULL);
+	r = run_pvboot("p2m-dump '%s'", bad);
+	expect_error(&r, 1, "p2m-dump", "corrupt M2P run 0 (mfn");
+	run_free(&r);
+
 	/* Trailing bytes, and an odd generation. */
 	copy_file(good, bad);
 	patch_u64(bad, size, 0);
