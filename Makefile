@@ -151,7 +151,7 @@ $(KERNEL_SEED): $(KERNEL) kernel/kernel.lds
 -include $(shell find $(KOBJDIR) -name '*.d' 2>/dev/null)
 
 # The tests: unit tests and CLI tests (all cmocka), then the same under
-# ASan+UBSan, then a bounded fuzzing run of the image reader, then the real
+# ASan+UBSan, then bounded fuzzing runs of the two file readers, then the real
 # boots.  A stage that fails is named in the closing line, so a build error
 # that leaves no test to count still shows.
 check: deps
@@ -176,21 +176,43 @@ real-test: $(REAL_BIN) $(BUILD)/pvboot $(KERNEL) $(KERNEL_BROKEN) $(KERNEL_SEED)
 san-test:
 	$(MAKE) BUILD=$(BUILD)/san SAN=1 OPT=-O1 unit-test RESULTS=$(BUILD)/test-results
 
-# libFuzzer target for the image reader (clang), with ASan and UBSan.
+# libFuzzer targets (clang), with ASan and UBSan: the kernel-image reader,
+# and the memory-image reader with the P2M reader behind it.  The image
+# reader's seeds are kernels in tests/fuzz/seeds; the memory images' are
+# made by pvboot simulate --dump, so they follow the format.
 FUZZ_SECONDS ?= 60
+DUMP_FUZZ_SECONDS ?= 30
+FUZZ_CC = clang $(CSTD) -g -O1 $(WARN) $(XENDEF) -D_GNU_SOURCE -Iinclude -Isrc -I$(XENINC) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_BIN := $(BUILD)/fuzz/image_fuzz
+DUMP_FUZZ_BIN := $(BUILD)/fuzz/dump_fuzz
+DUMP_SEEDS := $(BUILD)/fuzz/dump-seeds
 $(FUZZ_BIN): tests/fuzz/image_fuzz.c $(wildcard src/image/*.c) $(wildcard src/core/*.c) | $(XENINC)/xen
 	@mkdir -p $(dir $@)
-	clang $(CSTD) -g -O1 $(WARN) $(XENDEF) -D_GNU_SOURCE -Iinclude -I$(XENINC) \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		$^ -o $@ $(LIBS)
+	$(FUZZ_CC) $^ -o $@ $(LIBS)
+$(DUMP_FUZZ_BIN): tests/fuzz/dump_fuzz.c $(FREE_SRC) $(HOST_SRC) | $(XENINC)/xen
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $^ -o $@ $(LIBS)
+
+# Two small domains' memory images: the 3-level tree, and the linear list with it.
+$(DUMP_SEEDS)/stamp: $(BUILD)/pvboot
+	@rm -rf $(DUMP_SEEDS) && mkdir -p $(DUMP_SEEDS)
+	for m in revector linear; do \
+		$(BUILD)/pvboot simulate --memory 24M --ramdisk-size 0 --mode $$m \
+			--kernel-start 0xffffffff81000000 --kernel-end 0xffffffff81010000 \
+			--dump $(DUMP_SEEDS)/$$m.img >/dev/null || exit 1; \
+	done
+	@touch $@
 
 fuzz: $(FUZZ_BIN)
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(FUZZ_BIN) $(BUILD)/fuzz/corpus tests/fuzz/seeds
 
-fuzz-run: $(FUZZ_BIN)
-	@./tests/fuzz/run.sh $(FUZZ_BIN) $(FUZZ_SECONDS) $(BUILD)/test-results/fuzz
+fuzz-run: $(FUZZ_BIN) $(DUMP_FUZZ_BIN) $(DUMP_SEEDS)/stamp
+	@rc=0; \
+	./tests/fuzz/run.sh $(FUZZ_BIN) $(FUZZ_SECONDS) tests/fuzz/seeds $(BUILD)/test-results/fuzz || rc=1; \
+	./tests/fuzz/run.sh $(DUMP_FUZZ_BIN) $(DUMP_FUZZ_SECONDS) $(DUMP_SEEDS) $(BUILD)/test-results/fuzz || rc=1; \
+	exit $$rc
 
 # Speed targets, measured side by side and printed as ratios (not a test).
 $(BUILD)/bench: bench/bench.c $(LIB_OBJ)

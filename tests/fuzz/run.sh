@@ -1,24 +1,25 @@
 #!/bin/sh
-# Fuzz the image reader for a bounded time and record the verdict.
+# Fuzz one target for a bounded time and record the verdict.
 #
-# Usage: tests/fuzz/run.sh FUZZ_BIN SECONDS RESULTS_DIR
+# Usage: tests/fuzz/run.sh FUZZ_BIN SECONDS SEEDS_DIR RESULTS_DIR
 #
 # Runs the libFuzzer binary FUZZ_BIN for SECONDS (-max_total_time) on a copy
-# of tests/fuzz/seeds under RESULTS_DIR/corpus, with libFuzzer's default
-# 2 GiB RSS limit.  Writes RESULTS_DIR/fuzz.log, any crashing input to
-# RESULTS_DIR/artifacts/, and RESULTS_DIR/fuzz.count: "1 0" if the run
-# ended cleanly, "0 1" (and a non-zero exit) if it found a crash, a leak,
-# a timeout or an out-of-memory.
+# of SEEDS_DIR under RESULTS_DIR/NAME/corpus, NAME being FUZZ_BIN's file
+# name, with libFuzzer's default 2 GiB RSS limit.  Writes
+# RESULTS_DIR/NAME/fuzz.log, any crashing input to RESULTS_DIR/NAME/artifacts/,
+# and RESULTS_DIR/NAME.count: "1 0" if the run ended cleanly, "0 1" (and a
+# non-zero exit) if it found a crash, a leak, a timeout or an out-of-memory.
 set -u
 
-if [ $# -ne 3 ]; then
-	echo "usage: $0 FUZZ_BIN SECONDS RESULTS_DIR" >&2
+if [ $# -ne 4 ]; then
+	echo "usage: $0 FUZZ_BIN SECONDS SEEDS_DIR RESULTS_DIR" >&2
 	exit 2
 fi
 bin=$1
 secs=$2
-out=$3
-seeds=$(dirname "$0")/seeds
+seeds=$3
+name=$(basename "$bin")
+out=$4/$name
 
 mkdir -p "$out/corpus" "$out/artifacts"
 cp "$seeds"/* "$out/corpus/"
@@ -32,12 +33,12 @@ rc=$?
 
 runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/fuzz.log" | tail -n 1)
 if [ "$rc" -eq 0 ]; then
-	echo "1 0" >"$out/fuzz.count"
-	echo "ok   fuzz (${runs:-?} inputs in ${secs}s)"
+	echo "1 0" >"$4/$name.count"
+	echo "ok   $name (${runs:-?} inputs in ${secs}s)"
 	exit 0
 fi
-echo "0 1" >"$out/fuzz.count"
-echo "FAIL fuzz (exit $rc), log:"
+echo "0 1" >"$4/$name.count"
+echo "FAIL $name (exit $rc), log:"
 tail -n 40 "$out/fuzz.log" | sed 's/^/    /'
 ls "$out/artifacts" 2>/dev/null | sed 's/^/    artifact: /'
 exit 1
