@@ -182,17 +182,18 @@ san-test:
 # made by pvboot simulate --dump, so they follow the format.
 FUZZ_SECONDS ?= 60
 DUMP_FUZZ_SECONDS ?= 30
-FUZZ_CC = clang $(CSTD) -g -O1 $(WARN) $(XENDEF) -D_GNU_SOURCE -Iinclude -Isrc -I$(XENINC) \
+FUZZ_CC = clang $(CSTD) -g -O1 $(WARN) $(XENDEF) -D_GNU_SOURCE -Iinclude -Isrc -Itests -I$(XENINC) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_BIN := $(BUILD)/fuzz/image_fuzz
 DUMP_FUZZ_BIN := $(BUILD)/fuzz/dump_fuzz
 DUMP_SEEDS := $(BUILD)/fuzz/dump-seeds
-$(FUZZ_BIN): tests/fuzz/image_fuzz.c $(wildcard src/image/*.c) $(wildcard src/core/*.c) | $(XENINC)/xen
+$(FUZZ_BIN): tests/fuzz/image_fuzz.c tests/fuzz/fuzz.h $(wildcard src/image/*.c) \
+		$(wildcard src/core/*.c) | $(XENINC)/xen
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $^ -o $@ $(LIBS)
-$(DUMP_FUZZ_BIN): tests/fuzz/dump_fuzz.c $(FREE_SRC) $(HOST_SRC) | $(XENINC)/xen
+	$(FUZZ_CC) $(filter %.c,$^) -o $@ $(LIBS)
+$(DUMP_FUZZ_BIN): tests/fuzz/dump_fuzz.c tests/fuzz/fuzz.h $(FREE_SRC) $(HOST_SRC) | $(XENINC)/xen
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $^ -o $@ $(LIBS)
+	$(FUZZ_CC) $(filter %.c,$^) -o $@ $(LIBS)
 
 # Two small domains' memory images: the 3-level tree, and the linear list with it.
 $(DUMP_SEEDS)/stamp: $(BUILD)/pvboot

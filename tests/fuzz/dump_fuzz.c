@@ -19,24 +19,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz/fuzz.h"
 #include "sim/dump.h"
 
 #define FIRST_BLOCKS 64
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(int ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
-
-/* An error is a value: a known code and one line of text. */
-static void check_error(const struct pv_error *err)
-{
-	check(err->code > PV_OK && err->code < PV_ERR_NR);
-	check(err->msg[0] != '\0' && !strchr(err->msg, '\n'));
-}
 
 struct tally {
 	const struct p2m_src *src;
