@@ -19,6 +19,7 @@
 
 #include <pvboot/error.h>
 #include <pvboot/frame.h>
+#include <pvboot/layout.h>
 
 /* Note numbers 0..19 (Xen 4.17's elfnote.h stops at 18, PHYS32_ENTRY). */
 #define PV_NOTE_PHYS32_RELOC 19
@@ -148,5 +149,7 @@ enum pv_ramdisk_rule {
 };
 int pv_ramdisk_length(const char *path, enum pv_ramdisk_rule rule, uint64_t *len,
 		      struct pv_error *err);
+/* The rule builder @b sizes a ramdisk by. */
+enum pv_ramdisk_rule pv_ramdisk_rule_of(enum pv_builder b);
 
 #endif

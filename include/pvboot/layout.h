@@ -38,6 +38,38 @@ struct pv_layout_in {
 	bool virt_p2m_4tools;  /* start_info says SIF_VIRT_P2M_4TOOLS (no builder of ours does) */
 };
 
+/*
+ * What a builder makes of the kernel's requests for its layout: the
+ * INIT_P2M address and MOD_START_PFN (a ramdisk passed unmapped).  libxc
+ * before 4.7 knows neither in its domU builder; libxc 4.7+ drops an INIT_P2M
+ * address that is not below virt_base (xc_dom_build_image()); the dom0
+ * builder honours both.
+ *
+ * pv_layout_drop_ignored() clears in @in what @in->builder ignores and
+ * returns the set of what it cleared that the user should hear of (bits of
+ * enum pv_ignored): MOD_START_PFN without a ramdisk is cleared silently, as
+ * there is nothing to map.  pv_ignored_message() says one in a line.
+ */
+enum pv_ignored {
+	PV_IGNORED_INIT_P2M,	  /* libxc-4.2 has no INIT_P2M */
+	PV_IGNORED_MOD_START_PFN, /* libxc-4.2 has no MOD_START_PFN */
+	PV_IGNORED_INIT_P2M_HIGH, /* libxc-4.17: the address is not below virt_base */
+	PV_IGNORED_NR
+};
+
+unsigned pv_layout_drop_ignored(struct pv_layout_in *in);
+const char *pv_ignored_message(enum pv_ignored i);
+
+/*
+ * The feature checks a builder makes of the kernel's notes, cf.
+ * xc_dom_parse_elf_kernel() (domU builders) and dom0_construct_pv(): a domU
+ * builder refuses a kernel that requires XENFEAT_dom0, the dom0 builder one
+ * whose SUPPORTED_FEATURES note (@supported_note: the kernel has one) lacks
+ * it.  0, or -1 with PV_ERR_UNSUPPORTED in Xen's words.
+ */
+int pv_builder_check_features(enum pv_builder b, uint32_t f_supported, uint32_t f_required,
+			      bool supported_note, struct pv_error *err);
+
 /* Segment slots, in the order the JSON and table show them. */
 enum pv_seg {
 	PV_SEG_KERNEL,

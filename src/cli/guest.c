@@ -1,7 +1,9 @@
 /*
  * The guest a command works on: memory, kernel, ramdisk and builder, from
  * options, with every part the user leaves out taken from the seed's
- * 128 GiB guest (builder-layout.md section 6).
+ * 128 GiB guest (builder-layout.md section 6).  What a builder does with the
+ * kernel's notes is the layout engine's (pv_layout_drop_ignored,
+ * pv_builder_check_features); this file only gathers the options.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -172,16 +174,13 @@ int guest_option(struct guest *g, int id, const char *v, struct pv_error *err)
 	return 0;
 }
 
-static enum pv_ramdisk_rule ramdisk_rule(enum pv_builder b)
+/* An error about the kernel image: its path in front, as the image reader's. */
+static int kernel_error(const struct guest *g, struct pv_error *err)
 {
-	switch (b) {
-	case PV_BUILDER_LIBXC_42:
-		return PV_RAMDISK_LIBXC_42;
-	case PV_BUILDER_LIBXC_417:
-		return PV_RAMDISK_LIBXC_417;
-	default:
-		return PV_RAMDISK_RAW;
-	}
+	char msg[PV_ERRMSG_MAX];
+
+	memcpy(msg, err->msg, sizeof(msg));
+	return pv_fail(err, err->code, "%s: %s", g->kernel_path, msg);
 }
 
 static int apply_image(struct guest *g, struct pv_error *err)
@@ -195,16 +194,9 @@ static int apply_image(struct guest *g, struct pv_error *err)
 		return -1;
 	p = &g->image->parms;
 
-	/* The feature checks of xc_dom_parse_elf_kernel() and dom0_construct_pv(). */
-	if (g->in.builder != PV_BUILDER_XEN_DOM0 && (p->f_required & (1U << XENFEAT_dom0)))
-		return pv_fail(err, PV_ERR_UNSUPPORTED,
-			       "%s: Kernel does not support unprivileged (DomU) operation",
-			       g->kernel_path);
-	if (g->in.builder == PV_BUILDER_XEN_DOM0 &&
-	    g->image->notes[XEN_ELFNOTE_SUPPORTED_FEATURES].present &&
-	    !(p->f_supported & (1U << XENFEAT_dom0)))
-		return pv_fail(err, PV_ERR_UNSUPPORTED,
-			       "%s: Kernel does not support Dom0 operation", g->kernel_path);
+	if (pv_builder_check_features(g->in.builder, p->f_supported, p->f_required,
+				      g->image->notes[XEN_ELFNOTE_SUPPORTED_FEATURES].present, err))
+		return kernel_error(g, err);
 
 	g->in.virt_base = p->virt_base;
 	g->in.kstart = p->virt_kstart;
@@ -227,7 +219,7 @@ static void note(struct guest *g, const char *text)
 
 int guest_resolve(struct guest *g, struct pv_error *err)
 {
-	bool asked_p2m, asked_unmapped;
+	unsigned ignored;
 
 	g->nr_notes = 0;
 	if (g->kernel_path && g->extent_set)
@@ -239,24 +231,10 @@ int guest_resolve(struct guest *g, struct pv_error *err)
 		g->in.entry = g->in.kstart;
 	if (g->no_init_p2m)
 		g->in.p2m_base = PV_UNSET_ADDR;
-	asked_p2m = g->in.p2m_base != PV_UNSET_ADDR;
-	asked_unmapped = g->in.unmapped_initrd;
-	/* libxc 4.2 predates MOD_START_PFN and INIT_P2M in the domU builder. */
-	if (g->in.builder == PV_BUILDER_LIBXC_42) {
-		if (asked_p2m)
-			note(g,
-			     "libxc-4.2 has no INIT_P2M: the P2M list goes into the kernel mapping");
-		if (asked_unmapped && g->in.ramdisk_len)
-			note(g, "libxc-4.2 has no MOD_START_PFN: the ramdisk is mapped");
-		g->in.unmapped_initrd = false;
-		g->in.p2m_base = PV_UNSET_ADDR;
-	}
-	/* xc_dom_build_image() drops an INIT_P2M address it cannot use. */
-	if (g->in.builder == PV_BUILDER_LIBXC_417 && asked_p2m && g->in.p2m_base >= g->in.virt_base) {
-		note(g,
-		     "libxc drops an INIT_P2M address that is not below virt_base: the P2M list goes into the kernel mapping");
-		g->in.p2m_base = PV_UNSET_ADDR;
-	}
+	ignored = pv_layout_drop_ignored(&g->in);
+	for (unsigned i = 0; i < PV_IGNORED_NR; i++)
+		if (ignored & (1U << i))
+			note(g, pv_ignored_message((enum pv_ignored)i));
 	if (!g->kernel_path) {
 		if (g->in.kstart > g->in.kend)
 			return pv_fail(err, PV_ERR_RANGE,
@@ -275,8 +253,8 @@ int guest_resolve(struct guest *g, struct pv_error *err)
 				       (unsigned long long)g->in.kstart,
 				       (unsigned long long)g->in.kend);
 	}
-	if (g->ramdisk_path &&
-	    pv_ramdisk_length(g->ramdisk_path, ramdisk_rule(g->in.builder), &g->in.ramdisk_len, err))
+	if (g->ramdisk_path && pv_ramdisk_length(g->ramdisk_path, pv_ramdisk_rule_of(g->in.builder),
+						 &g->in.ramdisk_len, err))
 		return -1;
 	return 0;
 }

@@ -58,6 +58,51 @@ int pv_builder_parse(const char *name, enum pv_builder *b)
 	return -1;
 }
 
+static const char *const ignored_messages[PV_IGNORED_NR] = {
+	[PV_IGNORED_INIT_P2M] = "libxc-4.2 has no INIT_P2M: the P2M list goes into the kernel mapping",
+	[PV_IGNORED_MOD_START_PFN] = "libxc-4.2 has no MOD_START_PFN: the ramdisk is mapped",
+	[PV_IGNORED_INIT_P2M_HIGH] =
+		"libxc drops an INIT_P2M address that is not below virt_base: the P2M list goes into the kernel mapping",
+};
+
+const char *pv_ignored_message(enum pv_ignored i)
+{
+	return (unsigned)i < PV_IGNORED_NR ? ignored_messages[i] : "unknown";
+}
+
+unsigned pv_layout_drop_ignored(struct pv_layout_in *in)
+{
+	bool asked_p2m = in->p2m_base != PV_UNSET_ADDR;
+	unsigned dropped = 0;
+
+	/* libxc 4.2 predates MOD_START_PFN and INIT_P2M in the domU builder. */
+	if (in->builder == PV_BUILDER_LIBXC_42) {
+		if (asked_p2m)
+			dropped |= 1U << PV_IGNORED_INIT_P2M;
+		if (in->unmapped_initrd && in->ramdisk_len)
+			dropped |= 1U << PV_IGNORED_MOD_START_PFN;
+		in->unmapped_initrd = false;
+		in->p2m_base = PV_UNSET_ADDR;
+	}
+	/* xc_dom_build_image() drops an INIT_P2M address it cannot use. */
+	if (in->builder == PV_BUILDER_LIBXC_417 && asked_p2m && in->p2m_base >= in->virt_base) {
+		dropped |= 1U << PV_IGNORED_INIT_P2M_HIGH;
+		in->p2m_base = PV_UNSET_ADDR;
+	}
+	return dropped;
+}
+
+int pv_builder_check_features(enum pv_builder b, uint32_t f_supported, uint32_t f_required,
+			      bool supported_note, struct pv_error *err)
+{
+	if (b != PV_BUILDER_XEN_DOM0 && (f_required & (1U << XENFEAT_dom0)))
+		return pv_fail(err, PV_ERR_UNSUPPORTED,
+			       "Kernel does not support unprivileged (DomU) operation");
+	if (b == PV_BUILDER_XEN_DOM0 && supported_note && !(f_supported & (1U << XENFEAT_dom0)))
+		return pv_fail(err, PV_ERR_UNSUPPORTED, "Kernel does not support Dom0 operation");
+	return 0;
+}
+
 void pv_logf(const struct pv_log *log, const char *fmt, ...)
 {
 	char line[256];

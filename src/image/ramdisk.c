@@ -58,6 +58,18 @@ static int check_gzip(int fd, uint64_t size, uint64_t *unzip)
 	return 0;
 }
 
+enum pv_ramdisk_rule pv_ramdisk_rule_of(enum pv_builder b)
+{
+	switch (b) {
+	case PV_BUILDER_LIBXC_42:
+		return PV_RAMDISK_LIBXC_42;
+	case PV_BUILDER_LIBXC_417:
+		return PV_RAMDISK_LIBXC_417;
+	default:
+		return PV_RAMDISK_RAW; /* the hypervisor takes the file as it is */
+	}
+}
+
 int pv_ramdisk_length(const char *path, enum pv_ramdisk_rule rule, uint64_t *len, struct pv_error *err)
 {
 	struct stat st;

@@ -15,6 +15,7 @@
 
 #include <pvboot/layout.h>
 #include <pvboot/x86.h>
+#include <pvboot/xen-abi.h>
 
 #include "util/seed.h"
 
@@ -476,6 +477,61 @@ static void test_builder_errors(void **state)
 }
 
 /* With INIT_P2M, the modern builders lay out a 16 TiB guest in a small mapping. */
+/*
+ * What each builder does with INIT_P2M and MOD_START_PFN: libxc-4.2 drops
+ * both, libxc-4.17 drops an INIT_P2M address at or above virt_base, dom0
+ * keeps both; MOD_START_PFN without a ramdisk goes without a word.
+ */
+static void test_drop_ignored(void **state)
+{
+	static const struct {
+		enum pv_builder b;
+		uint64_t p2m_base, ramdisk;
+		uint64_t want_p2m;
+		bool want_unmapped;
+		unsigned dropped;
+	} t[] = {
+		{PV_BUILDER_LIBXC_42, LINUX_INIT_P2M, SEED_RAMDISK, PV_UNSET_ADDR, false,
+		 1U << PV_IGNORED_INIT_P2M | 1U << PV_IGNORED_MOD_START_PFN},
+		{PV_BUILDER_LIBXC_42, PV_UNSET_ADDR, 0, PV_UNSET_ADDR, false, 0},
+		{PV_BUILDER_LIBXC_417, LINUX_INIT_P2M, SEED_RAMDISK, LINUX_INIT_P2M, true, 0},
+		{PV_BUILDER_LIBXC_417, START_KERNEL_MAP, SEED_RAMDISK, PV_UNSET_ADDR, true,
+		 1U << PV_IGNORED_INIT_P2M_HIGH},
+		{PV_BUILDER_XEN_DOM0, START_KERNEL_MAP, SEED_RAMDISK, START_KERNEL_MAP, true, 0},
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct pv_layout_in in = seed_in(t[i].b, 0x2000000, t[i].ramdisk);
+
+		in.p2m_base = t[i].p2m_base;
+		in.unmapped_initrd = true;
+		assert_int_equal(pv_layout_drop_ignored(&in), t[i].dropped);
+		assert_int_equal(in.p2m_base, t[i].want_p2m);
+		assert_int_equal(in.unmapped_initrd, t[i].want_unmapped);
+	}
+	assert_string_equal(pv_ignored_message(PV_IGNORED_MOD_START_PFN),
+			    "libxc-4.2 has no MOD_START_PFN: the ramdisk is mapped");
+	assert_string_equal(pv_ignored_message(PV_IGNORED_NR), "unknown");
+}
+
+/* XENFEAT_dom0: required, a domU builder refuses; absent from SUPPORTED_FEATURES, dom0 does. */
+static void test_check_features(void **state)
+{
+	const uint32_t dom0 = 1U << XENFEAT_dom0;
+	struct pv_error err = {0};
+
+	(void)state;
+	assert_int_equal(pv_builder_check_features(PV_BUILDER_LIBXC_417, dom0, dom0, true, &err), -1);
+	assert_int_equal(err.code, PV_ERR_UNSUPPORTED);
+	assert_string_equal(err.msg, "Kernel does not support unprivileged (DomU) operation");
+	assert_int_equal(pv_builder_check_features(PV_BUILDER_XEN_DOM0, dom0, dom0, true, &err), 0);
+	assert_int_equal(pv_builder_check_features(PV_BUILDER_XEN_DOM0, 0, 0, true, &err), -1);
+	assert_string_equal(err.msg, "Kernel does not support Dom0 operation");
+	assert_int_equal(pv_builder_check_features(PV_BUILDER_XEN_DOM0, 0, 0, false, &err), 0);
+	assert_int_equal(pv_builder_check_features(PV_BUILDER_LIBXC_42, 0, 0, true, &err), 0);
+}
+
 static void test_huge_init_p2m(void **state)
 {
 	(void)state;
@@ -505,6 +561,8 @@ int main(void)
 		cmocka_unit_test(test_dom0_real_xen),
 		cmocka_unit_test(test_builder_errors),
 		cmocka_unit_test(test_huge_init_p2m),
+		cmocka_unit_test(test_drop_ignored),
+		cmocka_unit_test(test_check_features),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
