@@ -6,13 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <pvboot/boot.h>
-#include <pvboot/pvsum.h>
+#include <pvboot/sim.h>
 
-#include "../sim/dump.h"
-#include "../sim/sim.h"
 #include "cli.h"
 
 enum { O_MODE = 1, O_FAIL_ALLOC, O_FORMAT, O_VERIFY, O_DUMP, O_HELP };
@@ -36,177 +33,22 @@ static const char sim_help[] =
 	"  --dump FILE            after the boot, write a memory image of the domain for\n"
 	"                         pvboot p2m-dump (one --mode only)\n";
 
-struct run_one {
-	struct pv_boot_result res;
-	struct pv_layout layout;
-	double seconds;
-	int rc;
-	char console[8192];
-	struct dump_stats dump;
-};
-
-static double now(void)
+/* What pv_sim_run() needs of @g: its layout input and its files. */
+static struct pv_sim_guest sim_guest(const struct guest *g)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return (struct pv_sim_guest){&g->in, g->ramdisk_path, g->kernel_path, g->image};
 }
 
-/*
- * The ramdisk's contents: the file's bytes when --ramdisk gave one the
- * builder loads as it is, else what `pvboot run --ramdisk-size` writes
- * (pv_pattern seeded by the length), so both boot the same bytes.
- */
-struct ramdisk_src {
-	FILE *f;
-	uint64_t len;
-};
-
-/*
- * Bytes from @off; past the ramdisk's length (a builder that rounds mod_len
- * up to a page) they are zero, as in the frames a real builder loads.
- */
-static int ramdisk_read(void *ctx, uint64_t off, void *buf, size_t n)
-{
-	struct ramdisk_src *r = ctx;
-	size_t have = off >= r->len ? 0 : r->len - off < n ? (size_t)(r->len - off) : n;
-
-	memset((uint8_t *)buf + have, 0, n - have);
-	if (!have)
-		return 0;
-	if (!r->f) {
-		pv_pattern(r->len, off, buf, have);
-		return 0;
-	}
-	return fseeko(r->f, (off_t)off, SEEK_SET) || fread(buf, 1, have, r->f) != have ? -1 : 0;
-}
-
-static int ramdisk_open(const struct guest *g, struct ramdisk_src *r, struct pv_error *err)
-{
-	r->f = NULL;
-	r->len = g->in.ramdisk_len;
-	if (!g->ramdisk_path || !r->len)
-		return 0;
-	r->f = fopen(g->ramdisk_path, "rb");
-	if (!r->f)
-		return pv_fail(err, PV_ERR_IO, "%s: cannot open the ramdisk", g->ramdisk_path);
-	if (fseeko(r->f, 0, SEEK_END) || (uint64_t)ftello(r->f) != r->len) {
-		/* The builder unpacks it first: its bytes are not the file's. */
-		fclose(r->f);
-		r->f = NULL;
-		r->len = 0;
-	}
-	return 0;
-}
-
-/* pv_sum64 over the @bytes the guest is told of (mod_len), as the host sees them. */
-static int ramdisk_sum(struct ramdisk_src *r, uint64_t bytes, uint64_t *sum)
-{
-	static uint8_t buf[1 << 16];
-	uint64_t h = PV_SUM64_INIT;
-
-	for (uint64_t off = 0; off < bytes; off += sizeof(buf)) {
-		size_t n = bytes - off < sizeof(buf) ? bytes - off : sizeof(buf);
-
-		if (ramdisk_read(r, off, buf, n))
-			return -1;
-		h = pv_sum64(h, buf, n);
-	}
-	*sum = h;
-	return 0;
-}
-
-static int simulate(const struct guest *g, enum pv_boot_mode mode, uint64_t fail_alloc,
-		    bool verify_full, bool echo, const char *dump, struct run_one *out,
-		    struct pv_error *err)
-{
-	struct sim s;
-	struct pv_platform pf;
-	struct pv_boot_opts o = {
-		.mode = mode,
-		.virt_base = g->in.virt_base,
-		.kernel_start = g->in.kstart,
-		.kernel_end = g->in.kend,
-		.fail_alloc = fail_alloc,
-		.verify_full = verify_full,
-	};
-	double t0 = now();
-	struct ramdisk_src rd;
-	uint64_t mapped;
-	uint8_t *kernel = NULL;
-	int rc;
-
-	if (pv_layout_build(&g->in, &out->layout, NULL, err))
-		return -1;
-	mapped = sim_builder_pages(&out->layout);
-	if (ramdisk_open(g, &rd, err))
-		return -1;
-	if (rd.len) {
-		if (ramdisk_sum(&rd, out->layout.si.mod_len, &o.ramdisk_sum)) {
-			fclose(rd.f);
-			return pv_fail(err, PV_ERR_IO, "%s: cannot read the ramdisk",
-				       g->ramdisk_path);
-		}
-		o.ramdisk_sum_given = true;
-	}
-	if (sim_init(&s, g->in.nr_pages, mapped, err)) {
-		if (rd.f)
-			fclose(rd.f);
-		return -1;
-	}
-	s.echo_console = echo;
-	/* The kernel's own bytes, when an image gave its extent. */
-	if (g->image && g->in.kstart == g->image->parms.virt_kstart &&
-	    g->in.kend == g->image->parms.virt_kend &&
-	    pv_image_load_file(g->kernel_path, g->image, &kernel, &s.kernel_len, err)) {
-		sim_fini(&s);
-		if (rd.f)
-			fclose(rd.f);
-		return -1;
-	}
-	s.kernel = kernel;
-	if (rd.len) {
-		s.ramdisk_read = ramdisk_read;
-		s.ramdisk_ctx = &rd;
-	}
-	rc = sim_build(&s, &out->layout, err);
-	free(kernel);
-	s.kernel = NULL;
-	if (rd.f)
-		fclose(rd.f);
-	if (rc) {
-		sim_fini(&s);
-		return -1;
-	}
-	pf = sim_platform(&s);
-	out->rc = pv_boot(&pf, &o, &out->res);
-	out->seconds = now() - t0;
-	snprintf(out->console, sizeof(out->console), "%s", s.console);
-	if (dump && sim_dump(&s, dump, &out->dump, err)) {
-		sim_fini(&s);
-		return -1;
-	}
-	sim_fini(&s);
-	return 0;
-}
-
+/* For pvboot run (cmd_run.c): pv_sim_result_line() of a command's guest. */
 int simulate_result_line(const struct guest *g, enum pv_boot_mode mode, bool verify_full,
 			 char *line, size_t size, struct pv_error *err)
 {
-	struct run_one *r = calloc(1, sizeof(*r));
-	int rc;
+	struct pv_sim_guest sg = sim_guest(g);
 
-	if (!r)
-		return pv_fail(err, PV_ERR_NOMEM, "out of memory");
-	rc = simulate(g, mode, 0, verify_full, false, NULL, r, err);
-	if (!rc)
-		pv_boot_result_json(&r->res, line, (unsigned)size);
-	free(r);
-	return rc;
+	return pv_sim_result_line(&sg, mode, verify_full, line, size, err);
 }
 
-static void print_json_one(struct json *j, const struct run_one *r, const char *dump)
+static void print_json_one(struct json *j, const struct pv_sim_result *r, const char *dump)
 {
 	char line[PV_BOOT_RESULT_JSON_MAX];
 
@@ -249,7 +91,8 @@ int cmd_simulate(int argc, char **argv)
 	uint64_t fail_alloc = 0;
 	bool json = false, verify_full = true;
 	const char *dump = NULL;
-	struct run_one *runs;
+	struct pv_sim_result *runs;
+	struct pv_sim_guest sg;
 	const char *v;
 	int i = 0, id, rc = 0;
 
@@ -308,15 +151,18 @@ int cmd_simulate(int argc, char **argv)
 		guest_release(&g);
 		return cli_error("simulate", &err);
 	}
+	sg = sim_guest(&g);
 	runs = calloc(nmodes, sizeof(*runs));
 	if (!runs)
 		return cli_usage_error("simulate", "out of memory");
 	for (unsigned m = 0; m < nmodes && !rc; m++) {
+		struct pv_sim_opts o = {modes[m], fail_alloc, verify_full, !json, dump};
+
 		if (!json)
 			printf("== %s guest of %llu MiB, mode %s ==\n", pv_builder_name(g.in.builder),
 			       (unsigned long long)(g.in.nr_pages >> 8), pv_boot_mode_name(modes[m]));
 		fflush(stdout);
-		if (simulate(&g, modes[m], fail_alloc, verify_full, !json, dump, &runs[m], &err))
+		if (pv_sim_run(&sg, &o, &runs[m], &err))
 			rc = cli_error("simulate", &err);
 		else if (!json && dump)
 			printf("   (%.2f s)\npvboot: memory image %s: %llu bytes, %llu records (%llu raw frames, %llu arithmetic), %llu M2P runs, written in %.2f s\n\n",

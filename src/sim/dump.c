@@ -140,7 +140,7 @@ struct writer {
 	uint64_t mfn, count, w0, step, fstep;
 	uint8_t *raw; /* DUMP_RAW_MAX frames */
 	uint64_t nr_records, nr_frames;
-	struct dump_stats *st;
+	struct pv_sim_dump_stats *st;
 };
 
 static int w_flush(struct writer *w)
@@ -348,7 +348,7 @@ static int w_image(struct writer *w, const struct sim *s, const struct runs *R, 
 	return w_put(w, &end, sizeof(end)) || w_put(w, &tail, sizeof(tail)) || w_flush(w) ? -1 : 0;
 }
 
-int sim_dump(struct sim *s, const char *path, struct dump_stats *st, struct pv_error *err)
+int sim_dump(struct sim *s, const char *path, struct pv_sim_dump_stats *st, struct pv_error *err)
 {
 	struct writer w = {.fd = -1, .err = err, .st = st};
 	struct runs R = {0};
@@ -358,7 +358,7 @@ int sim_dump(struct sim *s, const char *path, struct dump_stats *st, struct pv_e
 	double t0 = now();
 	int rc = -1;
 
-	*st = (struct dump_stats){0};
+	*st = (struct pv_sim_dump_stats){0};
 	w.buf = malloc(WBUF);
 	w.raw = malloc(DUMP_RAW_MAX * DUMP_PAGE);
 	if (!tmp || !page || !w.buf || !w.raw || runs_of_sim(s, &R)) {

@@ -40,6 +40,7 @@
 
 #include <pvboot/error.h>
 #include <pvboot/p2m_read.h>
+#include <pvboot/sim.h>
 
 #include "sim.h"
 
@@ -78,20 +79,13 @@ struct dump_end {
 	uint64_t nr_frames;  /* frames they describe */
 };
 
-/* What sim_dump() wrote. */
-struct dump_stats {
-	uint64_t bytes, records, m2p_runs;
-	uint64_t raw_frames, arith_frames, zero_frames; /* frames read, by what they held */
-	double seconds;
-};
-
 /*
  * Write the image of @s's domain to @path, through @path.tmp renamed at
  * the end: on any error (ENOSPC, EFBIG, ...) -1 with @err naming it, and
  * neither file left.  Reads machine memory with loads only (sim.h: the
  * lazy list), so its frames are made and dropped as the guest's are.
  */
-int sim_dump(struct sim *s, const char *path, struct dump_stats *st, struct pv_error *err);
+int sim_dump(struct sim *s, const char *path, struct pv_sim_dump_stats *st, struct pv_error *err);
 
 /* An image read back: header, M2P and an index of its records. */
 struct dump_image {

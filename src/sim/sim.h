@@ -1,7 +1,7 @@
 /*
  * The simulated Xen: machine memory, the hypervisor's page-type rules, and a
  * domain builder.  Host code; src/boot reaches it only through struct
- * pv_platform (sim_platform()).
+ * pv_platform (sim_platform()), and the command through <pvboot/sim.h>.
  *
  * Machine memory is one host mapping reserved with MAP_NORESERVE: frame m
  * lives at mem + m * 4096 and costs host memory only once written, so a
@@ -13,8 +13,8 @@
  * the rest come in 2 MiB extents in reverse order, so that the P2M is not the
  * identity and a mix-up of pfn and mfn shows.  The M2P is the inverse.
  */
-#ifndef PVBOOT_SIM_H
-#define PVBOOT_SIM_H
+#ifndef PVBOOT_SIM_PRIV_H
+#define PVBOOT_SIM_PRIV_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -53,7 +53,7 @@ static void boot_ok(const struct guest_case *g, enum pv_boot_mode mode, bool ful
 /* Write @s's image to @path and open it. */
 static struct dump_image *dump_and_open(struct sim *s, const char *path)
 {
-	struct dump_stats st;
+	struct pv_sim_dump_stats st;
 	struct dump_image *img;
 	struct pv_error err;
 
