@@ -27,7 +27,7 @@ HOST_FLAGS := $(COMMON) -D_GNU_SOURCE -Iinclude
 LIBS := -lelf -lz -lbz2 -llzma -llzo2 -llz4 -lzstd -lm
 
 FREE_SRC  := $(wildcard src/core/*.c) $(wildcard src/boot/*.c)
-HOST_SRC := $(wildcard src/image/*.c) $(wildcard src/sim/*.c)
+HOST_SRC := $(wildcard src/image/*.c) $(wildcard src/sim/*.c) $(wildcard src/util/*.c) $(wildcard src/harness/*.c)
 CLI_SRC   := $(filter-out src/cli/main.c,$(wildcard src/cli/*.c))
 
 FREE_OBJ  := $(FREE_SRC:%.c=$(BUILD)/%.o)

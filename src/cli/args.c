@@ -159,22 +159,3 @@ void opts_merge(struct opt *out, const struct opt *a, const struct opt *b)
 		*out++ = *b++;
 	*out = (struct opt){0};
 }
-
-const char *human_bytes(uint64_t bytes, char *buf, size_t size)
-{
-	static const char *const unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-	unsigned u = 0;
-	double v = (double)bytes;
-
-	while (v >= 1024 && u < 6) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, size, "%llu bytes", (unsigned long long)bytes);
-	else if (v == (double)(uint64_t)v)
-		snprintf(buf, size, "%llu %s", (unsigned long long)v, unit[u]);
-	else
-		snprintf(buf, size, "%.1f %s", v, unit[u]);
-	return buf;
-}

@@ -9,6 +9,7 @@
 #include <pvboot/boot.h>
 #include <pvboot/error.h>
 #include <pvboot/image.h>
+#include <pvboot/json.h>
 #include <pvboot/layout.h>
 
 /* Exit statuses: 1 for bad data (images, layouts), 2 for bad usage. */
@@ -68,26 +69,6 @@ extern const char guest_help[];
 /* Merge option tables: @a then @b into @out (room for both plus end). */
 void opts_merge(struct opt *out, const struct opt *a, const struct opt *b);
 
-/* JSON output (json.c). */
-struct json {
-	FILE *f;
-	int depth;
-	bool first[32];
-	bool pretty;
-};
-void json_begin(struct json *j, FILE *f);
-void json_end(struct json *j);
-void json_obj(struct json *j, const char *key); /* key NULL inside arrays */
-void json_obj_end(struct json *j);
-void json_arr(struct json *j, const char *key);
-void json_arr_end(struct json *j);
-void json_str(struct json *j, const char *key, const char *v);
-void json_u64(struct json *j, const char *key, uint64_t v);
-void json_hex(struct json *j, const char *key, uint64_t v); /* "0x..." */
-/* {"name", "vstart", "vend", "pfn", "pages", "mapped"}: one of layout's segments. */
-void json_segment(struct json *j, const char *name, const struct pv_segment *seg);
-void json_bool(struct json *j, const char *key, bool v);
-void json_null(struct json *j, const char *key);
 
 /* Layout output formats (layout_out.c, layout_svg.c). */
 void layout_json(struct json *j, const struct guest *g, const struct pv_layout *l,
@@ -96,9 +77,6 @@ void layout_table(FILE *f, const struct guest *g, const struct pv_layout *l);
 void layout_picture(FILE *f, const struct pv_layout *l);
 void layout_svg(FILE *f, const struct guest *g, const struct pv_layout *l);
 void layout_warnings_text(FILE *f, const struct pv_layout *l);
-
-/* Sizes for people: "128 GiB", "14.3 MiB". */
-const char *human_bytes(uint64_t bytes, char *buf, size_t size);
 
 int cmd_layout(int argc, char **argv);
 int cmd_limits(int argc, char **argv);

@@ -10,10 +10,18 @@
  * shutdown reason), compare.  Without arguments: the seed's 128 GiB guest
  * with its 0x10784000-byte ramdisk, without the fix and then with it.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
-#include "run.h"
+#include <pvboot/harness.h>
+#include <pvboot/host.h>
+#include <pvboot/x86.h>
+
+#include "cli.h"
+#include "run_report.h"
 
 enum {
 	O_MODE = 1,
@@ -100,172 +108,331 @@ static void make_opts(struct opt *opts, int *ramdisk_id, int *ramdisk_size_id)
 	}
 }
 
-int cmd_run(int argc, char **argv)
+/* --kernel-extent: the kernels make builds beside pvboot. */
+static const struct {
+	const char *name, *file;
+} extents[] = {
+	{"plain", "pvboot-kernel.elf"},
+	{"seed", "pvboot-kernel-seed.elf"}, /* the seed's extent, include/pvboot/seed.h */
+};
+
+static const char *extent_file(const char *name)
+{
+	for (size_t i = 0; i < sizeof(extents) / sizeof(extents[0]); i++)
+		if (!strcmp(name, extents[i].name))
+			return extents[i].file;
+	return NULL;
+}
+
+/* The kernel: --kernel, else the one --kernel-extent names beside pvboot, else the kind's. */
+static int choose_kernel(struct guest *g, const struct run_kind *kind, const char *extent,
+			 bool linear, char *path, size_t size, struct pv_error *err)
+{
+	const char *file;
+	char dir[PATH_MAX];
+
+	if (g->kernel_path) {
+		snprintf(path, size, "%s", g->kernel_path);
+	} else {
+		file = extent ? extent_file(extent)
+			      : run_kind_default_kernel(kind, g->memory_from_seed, linear);
+		if (pv_exe_dir(dir, sizeof(dir), err))
+			return -1;
+		if (snprintf(path, size, "%s/%s", dir, file) >= (int)size)
+			return pv_fail(err, PV_ERR_IO, "%s: path too long", dir);
+	}
+	g->kernel_path = path;
+	if (run_kind_check_files(kind, path, g->ramdisk_path, err))
+		return -1;
+	if (!pv_is_file(path))
+		return pv_fail(err, PV_ERR_IO,
+			       "%s: no such file (the PV kernel: build it with make, or give --kernel)",
+			       path);
+	return 0;
+}
+
+/* ---- progress on stderr: a line per stage, or one line redrawn on a terminal ---- */
+
+struct live {
+	bool tty;
+	char title[80];
+	char stage[320];
+};
+
+static void show(struct live *lv, double t, bool new_stage)
+{
+	struct winsize ws;
+	char line[440];
+	int cols = 80;
+
+	snprintf(line, sizeof(line), "[%5.1f s] %s: %s", t, lv->title, lv->stage);
+	if (!lv->tty) {
+		if (new_stage)
+			fprintf(stderr, "%s\n", line);
+		return;
+	}
+	if (!ioctl(2, TIOCGWINSZ, &ws) && ws.ws_col > 20)
+		cols = ws.ws_col;
+	if ((int)strlen(line) >= cols)
+		line[cols - 1] = '\0';
+	fprintf(stderr, "\r%s\033[K", line);
+	fflush(stderr);
+}
+
+static void on_stage(void *ctx, double t, const char *text, bool new_stage)
+{
+	struct live *lv = ctx;
+
+	if (text)
+		snprintf(lv->stage, sizeof(lv->stage), "%s", text);
+	if (new_stage || lv->tty)
+		show(lv, t, new_stage);
+}
+
+static void on_note(void *ctx, const char *text)
+{
+	(void)ctx;
+	fprintf(stderr, "pvboot: run: %s\n", text);
+}
+
+/* Boot once; 0, or an exit status after a message. */
+static int boot_one(const struct run_plan *p, struct run_one *r)
+{
+	struct live lv = {.tty = isatty(2)};
+	struct run_progress pr = {on_stage, on_note, &lv};
+	struct pv_error err = {0};
+
+	run_title(p, r->mode, lv.title, sizeof(lv.title));
+	if (run_boot(p, r, &pr, &err))
+		return cli_error("run", &err);
+	if (lv.tty)
+		fputc('\n', stderr);
+	if (r->exit.interrupted) {
+		fprintf(stderr, "pvboot: run: interrupted; QEMU killed (log: %s)\n", r->log);
+		return 128 + r->exit.interrupted;
+	}
+	return 0;
+}
+
+/*
+ * The same guest through `pvboot simulate`'s path, after QEMU has gone (so
+ * both never hold memory at once): its PVBOOT-RESULT into r->sim_line.
+ */
+static void simulate_one(const struct guest *g, const struct run_plan *p, struct run_one *r)
+{
+	struct pv_error err = {0};
+
+	r->sim_tried = true;
+	if (simulate_result_line(g, r->mode, p->verify_full, r->sim_line, sizeof(r->sim_line),
+				 &err))
+		snprintf(r->sim_error, sizeof(r->sim_error), "%s", err.msg);
+}
+
+/* What the options asked for, before the plan. */
+struct run_args {
+	struct guest g;
+	const struct run_kind *kind;
+	enum pv_boot_mode modes[2];
+	unsigned nmodes;
+	bool mode_given, verify_full, json, domu;
+	double timeout;
+	const char *xen, *extent, *serial_log;
+	int assume_exit;
+};
+
+static int parse_args(int argc, char **argv, struct run_args *a)
 {
 	struct opt opts[24];
-	const char *file;
-	struct run_plan *p = calloc(1, sizeof(*p));
-	struct run_one *runs = NULL;
 	struct pv_error err = {0};
-	enum pv_boot_mode modes[2] = {PV_MODE_NO_REVECTOR, PV_MODE_REVECTOR};
-	unsigned nmodes = 2;
-	bool mode_given = false;
-	int ramdisk_id = -1, ramdisk_size_id = -1, nr_ramdisk_opts = 0, i = 0, id, rc = 0;
-	const char *v, *xen = NULL;
+	int ramdisk_id = -1, ramdisk_size_id = -1, nr_ramdisk_opts = 0, i = 0, id;
+	const char *v;
 	uint64_t x;
 
-	if (!p)
-		return cli_usage_error("run", "out of memory");
 	make_opts(opts, &ramdisk_id, &ramdisk_size_id);
-	guest_defaults(&p->g);
-	p->verify_full = true;
-	p->assume_exit = -1;
 	while ((id = next_opt(argc, argv, &i, opts, &v, NULL, &err)) != 0) {
-		if (id < 0) {
-			rc = cli_error("run", &err);
-			goto out;
-		}
+		if (id < 0)
+			return cli_error("run", &err);
 		switch (id) {
 		case O_HELP:
 			fputs(run_help, stdout);
-			goto out;
+			return -1;
 		case O_MODE:
-			if (pv_boot_mode_parse(v, &modes[0])) {
-				rc = cli_usage_error("run",
-						     "--mode: unknown mode '%s' (revector, no-revector, null, linear)",
-						     v);
-				goto out;
-			}
-			nmodes = 1;
-			mode_given = true;
-			p->linear = modes[0] == PV_MODE_LINEAR;
+			if (pv_boot_mode_parse(v, &a->modes[0]))
+				return cli_usage_error("run",
+						       "--mode: unknown mode '%s' (revector, no-revector, null, linear)",
+						       v);
+			a->nmodes = 1;
+			a->mode_given = true;
 			break;
 		case O_VERIFY:
-			if (strcmp(v, "full") && strcmp(v, "sample")) {
-				rc = cli_usage_error("run",
-						     "--verify: '%s' is neither full nor sample", v);
-				goto out;
-			}
-			p->verify_full = !strcmp(v, "full");
+			if (strcmp(v, "full") && strcmp(v, "sample"))
+				return cli_usage_error("run",
+						       "--verify: '%s' is neither full nor sample", v);
+			a->verify_full = !strcmp(v, "full");
 			break;
 		case O_TIMEOUT:
-			if (parse_u64("--timeout", v, &x, &err)) {
-				rc = cli_error("run", &err);
-				goto out;
-			}
-			if (x == 0 || x > 1000000) {
-				rc = cli_usage_error("run",
-						     "--timeout: %s is not 1 to 1000000 seconds", v);
-				goto out;
-			}
-			p->timeout = (double)x;
+			if (parse_u64("--timeout", v, &x, &err))
+				return cli_error("run", &err);
+			if (x == 0 || x > 1000000)
+				return cli_usage_error("run",
+						       "--timeout: %s is not 1 to 1000000 seconds", v);
+			a->timeout = (double)x;
 			break;
 		case O_FORMAT:
-			if (strcmp(v, "text") && strcmp(v, "json")) {
-				rc = cli_usage_error("run",
-						     "--format: unknown format '%s' (text, json)", v);
-				goto out;
-			}
-			p->json = !strcmp(v, "json");
+			if (strcmp(v, "text") && strcmp(v, "json"))
+				return cli_usage_error("run", "--format: unknown format '%s' (text, json)",
+						       v);
+			a->json = !strcmp(v, "json");
 			break;
 		case O_XEN:
-			xen = v;
+			a->xen = v;
 			break;
 		case O_DOMU:
-			p->domu = true;
+			a->domu = true;
 			break;
 		case O_KERNEL_EXTENT:
-			if (run_kernel_extent(v, &file)) {
-				rc = cli_usage_error("run",
-						     "--kernel-extent: unknown extent '%s' (plain, seed)",
-						     v);
-				goto out;
-			}
-			p->kernel_extent = v;
+			if (!extent_file(v))
+				return cli_usage_error("run",
+						       "--kernel-extent: unknown extent '%s' (plain, seed)",
+						       v);
+			a->extent = v;
 			break;
 		case O_SERIAL_LOG:
-			p->serial_log = v;
+			a->serial_log = v;
 			break;
 		case O_ASSUME_EXIT:
-			if (parse_u64("--assume-exit", v, &x, &err)) {
-				rc = cli_error("run", &err);
-				goto out;
-			}
-			if (x > 255) {
-				rc = cli_usage_error("run",
-						     "--assume-exit: %s is not an exit status (0 to 255)",
-						     v);
-				goto out;
-			}
-			p->assume_exit = (int)x;
+			if (parse_u64("--assume-exit", v, &x, &err))
+				return cli_error("run", &err);
+			if (x > 255)
+				return cli_usage_error("run",
+						       "--assume-exit: %s is not an exit status (0 to 255)",
+						       v);
+			a->assume_exit = (int)x;
 			break;
 		default:
 			if (id == ramdisk_id || id == ramdisk_size_id)
 				nr_ramdisk_opts++;
-			if (guest_option(&p->g, id, v, &err) < 0) {
-				rc = cli_error("run", &err);
-				goto out;
-			}
+			if (guest_option(&a->g, id, v, &err) < 0)
+				return cli_error("run", &err);
 		}
 	}
-	if (nr_ramdisk_opts > 1) {
-		rc = cli_usage_error("run", "give one of --ramdisk and --ramdisk-size");
-		goto out;
-	}
-	if (p->assume_exit >= 0 && !p->serial_log) {
-		rc = cli_usage_error("run", "--assume-exit goes with --serial-log");
-		goto out;
-	}
-	if (p->kernel_extent && p->g.kernel_path) {
-		rc = cli_usage_error("run", "give one of --kernel and --kernel-extent");
-		goto out;
-	}
-	if (p->serial_log && nmodes == 2)
-		nmodes = 1; /* a log is of one run: its PVBOOT-RESULT says which */
-	for (unsigned m = 0; m < nmodes; m++)
-		p->revector |= modes[m] == PV_MODE_REVECTOR;
-	if (p->serial_log && !p->domu)
-		p->domu = run_log_is_domu(p->serial_log);
+	if (nr_ramdisk_opts > 1)
+		return cli_usage_error("run", "give one of --ramdisk and --ramdisk-size");
+	if (a->assume_exit >= 0 && !a->serial_log)
+		return cli_usage_error("run", "--assume-exit goes with --serial-log");
+	if (a->extent && a->g.kernel_path)
+		return cli_usage_error("run", "give one of --kernel and --kernel-extent");
+	if (a->serial_log && a->nmodes == 2)
+		a->nmodes = 1; /* a log is of one run: its PVBOOT-RESULT says which */
+	a->kind = run_kind_find(a->domu ? "domu" : "dom0");
+	if (a->serial_log && !a->domu)
+		a->kind = run_kind_of_log(a->serial_log, a->kind);
+	return 0;
+}
 
-	rc = run_plan_guest(p);
+/* The plan: the kernel, the guest as the layout engine takes it, the kind's sizes. */
+static int make_plan(struct run_args *a, struct run_plan *p, char *kernel, size_t size)
+{
+	struct pv_error err = {0};
+
+	if (run_plan_init(p, a->kind, &err))
+		return cli_error("run", &err);
+	p->verify_full = a->verify_full;
+	p->timeout = a->timeout;
+	p->serial_log = a->serial_log;
+	p->assume_exit = a->assume_exit;
+	for (unsigned m = 0; m < a->nmodes; m++)
+		p->revector |= a->modes[m] == PV_MODE_REVECTOR;
+	a->g.in.builder = run_kind_builder(a->kind);
+	a->g.builder_set = true;
+	if (choose_kernel(&a->g, a->kind, a->extent, a->mode_given && a->modes[0] == PV_MODE_LINEAR,
+			  kernel, size, &err))
+		return cli_error("run", &err);
+	/* The seed's ramdisk goes with the seed's memory only. */
+	if (a->g.ramdisk_from_seed && !a->g.memory_from_seed)
+		a->g.in.ramdisk_len = 0;
+	if (guest_resolve(&a->g, &err))
+		return cli_error("run", &err);
+	p->g = (struct run_guest){a->g.in, a->g.image, a->g.kernel_path, a->g.ramdisk_path};
+	if (run_plan_guest(p, &err))
+		return cli_error("run", &err);
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_args *a = calloc(1, sizeof(*a));
+	struct run_plan *p = calloc(1, sizeof(*p));
+	struct run_one *runs = NULL;
+	struct pv_error err = {0};
+	char kernel[PATH_MAX];
+	unsigned made = 0;
+	int rc;
+
+	if (!a || !p) {
+		free(a);
+		free(p);
+		return cli_usage_error("run", "out of memory");
+	}
+	guest_defaults(&a->g);
+	*a = (struct run_args){.g = a->g,
+			       .modes = {PV_MODE_NO_REVECTOR, PV_MODE_REVECTOR},
+			       .nmodes = 2,
+			       .verify_full = true,
+			       .assume_exit = -1};
+	rc = parse_args(argc, argv, a);
+	if (rc) {
+		rc = rc < 0 ? 0 : rc; /* --help */
+		goto out;
+	}
+	rc = make_plan(a, p, kernel, sizeof(kernel));
 	if (rc)
 		goto out;
 	/* Only the checks of a boot with a result need the pattern's sum. */
-	rc = p->serial_log ? run_plan_replay(p, !(mode_given && modes[0] == PV_MODE_NULL))
-			   : run_plan_host(p, xen);
-	if (rc)
+	if (a->serial_log ? run_prepare_replay(p, !(a->mode_given && a->modes[0] == PV_MODE_NULL),
+					       &err)
+			  : run_prepare(p, a->xen,
+					&(struct run_progress){NULL, on_note, NULL}, &err)) {
+		rc = cli_error("run", &err);
 		goto out;
+	}
 
-	runs = calloc(nmodes, sizeof(*runs));
+	runs = calloc(a->nmodes, sizeof(*runs));
 	if (!runs) {
 		rc = cli_usage_error("run", "out of memory");
 		goto out;
 	}
-	for (unsigned m = 0; m < nmodes && !rc; m++) {
-		runs[m].mode = modes[m];
-		run_serial_init(&runs[m].ser);
-		run_domu_init(&runs[m].domu);
-		rc = p->serial_log ? run_replay(p, mode_given, &runs[m]) : run_boot(p, &runs[m]);
+	for (unsigned m = 0; m < a->nmodes && !rc; m++) {
+		if (run_one_init(p, &runs[m], a->modes[m], &err)) {
+			rc = cli_error("run", &err);
+			break;
+		}
+		made++;
+		if (a->serial_log && run_replay(p, a->mode_given, &runs[m], &err))
+			rc = cli_error("run", &err);
+		else if (!a->serial_log)
+			rc = boot_one(p, &runs[m]);
 		if (!rc)
-			run_simulate(p, &runs[m]);
+			simulate_one(&a->g, p, &runs[m]);
 		if (!rc)
 			run_evaluate(p, &runs[m]);
 	}
 	if (!rc) {
-		if (p->json)
-			run_report_json(stdout, p, runs, nmodes);
+		if (a->json)
+			run_report_json(stdout, p, runs, a->nmodes);
 		else
-			run_report_text(stdout, p, runs, nmodes);
-		for (unsigned m = 0; m < nmodes; m++)
+			run_report_text(stdout, p, runs, a->nmodes);
+		for (unsigned m = 0; m < a->nmodes; m++)
 			if (!runs[m].ok)
 				rc = EXIT_DATA;
 	}
 out:
-	for (unsigned m = 0; runs && m < nmodes; m++)
-		run_domu_free(&runs[m].domu);
+	for (unsigned m = 0; m < made; m++)
+		run_one_free(p, &runs[m]);
 	free(runs);
-	run_lines_free(&p->predicted_log);
-	guest_release(&p->g);
+	run_plan_free(p);
+	guest_release(&a->g);
 	free(p);
+	free(a);
 	return rc;
 }

@@ -7,21 +7,6 @@
 #include "cli.h"
 
 /* One entry of a "segments" array, the form `pvboot run` reports Xen's in too. */
-void json_segment(struct json *j, const char *name, const struct pv_segment *seg)
-{
-	json_obj(j, NULL);
-	json_str(j, "name", name);
-	json_hex(j, "vstart", seg->vstart);
-	json_hex(j, "vend", seg->vend);
-	if (seg->pfn == PV_UNSET_ADDR)
-		json_null(j, "pfn");
-	else
-		json_hex(j, "pfn", seg->pfn);
-	json_u64(j, "pages", seg->pages);
-	json_bool(j, "mapped", seg->mapped);
-	json_obj_end(j);
-}
-
 static const char *seg_json_name(const struct pv_layout *l, enum pv_seg s)
 {
 	static const char *const names[PV_SEG_NR] = {

@@ -6,6 +6,7 @@
  * the real-boot tests.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -16,7 +17,6 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "../../src/cli/run.h"
 #include "util/run.h"
 #include "run_log.h"
 

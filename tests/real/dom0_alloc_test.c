@@ -19,7 +19,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/cli/run.h"
+#include "../../src/harness/harness_priv.h"
 #include "real/real.h"
 
 #define PANIC "Not enough RAM for domain 0 allocation"
@@ -84,7 +84,7 @@ static void test_one_more_panics(void **state)
 	struct pv_error err = {0};
 	char cache[512], xen[600], sh[8192];
 	uint64_t dom0 = (largest_mib() + 1) << 20;
-	struct run_qemu_in in = {.kernel = kernel(), .dom0_bytes = dom0, .mode = PV_MODE_NULL};
+	struct run_plan p = {.kind = &run_kind_dom0, .g.kernel = kernel(), .memory = dom0};
 	size_t n = 0;
 	struct run r;
 
@@ -101,9 +101,9 @@ static void test_one_more_panics(void **state)
 	assert_int_equal(run_cache_dir(cache, sizeof(cache), &err), 0);
 	if (run_fetch_xen(cache, xen, sizeof(xen), &err))
 		fail_msg("%s", err.msg);
-	in.xen = xen;
-	in.qemu_mib = run_qemu_mib(dom0, 0);
-	if (run_qemu_cmdline(&in, c, &err))
+	snprintf(p.xen, sizeof(p.xen), "%s", xen);
+	p.qemu_mib = run_qemu_mib(dom0, 0);
+	if (run_dom0_cmdline(&p, PV_MODE_NULL, c, &err))
 		fail_msg("%s", err.msg);
 	for (unsigned i = 0; i < c->argc; i++) {
 		n += (size_t)snprintf(sh + n, sizeof(sh) - n, "'%s' ", c->argv[i]);

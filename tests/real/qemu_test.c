@@ -17,7 +17,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/cli/run.h"
+#include "../../src/harness/harness_priv.h"
 #include "util/run.h"
 
 #define GiB_MIB 1024ULL

@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "run.h"
+#include "harness_priv.h"
 
 #define NEWC_HEADER 110
 #define CHUNK	    (1U << 20)
@@ -236,7 +236,7 @@ int run_domu_modules(const char *cache, const char *dom0_initrd, const char *ker
 		return 0;
 	}
 	snprintf(dir, sizeof(dir), "%s/domu", cache);
-	if (run_mkdirs(dir, err))
+	if (pv_mkdirs(dir, err))
 		return -1;
 	/* No stamp while the file is rewritten: a stale stamp must never describe a new file. */
 	if (unlink(stamp) && errno != ENOENT)

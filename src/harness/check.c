@@ -1,8 +1,9 @@
 /*
- * pvboot run's verdict: the arrangement compared line by line with the
- * prediction, and the checks a run must pass.  Every check has a stable
- * name (an interface, like the layout warnings' codes) and a one-line
- * detail; all of them must hold for pvboot run to exit 0.
+ * A run's verdict: the checks every kind of guest shares (how QEMU ended,
+ * the kernel's PVBOOT-RESULT, the simulation's result against it), after
+ * the kind's own.  Every check has a stable name (an interface, like the
+ * layout warnings' codes) and a one-line detail; all of them must hold
+ * for pvboot run to exit 0 (docs/harness.md).
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -10,75 +11,7 @@
 
 #include <pvboot/x86.h>
 
-#include "run.h"
-
-/* The rows the arrangement is compared by, in Xen's order and with its labels. */
-static const struct {
-	int seg; /* enum pv_seg, or RUN_ROW_* */
-	const char *label, *name;
-} row_def[RUN_NR_ROWS] = {
-	{RUN_ROW_PADDR, "Dom0 kernel", "kernel_paddr"},
-	{PV_SEG_KERNEL, "Loaded kernel", "kernel"},
-	{PV_SEG_RAMDISK, "Init. ramdisk", "ramdisk"},
-	{PV_SEG_P2M, "Phys-Mach map", "p2m"},
-	{PV_SEG_START_INFO, "Start info", "start_info"},
-	{PV_SEG_PAGE_TABLES, "Page tables", "page_tables"},
-	{PV_SEG_BOOT_STACK, "Boot stack", "boot_stack"},
-	{PV_SEG_TOTAL, "TOTAL", "total"},
-	{RUN_ROW_ENTRY, "ENTRY ADDRESS", "entry"},
-};
-
-void run_rows(const struct run_plan *p, const struct run_arrangement *a, struct run_row *rows)
-{
-	const struct pv_layout *l = &p->predicted;
-
-	for (int i = 0; i < RUN_NR_ROWS; i++) {
-		struct run_row *r = &rows[i];
-		int s = row_def[i].seg;
-
-		*r = (struct run_row){.seg = s, .label = row_def[i].label, .name = row_def[i].name};
-		if (s == RUN_ROW_PADDR) {
-			r->real = (struct run_side){a->lines & RUN_ARR_PADDR, a->paddr_start,
-						    a->paddr_end};
-			if (p->g.image)
-				r->pred = (struct run_side){true, p->g.image->pstart,
-							    p->g.image->pend};
-		} else if (s == RUN_ROW_ENTRY) {
-			r->real = (struct run_side){a->lines & RUN_ARR_ENTRY, a->l.si.entry, 0};
-			r->pred = (struct run_side){true, l->si.entry, 0};
-		} else {
-			const struct pv_segment *x = &a->l.seg[s], *y = &l->seg[s];
-
-			r->real = (struct run_side){x->present, x->vstart, x->vend};
-			r->pred = (struct run_side){y->present, y->vstart, y->vend};
-		}
-		/*
-		 * Xen always prints the paddr line, but a log cut down to the
-		 * arrangement may not have it, and a plan without a kernel image
-		 * cannot predict it: it counts only when both sides have it.
-		 */
-		if (s == RUN_ROW_PADDR && (!r->real.has || !r->pred.has))
-			r->differs = false;
-		else
-			r->differs = r->real.has != r->pred.has ||
-				     (r->real.has &&
-				      (r->real.lo != r->pred.lo || r->real.hi != r->pred.hi));
-	}
-}
-
-void run_side_text(const struct run_row *row, const struct run_side *s, char *buf, size_t size)
-{
-	if (!s->has)
-		snprintf(buf, size, "-");
-	else if (row->seg == RUN_ROW_ENTRY)
-		snprintf(buf, size, "%016llx", (unsigned long long)s->lo);
-	else if (row->seg == RUN_ROW_PADDR)
-		snprintf(buf, size, "paddr 0x%llx -> 0x%llx", (unsigned long long)s->lo,
-			 (unsigned long long)s->hi);
-	else
-		snprintf(buf, size, "%016llx->%016llx", (unsigned long long)s->lo,
-			 (unsigned long long)s->hi);
-}
+#include "harness_priv.h"
 
 /* ---- the checks ---- */
 
@@ -98,20 +31,6 @@ void run_check_add(struct run_one *r, const char *name, bool ok, const char *fmt
 	if (!ok)
 		r->ok = false;
 }
-
-static const char *code_meaning(int code)
-{
-	switch (code) {
-	case RUN_CODE_OK:
-		return "done, module loaded and ran";
-	case RUN_CODE_FAILED:
-		return "a failure";
-	case RUN_CODE_MODULE_FAILED:
-		return "done, the module did not load";
-	}
-	return "not a code the kernel writes";
-}
-
 int run_kernel_code(const struct run_exit *e)
 {
 	int code = e->status >> 1;
@@ -122,13 +41,6 @@ int run_kernel_code(const struct run_exit *e)
 	return code == RUN_CODE_OK || code == RUN_CODE_FAILED || code == RUN_CODE_MODULE_FAILED
 		       ? code
 		       : -1;
-}
-
-static int expected_code(const struct run_plan *p, enum pv_boot_mode mode)
-{
-	if (mode == PV_MODE_NO_REVECTOR && p->module_must_fail)
-		return RUN_CODE_MODULE_FAILED;
-	return RUN_CODE_OK;
 }
 
 bool run_check_qemu_ended_badly(struct run_one *r)
@@ -150,67 +62,6 @@ bool run_check_qemu_ended_badly(struct run_one *r)
 		return false;
 	return true;
 }
-
-static void check_qemu(const struct run_plan *p, struct run_one *r)
-{
-	const struct run_exit *e = &r->exit;
-	int code = run_kernel_code(e), want = expected_code(p, r->mode);
-
-	if (run_check_qemu_ended_badly(r))
-		;
-	else if (code < 0)
-		run_check_add(r, "qemu-exit", false,
-			      "QEMU exited with status %d, not through the kernel's isa-debug-exit write%s%s",
-			      e->status, e->qemu_err[0] ? ": " : "", e->qemu_err);
-	else
-		run_check_add(r, "qemu-exit", true,
-			      "QEMU exited with status %d: the kernel wrote 0x%x", e->status, code);
-
-	if (code < 0)
-		run_check_add(r, "kernel-status", false,
-			      "no status from the kernel, expected 0x%x (%s)", want,
-			      code_meaning(want));
-	else
-		run_check_add(r, "kernel-status", code == want,
-			      "the kernel wrote 0x%x (%s), expected 0x%x", code, code_meaning(code),
-			      want);
-}
-
-static void check_arrangement(const struct run_plan *p, struct run_one *r)
-{
-	const struct run_arrangement *a = &r->ser.arr;
-	struct run_row rows[RUN_NR_ROWS];
-	char diff[sizeof(r->check[0].detail)] = "";
-	size_t used = 0;
-
-	r->agree = false;
-	if (!a->found) {
-		run_check_add(r, "arrangement-found", false,
-			      "Xen printed no VIRTUAL MEMORY ARRANGEMENT");
-		run_check_add(r, "arrangement-agrees", false, "nothing to compare");
-		return;
-	}
-	run_check_add(r, "arrangement-found", run_arrangement_complete(a),
-		      run_arrangement_complete(a) ? "Xen printed the arrangement"
-						  : "Xen's arrangement is incomplete");
-	run_rows(p, a, rows);
-	for (int i = 0; i < RUN_NR_ROWS; i++) {
-		char rs[64], ps[64];
-
-		if (!rows[i].differs)
-			continue;
-		run_side_text(&rows[i], &rows[i].real, rs, sizeof(rs));
-		run_side_text(&rows[i], &rows[i].pred, ps, sizeof(ps));
-		if (used < sizeof(diff))
-			used += (size_t)snprintf(diff + used, sizeof(diff) - used,
-						 "%s%s: Xen %s, predicted %s", used ? "; " : "",
-						 rows[i].name, rs, ps);
-	}
-	r->agree = !used && run_arrangement_complete(a);
-	run_check_add(r, "arrangement-agrees", !used,
-		      used ? "%s" : "every line equals the xen-4.17-dom0 prediction", diff);
-}
-
 /* A field the checks need: its absence fails the check. */
 static bool need_u64(struct run_one *r, const char *check_name, const char *key, uint64_t *v)
 {
@@ -378,13 +229,8 @@ void run_evaluate(const struct run_plan *p, struct run_one *r)
 {
 	r->nr_checks = 0;
 	r->ok = true;
-	if (p->domu) {
-		run_domu_evaluate(p, r);
-		return;
-	}
-	check_qemu(p, r);
-	check_arrangement(p, r);
-	/* Mode null takes over and stops: its exit status and the arrangement are all. */
+	p->kind->checks(p, r);
+	/* Mode null takes over and stops: QEMU's end and the builder's print are all. */
 	if (r->mode != PV_MODE_NULL)
 		run_check_result(p, r);
 	if (r->sim_tried)

@@ -15,9 +15,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/cli/run.h"
+#include "../../src/cli/run_report.h"
+#include "../../src/harness/harness_priv.h"
 #include "util/run.h"
-#include "run_log.h"
+#include "cli/run_log.h"
 
 #define FIXTURES "tests/cli/fixtures/"
 
@@ -346,16 +347,19 @@ static void test_report_two_runs(void **state)
 	snprintf(log, sizeof(log), "%s/dom0-512M-revector.log", scratch_dir());
 	minipv_write(kernel, 0);
 	run_log_write(log, kernel, "--memory 512M --ramdisk-size 1117726", "revector", 33);
+	p->kind = &run_kind_dom0;
 	p->memory = 512ULL << 20;
 	p->ramdisk = true;
 	p->ramdisk_bytes = 0x110e1e;
 	p->ramdisk_sum = 0xa8bc9d7dec4c3c25ULL;
 	p->verify_full = true;
 	p->timeout = 60;
-	snprintf(p->kernel, sizeof(p->kernel), "k.elf");
+	p->g.kernel = "k.elf";
 	predict(0x20000, 0x110e1e, &p->predicted);
 	for (int m = 0; m < 2; m++) {
-		runs[m].mode = m ? PV_MODE_REVECTOR : PV_MODE_NO_REVECTOR;
+		assert_int_equal(run_one_init(p, &runs[m], m ? PV_MODE_REVECTOR : PV_MODE_NO_REVECTOR,
+					      &(struct pv_error){0}),
+				 0);
 		feed_file(log, &runs[m].ser);
 		runs[m].exit = runs[m].ser.logged;
 		snprintf(runs[m].log, sizeof(runs[m].log), "x.log");

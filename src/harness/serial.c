@@ -30,7 +30,7 @@
 
 #include <pvboot/x86.h>
 
-#include "run.h"
+#include "harness_priv.h"
 
 /* ---- a flat JSON object ---- */
 

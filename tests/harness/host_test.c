@@ -19,7 +19,7 @@
 
 #include <pvboot/pvsum.h>
 
-#include "../../src/cli/run.h"
+#include "../../src/harness/harness_priv.h"
 #include "util/run.h"
 
 static const char *scratch(const char *name)
@@ -149,22 +149,23 @@ static const char *arg_after(const struct run_cmdline *c, const char *opt)
 
 static void test_qemu_cmdline(void **state)
 {
-	struct run_qemu_in in = {
-		.xen = "/c/xen-4.17",
-		.kernel = "/k,1/pvboot-kernel.elf",
-		.ramdisk = "/r,d.img",
-		.dom0_bytes = 512ULL << 20,
+	struct run_plan p = {
+		.kind = &run_kind_dom0,
+		.g.kernel = "/k,1/pvboot-kernel.elf",
+		.ramdisk = true,
+		.ramdisk_path = "/r,d.img",
+		.memory = 512ULL << 20,
 		.ramdisk_bytes = 0x110e1e,
 		.ramdisk_sum = 0xa8bc9d7dec4c3c25ULL,
 		.qemu_mib = 1792,
-		.mode = PV_MODE_NO_REVECTOR,
+		.xen = "/c/xen-4.17",
 		.verify_full = true,
 	};
 	struct run_cmdline *c = calloc(1, sizeof(*c));
 	struct pv_error err = {0};
 
 	(void)state;
-	assert_int_equal(run_qemu_cmdline(&in, c, &err), 0);
+	assert_int_equal(run_dom0_cmdline(&p, PV_MODE_NO_REVECTOR, c, &err), 0);
 	assert_string_equal(c->argv[0], "qemu-system-x86_64");
 	assert_null(c->argv[c->argc]);
 	assert_string_equal(arg_after(c, "-accel"), "tcg");
@@ -183,12 +184,11 @@ static void test_qemu_cmdline(void **state)
 			    "/k,,1/pvboot-kernel.elf mode=no-revector verify=full ramdisk_sum=0xa8bc9d7dec4c3c25,/r,,d.img");
 
 	/* No ramdisk, sampled, a size Xen gets in KiB, and 1000 GiB of machine. */
-	in.ramdisk = NULL;
-	in.verify_full = false;
-	in.mode = PV_MODE_NULL;
-	in.dom0_bytes = (1000ULL << 30) + 4096;
-	in.qemu_mib = run_qemu_mib(in.dom0_bytes, 0);
-	assert_int_equal(run_qemu_cmdline(&in, c, &err), 0);
+	p.ramdisk = false;
+	p.verify_full = false;
+	p.memory = (1000ULL << 30) + 4096;
+	p.qemu_mib = run_qemu_mib(p.memory, 0);
+	assert_int_equal(run_dom0_cmdline(&p, PV_MODE_NULL, c, &err), 0);
 	assert_string_equal(arg_after(c, "-cpu"), "max,-smap,phys-bits=42");
 	assert_string_equal(arg_after(c, "-initrd"),
 			    "/k,,1/pvboot-kernel.elf mode=null verify=sample");

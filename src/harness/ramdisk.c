@@ -12,7 +12,7 @@
 
 #include <pvboot/pvsum.h>
 
-#include "run.h"
+#include "harness_priv.h"
 
 #define CHUNK (1U << 20) /* bytes per read or write, a multiple of 8 */
 
@@ -103,7 +103,7 @@ int run_ramdisk_make(const char *cache, uint64_t bytes, char *path, size_t size,
 		return pv_fail(err, PV_ERR_IO, "%s: path too long", cache);
 	if (!stat(path, &st) && S_ISREG(st.st_mode) && (uint64_t)st.st_size == bytes)
 		return run_file_sum(path, sum, &len, err);
-	if (run_mkdirs(dir, err))
+	if (pv_mkdirs(dir, err))
 		return -1;
 	fprintf(stderr, "pvboot: run: writing a %llu-byte pattern ramdisk to %s\n",
 		(unsigned long long)bytes, path);

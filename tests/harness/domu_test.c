@@ -17,12 +17,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../src/cli/run.h"
+#include "../../src/harness/domu.h"
 #include "util/run.h"
-#include "domu_log.h"
+#include "cli/domu_log.h"
 
-#define MiB (1ULL << 20)
-#define GiB (1ULL << 30)
 
 static const char *pvboot(void)
 {
@@ -229,24 +227,27 @@ static const char *arg_after(const struct run_cmdline *c, const char *opt)
 
 static void test_domu_cmdline(void **state)
 {
-	struct run_domu_in in = {
-		.xen = "/c/xen-4.17",
+	struct run_domu_plan dp = {
+		.dom0_mib = 2048,
+		.domu_wait = 98,
 		.dom0_kernel = "/c/dom0/vmlinuz",
 		.modules = "/c/domu/modules-pvboot-kernel-seed.elf-a,b.img.cpio",
+	};
+	struct run_plan p = {
+		.kind = &run_kind_domu,
 		.ramdisk = true,
 		.ramdisk_sum = 0x77775ca5bb826fecULL,
-		.dom0_mib = 2048,
-		.domu_bytes = 128 * GiB,
+		.memory = 128 * GiB,
 		.qemu_mib = 147456,
-		.domu_wait = 98,
-		.mode = PV_MODE_REVECTOR,
+		.xen = "/c/xen-4.17",
 		.verify_full = true,
+		.priv = &dp,
 	};
 	struct run_cmdline *c = calloc(1, sizeof(*c));
 	struct pv_error err = {0};
 
 	(void)state;
-	assert_int_equal(run_domu_cmdline(&in, c, &err), 0);
+	assert_int_equal(run_domu_cmdline(&p, PV_MODE_REVECTOR, c, &err), 0);
 	assert_string_equal(c->argv[0], "qemu-system-x86_64");
 	assert_null(c->argv[c->argc]);
 	assert_string_equal(arg_after(c, "-cpu"), "max,-smap");
@@ -266,11 +267,10 @@ static void test_domu_cmdline(void **state)
 		assert_string_not_equal(c->argv[i],
 					"-device"); /* no isa-debug-exit: dom0 powers off */
 
-	in.ramdisk = false;
-	in.mode = PV_MODE_NULL;
-	in.verify_full = false;
-	in.domu_bytes = 512 * MiB;
-	assert_int_equal(run_domu_cmdline(&in, c, &err), 0);
+	p.ramdisk = false;
+	p.verify_full = false;
+	p.memory = 512 * MiB;
+	assert_int_equal(run_domu_cmdline(&p, PV_MODE_NULL, c, &err), 0);
 	assert_non_null(strstr(arg_after(c, "-initrd"),
 			       " pvboot.memory=512 pvboot.extra=\"mode=null verify=sample\" "
 			       "pvboot.ramdisk=none pvboot.timeout=98,"));

@@ -1,5 +1,5 @@
 /* A small streaming JSON writer: two-space indentation, keys in order. */
-#include "cli.h"
+#include <pvboot/json.h>
 
 void json_begin(struct json *j, FILE *f)
 {
@@ -122,4 +122,64 @@ void json_null(struct json *j, const char *key)
 {
 	item(j, key);
 	fputs("null", j->f);
+}
+
+void json_raw(struct json *j, const char *key, const char *raw)
+{
+	item(j, key);
+	fputs(raw, j->f);
+}
+
+void json_seconds(struct json *j, const char *key, double s)
+{
+	char buf[32];
+
+	if (s < 0) {
+		json_null(j, key);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.3f", s);
+	json_raw(j, key, buf);
+}
+
+void json_str_or_null(struct json *j, const char *key, const char *v)
+{
+	if (v && v[0])
+		json_str(j, key, v);
+	else
+		json_null(j, key);
+}
+
+void json_segment(struct json *j, const char *name, const struct pv_segment *seg)
+{
+	json_obj(j, NULL);
+	json_str(j, "name", name);
+	json_hex(j, "vstart", seg->vstart);
+	json_hex(j, "vend", seg->vend);
+	if (seg->pfn == PV_UNSET_ADDR)
+		json_null(j, "pfn");
+	else
+		json_hex(j, "pfn", seg->pfn);
+	json_u64(j, "pages", seg->pages);
+	json_bool(j, "mapped", seg->mapped);
+	json_obj_end(j);
+}
+
+const char *human_bytes(uint64_t bytes, char *buf, size_t size)
+{
+	static const char *const unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	unsigned u = 0;
+	double v = (double)bytes;
+
+	while (v >= 1024 && u < 6) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, size, "%llu bytes", (unsigned long long)bytes);
+	else if (v == (double)(uint64_t)v)
+		snprintf(buf, size, "%llu %s", (unsigned long long)v, unit[u]);
+	else
+		snprintf(buf, size, "%.1f %s", v, unit[u]);
+	return buf;
 }

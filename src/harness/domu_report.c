@@ -6,30 +6,35 @@
  */
 #include <string.h>
 
-#include "run.h"
+#include "domu.h"
 
 /*
  * Wall times from the markers: QEMU start to PVBOOT-DOM0-READY (Xen and
  * the dom0 Linux), PVBOOT-XL-BEGIN to -END, PVBOOT-XL-END to
  * PVBOOT-GUEST-END (the guest ran, shut down, its console was printed),
- * and all.
+ * (the total is the harness's).
  */
-void run_domu_wall_times(const struct run_one *r, double *dom0, double *xl, double *guest,
-			 double *total)
+unsigned run_domu_timings(const struct run_one *r, struct run_timing *t)
 {
-	const struct run_domu *d = &r->domu;
+	const struct run_domu *d = run_domu_of(r);
 
-	*dom0 = d->t_ready;
-	*xl = d->t_xl_begin >= 0 && d->t_xl_end >= 0 ? d->t_xl_end - d->t_xl_begin : -1;
-	*guest = d->t_xl_end >= 0 && d->t_guest_end >= 0 ? d->t_guest_end - d->t_xl_end : -1;
-	*total = r->cmd.argc ? r->exit.seconds : r->ser.t_last;
+	t[0] = (struct run_timing){"hypervisor+dom0", "hypervisor_dom0", d->t_ready};
+	t[1] = (struct run_timing){"xl create", "xl_create",
+				   d->t_xl_begin >= 0 && d->t_xl_end >= 0
+					   ? d->t_xl_end - d->t_xl_begin
+					   : -1};
+	t[2] = (struct run_timing){"guest", "guest",
+				   d->t_xl_end >= 0 && d->t_guest_end >= 0
+					   ? d->t_guest_end - d->t_xl_end
+					   : -1};
+	return 3;
 }
 
 /* ---- text ---- */
 
 static void text_builder_log(FILE *f, const struct run_plan *p, const struct run_one *r)
 {
-	const struct run_lines *real = &r->domu.builder, *pred = &p->predicted_log;
+	const struct run_lines *real = &run_domu_of(r)->builder, *pred = &p->predicted_log;
 	const char *builder = pv_builder_name(p->g.in.builder);
 	unsigned n = real->n > pred->n ? real->n : pred->n, differ = 0;
 
@@ -58,9 +63,9 @@ static void text_builder_log(FILE *f, const struct run_plan *p, const struct run
 	}
 }
 
-void run_domu_text(FILE *f, const struct run_plan *p, const struct run_one *r)
+void run_domu_report_builder(FILE *f, const struct run_plan *p, const struct run_one *r)
 {
-	const struct run_domu *d = &r->domu;
+	const struct run_domu *d = run_domu_of(r);
 
 	if (d->xl_status < 0)
 		fprintf(f, "  xl create     %s\n",
@@ -87,23 +92,16 @@ static void json_lines(struct json *j, const char *key, const struct run_lines *
 	json_arr_end(j);
 }
 
-static void json_str_or_null(struct json *j, const char *key, const char *v)
+void run_domu_report_json(struct json *j, const struct run_plan *p, const struct run_one *r)
 {
-	if (v && v[0])
-		json_str(j, key, v);
-	else
-		json_null(j, key);
-}
-
-void run_domu_json(struct json *j, const struct run_plan *p, const struct run_one *r)
-{
-	const struct run_domu *d = &r->domu;
+	const struct run_domu *d = run_domu_of(r);
+	const struct run_domu_plan *dp = run_domu_plan_of(p);
 
 	json_obj(j, "dom0");
-	json_str_or_null(j, "kernel", p->dom0_kernel);
-	json_str_or_null(j, "initrd", p->dom0_initrd);
-	json_str_or_null(j, "modules", p->modules);
-	json_u64(j, "memory_mib", p->dom0_mib);
+	json_str_or_null(j, "kernel", dp->dom0_kernel);
+	json_str_or_null(j, "initrd", dp->dom0_initrd);
+	json_str_or_null(j, "modules", dp->modules);
+	json_u64(j, "memory_mib", dp->dom0_mib);
 	json_bool(j, "ready", d->seen & 1U << RUN_DOMU_READY);
 	json_bool(j, "done", d->seen & 1U << RUN_DOMU_DONE);
 	json_str_or_null(j, "error", d->dom0_error);
@@ -113,14 +111,14 @@ void run_domu_json(struct json *j, const struct run_plan *p, const struct run_on
 		json_u64(j, "xl_status", (uint64_t)d->xl_status);
 	else
 		json_null(j, "xl_status");
-	run_json_seconds(j, "xl_create_seconds", d->xl_seconds);
+	json_seconds(j, "xl_create_seconds", d->xl_seconds);
 	json_str_or_null(j, "xl_error", d->xl_error);
 
 	if (d->seen & 1U << RUN_DOMU_SHUTDOWN) {
 		json_obj(j, "domu_shutdown");
 		json_str(j, "state", d->state);
 		json_str(j, "reason", d->reason);
-		run_json_seconds(j, "seconds", d->domu_seconds);
+		json_seconds(j, "seconds", d->domu_seconds);
 		json_obj_end(j);
 	} else {
 		json_null(j, "domu_shutdown");
@@ -131,4 +129,25 @@ void run_domu_json(struct json *j, const struct run_plan *p, const struct run_on
 	json_lines(j, "predicted", &p->predicted_log);
 	json_bool(j, "agree", r->agree);
 	json_obj_end(j);
+}
+
+void run_domu_report_machine(FILE *f, const struct run_plan *p, const struct run_one *r)
+{
+	const struct run_domu_plan *dp = run_domu_plan_of(p);
+	char a[32];
+
+	if (r->cmd.argc)
+		fprintf(f, "  QEMU      %llu MiB (%s) for Xen, a %llu MiB dom0 and the domU\n",
+			(unsigned long long)p->qemu_mib, human_bytes(p->qemu_mib << 20, a, sizeof(a)),
+			(unsigned long long)dp->dom0_mib);
+	if (dp->modules[0])
+		fprintf(f, "  dom0      %s\n            %s\n", dp->dom0_kernel, dp->modules);
+}
+
+void run_domu_verdict(const struct run_one *r, char *buf, size_t size)
+{
+	const struct run_domu *d = run_domu_of(r);
+
+	if (d->state[0])
+		snprintf(buf, size, "%s", d->reason);
 }

@@ -20,52 +20,12 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "run.h"
+#include "harness_priv.h"
 
 #define XEN_PKG	  "xen-hypervisor-4.17-amd64"
 #define XEN_GZ	  "root/boot/xen-4.17-amd64.gz"
 #define XEN_FILE  "xen-4.17"
 #define XEN_STAMP ".pvboot-xen-4.17-done"
-
-int run_exe_dir(char *buf, size_t size, struct pv_error *err)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-	char *slash;
-
-	if (n < 0)
-		return pv_fail(err, PV_ERR_IO, "/proc/self/exe: %s", strerror(errno));
-	if ((size_t)n >= size - 1)
-		return pv_fail(err, PV_ERR_IO, "/proc/self/exe: path too long");
-	buf[n] = '\0';
-	slash = strrchr(buf, '/');
-	if (!slash)
-		return pv_fail(err, PV_ERR_IO, "/proc/self/exe: '%s' has no directory", buf);
-	*slash = '\0';
-	if (!buf[0])
-		snprintf(buf, size, "/");
-	return 0;
-}
-
-int run_mkdirs(const char *path, struct pv_error *err)
-{
-	char p[PATH_MAX];
-
-	if (snprintf(p, sizeof(p), "%s", path) >= (int)sizeof(p))
-		return pv_fail(err, PV_ERR_IO, "%s: path too long", path);
-	for (char *s = p + 1;; s++) {
-		bool end = *s == '\0';
-
-		if (*s != '/' && !end)
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) && errno != EEXIST)
-			return pv_fail(err, PV_ERR_IO, "cannot create %s: %s", p, strerror(errno));
-		if (end)
-			return 0;
-		*s = '/';
-	}
-}
-
 int run_cache_dir(char *buf, size_t size, struct pv_error *err)
 {
 	const char *env = getenv("PVBOOT_CACHE");
@@ -76,77 +36,13 @@ int run_cache_dir(char *buf, size_t size, struct pv_error *err)
 	} else {
 		char dir[PATH_MAX];
 
-		if (run_exe_dir(dir, sizeof(dir), err))
+		if (pv_exe_dir(dir, sizeof(dir), err))
 			return -1;
 		if (snprintf(buf, size, "%s/cache", dir) >= (int)size)
 			return pv_fail(err, PV_ERR_IO, "%s/cache: path too long", dir);
 	}
-	return run_mkdirs(buf, err);
+	return pv_mkdirs(buf, err);
 }
-
-/* The absolute path of @prog found in $PATH, into @buf; false if none. */
-static bool which(const char *prog, char *buf, size_t size)
-{
-	const char *path = getenv("PATH");
-	char file[PATH_MAX];
-
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	while (*path) {
-		size_t n = strcspn(path, ":");
-		struct stat st;
-
-		if (n)
-			snprintf(file, sizeof(file), "%.*s/%s", (int)n, path, prog);
-		else
-			snprintf(file, sizeof(file), "./%s", prog); /* an empty entry is "." */
-		if (!stat(file, &st) && S_ISREG(st.st_mode) && !access(file, X_OK) &&
-		    size >= PATH_MAX && realpath(file, buf))
-			return true;
-		path += n + (path[n] == ':');
-	}
-	return false;
-}
-
-bool run_on_path(const char *prog)
-{
-	char buf[PATH_MAX];
-
-	return which(prog, buf, sizeof(buf));
-}
-
-int run_command(char *const argv[], const char *cwd, struct pv_error *err)
-{
-	char prog[PATH_MAX];
-	int st;
-	pid_t pid;
-
-	/* Looked up here: a relative $PATH entry means nothing after the chdir. */
-	if (!which(argv[0], prog, sizeof(prog)))
-		return pv_fail(err, PV_ERR_IO, "%s not found", argv[0]);
-	pid = fork();
-	if (pid < 0)
-		return pv_fail(err, PV_ERR_IO, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-
-		if (null >= 0)
-			dup2(null, 0);
-		dup2(2, 1); /* keep our stdout for the report */
-		if (cwd && chdir(cwd)) {
-			fprintf(stderr, "pvboot: run: cd %s: %s\n", cwd, strerror(errno));
-			_exit(127);
-		}
-		execv(prog, argv);
-		fprintf(stderr, "pvboot: run: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return pv_fail(err, PV_ERR_IO, "waitpid: %s", strerror(errno));
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* The .deb apt-get left in @dir, if any. */
 static bool find_deb(const char *dir, char *name, size_t size)
 {
@@ -182,22 +78,22 @@ static int download(const char *dir, struct pv_error *err)
 	bool root = geteuid() == 0;
 	int rc;
 
-	if (!run_on_path("apt-get"))
+	if (!pv_on_path("apt-get"))
 		return pv_fail(err, PV_ERR_IO,
 			       "apt-get not found: the hypervisor comes from Debian's " XEN_PKG
 			       " (or give --xen FILE)");
 	fprintf(stderr, "pvboot: run: fetching Xen: apt-get download " XEN_PKG " in %s\n", dir);
-	rc = run_command(get, dir, err);
+	rc = pv_command(get, dir, err);
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
 		return 0;
-	if (!root && !run_on_path("sudo"))
+	if (!root && !pv_on_path("sudo"))
 		return pv_fail(err, PV_ERR_IO,
 			       "apt-get download " XEN_PKG
 			       " failed: the package lists may be stale; run 'apt-get update' as root and try again");
 	fprintf(stderr, "pvboot: run: apt-get download failed; running apt-get update\n");
-	rc = run_command(root ? update : sudo_update, NULL, err);
+	rc = pv_command(root ? update : sudo_update, NULL, err);
 	if (rc < 0)
 		return -1;
 	if (rc != 0)
@@ -205,7 +101,7 @@ static int download(const char *dir, struct pv_error *err)
 			       "apt-get download " XEN_PKG
 			       " failed and apt-get update failed (status %d): run 'apt-get update' as root and try again",
 			       rc);
-	rc = run_command(get, dir, err);
+	rc = pv_command(get, dir, err);
 	if (rc < 0)
 		return -1;
 	if (rc != 0)
@@ -253,14 +149,6 @@ static int gunzip(const char *gz, const char *out, struct pv_error *err)
 		unlink(tmp);
 	return rc;
 }
-
-static bool is_file(const char *path)
-{
-	struct stat st;
-
-	return !stat(path, &st) && S_ISREG(st.st_mode);
-}
-
 int run_fetch_xen(const char *cache, char *path, size_t size, struct pv_error *err)
 {
 	char dir[PATH_MAX], stamp[PATH_MAX + 32], deb[256], gz[PATH_MAX + 64], root[PATH_MAX + 8];
@@ -273,10 +161,10 @@ int run_fetch_xen(const char *cache, char *path, size_t size, struct pv_error *e
 	if (snprintf(path, size, "%s/" XEN_FILE, dir) >= (int)size)
 		return pv_fail(err, PV_ERR_IO, "%s: path too long", dir);
 	snprintf(stamp, sizeof(stamp), "%s/" XEN_STAMP, dir);
-	if (is_file(stamp) && is_file(path))
+	if (pv_is_file(stamp) && pv_is_file(path))
 		return 0;
 
-	if (run_mkdirs(dir, err))
+	if (pv_mkdirs(dir, err))
 		return -1;
 	if (!find_deb(dir, deb, sizeof(deb))) {
 		if (download(dir, err))
@@ -285,18 +173,18 @@ int run_fetch_xen(const char *cache, char *path, size_t size, struct pv_error *e
 			return pv_fail(err, PV_ERR_IO,
 				       "apt-get download left no " XEN_PKG "_*.deb in %s", dir);
 	}
-	if (!run_on_path("dpkg"))
+	if (!pv_on_path("dpkg"))
 		return pv_fail(err, PV_ERR_IO, "dpkg not found: cannot unpack %s", deb);
 	snprintf(root, sizeof(root), "%s/root", dir);
-	if (run_mkdirs(root, err))
+	if (pv_mkdirs(root, err))
 		return -1;
-	rc = run_command(unpack, dir, err);
+	rc = pv_command(unpack, dir, err);
 	if (rc < 0)
 		return -1;
 	if (rc != 0)
 		return pv_fail(err, PV_ERR_IO, "dpkg -x %s failed (status %d)", deb, rc);
 	snprintf(gz, sizeof(gz), "%s/" XEN_GZ, dir);
-	if (!is_file(gz))
+	if (!pv_is_file(gz))
 		return pv_fail(err, PV_ERR_IO, "%s has no boot/xen-4.17-amd64.gz", deb);
 	if (gunzip(gz, path, err))
 		return -1;

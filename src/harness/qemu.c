@@ -18,29 +18,7 @@
 
 #include <pvboot/x86.h>
 
-#include "run.h"
-
-#define MiB (1ULL << 20)
-#define GiB (1ULL << 30)
-
-/*
- * QEMU's RAM in MiB for a dom0 of @dom0_bytes with a @ramdisk_bytes module.
- *
- * Xen gives dom0 min(dom0_mem, what is free), counting the modules as free
- * (they become dom0's pages: dom0_compute_nr_pages), so the machine must
- * hold dom0 and Xen's own needs besides: a 32-byte struct page_info per
- * 4 KiB of machine RAM (the frame table, 1/128) and an 8-byte M2P entry
- * per page (1/512), its heap and the kernel module.  dom0/32 covers the
- * per-page tables about three times over; 1 GiB covers the rest.  The
- * ramdisk is added once more as margin.  Rounded up to 256 MiB.
- */
-uint64_t run_qemu_mib(uint64_t dom0_bytes, uint64_t ramdisk_bytes)
-{
-	uint64_t bytes = dom0_bytes + ramdisk_bytes + GiB + dom0_bytes / 32;
-
-	bytes = (bytes + 256 * MiB - 1) & ~(256 * MiB - 1);
-	return bytes / MiB;
-}
+#include "harness_priv.h"
 
 /* QEMU's pc machine: RAM beyond 3.5 GiB keeps 3 GiB low, the rest goes above 4 GiB. */
 uint64_t run_qemu_ram_top(uint64_t qemu_mib)
@@ -76,23 +54,6 @@ unsigned run_qemu_phys_bits(uint64_t qemu_mib)
 	while (end > 1ULL << bits)
 		bits++;
 	return bits;
-}
-
-/*
- * QEMU backs only what the guest touches (reserve=off, bootscrub=0; section
- * 3.4): Xen's frame table (a 32-byte page_info per 4 KiB of machine RAM,
- * 1/128), 8 bytes per dom0 page twice (Xen's M2P entries and the
- * builder's P2M list), the ramdisk twice (QEMU keeps the multiboot modules
- * as a ROM blob besides guest RAM) and 512 MiB for QEMU and the rest.  A
- * kernel that copies the list (mode revector) adds it once more: the plan
- * counts that.  QEMU's peak RSS measured against this: 1000 GiB linear
- * 12.21 GiB of 12.47, 580 GiB linear 7.12 of 7.45, 128 GiB linear 1.64 of
- * 2.04.
- */
-uint64_t run_host_need(uint64_t qemu_mib, uint64_t dom0_bytes, uint64_t ramdisk_bytes)
-{
-	return qemu_mib * MiB / 128 + 2 * (dom0_bytes / PAGE_SIZE * 8) + 2 * ramdisk_bytes +
-	       512 * MiB;
 }
 
 int run_host_available(uint64_t *bytes, struct pv_error *err)
@@ -149,15 +110,6 @@ int run_cmd_add(struct run_cmdline *c, size_t *used, struct pv_error *err, const
 	return 0;
 }
 
-/* Xen's dom0_mem wants a size with a unit: M when whole MiB, else K. */
-static void xen_size(uint64_t bytes, char *buf, size_t size)
-{
-	if (bytes % MiB == 0)
-		snprintf(buf, size, "%lluM", (unsigned long long)(bytes / MiB));
-	else
-		snprintf(buf, size, "%lluK", (unsigned long long)(bytes >> 10));
-}
-
 /*
  * What every run's QEMU gets (real-xen.md sections 3.2, 3.4, 4, 8): TCG,
  * -cpu max without SMAP, @smp vCPUs, the serial line on stdout, no reboot,
@@ -203,39 +155,6 @@ int run_qemu_common(struct run_cmdline *c, size_t *used, struct pv_error *err, u
 	rc |= run_cmd_add(c, used, err, "%llu", (unsigned long long)qemu_mib);
 	return rc;
 }
-
-int run_qemu_cmdline(const struct run_qemu_in *in, struct run_cmdline *c, struct pv_error *err)
-{
-	char kernel[2 * PATH_MAX + 2], ramdisk[2 * PATH_MAX + 2], mem[32], sum[40] = "";
-	size_t used = 0;
-	int rc = 0;
-
-	c->argc = 0;
-	c->argv[0] = NULL;
-	if (run_escape_commas(in->kernel, kernel, sizeof(kernel)) >= sizeof(kernel) ||
-	    (in->ramdisk &&
-	     run_escape_commas(in->ramdisk, ramdisk, sizeof(ramdisk)) >= sizeof(ramdisk)))
-		return pv_fail(err, PV_ERR_RANGE, "QEMU command line: a path is too long");
-	xen_size(in->dom0_bytes, mem, sizeof(mem));
-	if (in->ramdisk)
-		snprintf(sum, sizeof(sum), " ramdisk_sum=0x%016llx",
-			 (unsigned long long)in->ramdisk_sum);
-
-	rc |= run_qemu_common(c, &used, err, in->qemu_mib, 1, true);
-	rc |= run_cmd_add(c, &used, err, "-kernel");
-	rc |= run_cmd_add(c, &used, err, "%s", in->xen);
-	rc |= run_cmd_add(c, &used, err, "-append");
-	rc |= run_cmd_add(c, &used, err,
-			  "console=com1 com1=115200 dom0_mem=%s,max:%s dom0_max_vcpus=1 bootscrub=0 loglvl=all guest_loglvl=all",
-			  mem, mem);
-	rc |= run_cmd_add(c, &used, err, "-initrd");
-	/* Module 0 is the kernel and its command line (Xen drops the first word), module 1 the ramdisk. */
-	rc |= run_cmd_add(c, &used, err, "%s mode=%s verify=%s%s%s%s", kernel,
-			  pv_boot_mode_name(in->mode), in->verify_full ? "full" : "sample", sum,
-			  in->ramdisk ? "," : "", in->ramdisk ? ramdisk : "");
-	return rc ? -1 : 0;
-}
-
 /* ---- the process ---- */
 
 /* The QEMU process group, for the signal handler: killed at once on SIGINT. */
@@ -248,15 +167,6 @@ static void on_signal(int sig)
 		kill(-(pid_t)qemu_pgid, SIGKILL);
 	got_signal = sig;
 }
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Bytes of one stream not yet ended by a newline. */
 struct linebuf {
 	int fd;
@@ -361,7 +271,7 @@ int run_qemu(char *const argv[], double timeout, const struct run_stream *s, str
 	}
 	got_signal = 0;
 	sigprocmask(SIG_BLOCK, &block, &saved);
-	t0 = now();
+	t0 = pv_now();
 	pid = fork();
 	if (pid == 0)
 		exec_qemu(argv, out[1], errp[1], &saved);
@@ -387,7 +297,7 @@ int run_qemu(char *const argv[], double timeout, const struct run_stream *s, str
 		double left;
 		int wait_ms;
 
-		t = now() - t0;
+		t = pv_now() - t0;
 		if (t >= timeout) {
 			ex->timed_out = true;
 			break;
@@ -402,7 +312,7 @@ int run_qemu(char *const argv[], double timeout, const struct run_stream *s, str
 			pfd[i] = (struct pollfd){.fd = lb[i].fd, .events = POLLIN};
 		if (poll(pfd, 2, wait_ms) < 0 && errno != EINTR)
 			break;
-		t = now() - t0;
+		t = pv_now() - t0;
 		for (int i = 0; i < 2; i++) {
 			ssize_t n;
 			enum run_verdict v;
@@ -451,7 +361,7 @@ int run_qemu(char *const argv[], double timeout, const struct run_stream *s, str
 			st = 0;
 			break;
 		}
-		if (w == 0 && (got_signal || now() - t0 >= timeout)) {
+		if (w == 0 && (got_signal || pv_now() - t0 >= timeout)) {
 			ex->timed_out = !got_signal;
 			kill_group(pid);
 			killed = true;
@@ -465,7 +375,7 @@ int run_qemu(char *const argv[], double timeout, const struct run_stream *s, str
 			close(lb[i].fd);
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &old[i], NULL);
-	ex->seconds = now() - t0;
+	ex->seconds = pv_now() - t0;
 	/* As the kernel kept it for the child we reaped (0 when it was not reaped). */
 	ex->peak_rss = (uint64_t)ru.ru_maxrss * 1024;
 	ex->interrupted = got_signal;

@@ -1,0 +1,308 @@
+/*
+ * The real-boot harness: boot a guest for real, Xen in qemu-system-x86_64
+ * (TCG), read what the serial line says, and judge it against pvboot's
+ * prediction (docs/harness.md).  Its steps, each a function here:
+ *
+ *   plan      the prediction, QEMU's size, the timeout   run_plan_guest()
+ *   prepare   host memory, QEMU, the cache, Xen, the      run_prepare()
+ *             ramdisk, and what the kind needs besides
+ *   boot      QEMU started, its serial line read as it    run_boot()
+ *             comes, progress through a callback
+ *   replay    a recorded serial log read instead          run_replay()
+ *   evaluate  a pure function from the parsed log to      run_evaluate()
+ *             the checks
+ *
+ * What differs between kinds of guest (pvboot's kernel as dom0, as a domU
+ * that xl create builds, ...) is one struct run_kind each, in one file,
+ * as libxenguest's struct xc_dom_arch is one per guest type.
+ *
+ * The harness parses no options and writes nothing to stdout: errors are
+ * values, progress goes to the caller's callback, and a kind's part of
+ * the report is written to the FILE or JSON writer the caller gives.
+ */
+#ifndef PVBOOT_HARNESS_H
+#define PVBOOT_HARNESS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <pvboot/boot.h>
+#include <pvboot/error.h>
+#include <pvboot/image.h>
+#include <pvboot/json.h>
+#include <pvboot/layout.h>
+
+struct run_kind;
+
+/* Lines of text (malloc'd); @nomem says one was lost. */
+struct run_lines {
+	char **line;
+	unsigned n, cap;
+	bool nomem;
+};
+void run_lines_add(struct run_lines *l, const char *text);
+void run_lines_free(struct run_lines *l);
+
+/* ---- a flat JSON object, as the kernel's PVBOOT-RESULT line is ---- */
+
+enum run_jtype { RUN_JSTR, RUN_JNUM, RUN_JBOOL, RUN_JNULL };
+struct run_jfield {
+	char key[48];
+	enum run_jtype type;
+	char text[256]; /* the string, the number as written, "true", "false" or "null" */
+};
+#define RUN_JFIELDS 48
+struct run_jobj {
+	unsigned n;
+	struct run_jfield f[RUN_JFIELDS];
+};
+
+/* Parse "{...}" at @s (spaces around it allowed).  -1 with @err saying where it stopped. */
+int run_json_parse(const char *s, struct run_jobj *o, struct pv_error *err);
+const struct run_jfield *run_json_find(const struct run_jobj *o, const char *key);
+/* The value of @key if it has that type; false if missing or of another type. */
+bool run_json_u64(const struct run_jobj *o, const char *key, uint64_t *v);
+bool run_json_i64(const struct run_jobj *o, const char *key, int64_t *v);
+bool run_json_bool(const struct run_jobj *o, const char *key, bool *v);
+const char *run_json_str(const struct run_jobj *o, const char *key); /* NULL if not */
+
+/* ---- what the serial line says ---- */
+
+/* Lines of the arrangement besides the segments (bits above PV_SEG_NR). */
+enum {
+	RUN_ARR_ENTRY = 1U << 16,
+	RUN_ARR_PADDR = 1U << 17,    /* "Dom0 kernel: ... paddr A -> B" */
+	RUN_ARR_ALLOC = 1U << 18,    /* "Dom0 alloc.:" */
+	RUN_ARR_MRAMDISK = 1U << 19, /* physical "Init. ramdisk:" */
+};
+
+/* Xen's PHYSICAL and VIRTUAL MEMORY ARRANGEMENT (docs/builders.md). */
+struct run_arrangement {
+	bool found;	    /* "VIRTUAL MEMORY ARRANGEMENT:" was printed */
+	unsigned lines;	    /* what was printed: 1 << enum pv_seg, RUN_ARR_* */
+	struct pv_layout l; /* segments, virt_base (TOTAL's start), si.entry */
+	uint64_t paddr_start, paddr_end;
+	uint64_t alloc_start, alloc_end, alloc_pages_left;
+	uint64_t mramdisk_start, mramdisk_end;
+};
+
+/* Every line a dom0 build prints under VIRTUAL MEMORY ARRANGEMENT was seen. */
+bool run_arrangement_complete(const struct run_arrangement *a);
+
+/* Progress stages of Xen and pvboot's kernel, in order. */
+enum run_stage {
+	RUN_STAGE_NONE,
+	RUN_STAGE_XEN,	       /* "Xen version" */
+	RUN_STAGE_BUILDING,    /* "*** Building a PV Dom0 ***" */
+	RUN_STAGE_ARRANGEMENT, /* "VIRTUAL MEMORY ARRANGEMENT" */
+	RUN_STAGE_KERNEL,      /* the first "pvboot:" line */
+	RUN_STAGE_KERNEL_LINE, /* a later one */
+	RUN_STAGE_RESULT,      /* PVBOOT-RESULT */
+	RUN_STAGE_CRASH,       /* Xen says dom0 crashed, or panics */
+};
+
+/* How QEMU ended. */
+struct run_exit {
+	bool known;	    /* false: no QEMU ran, and a recorded log does not say */
+	bool exited;	    /* exited by itself: @status is its exit status */
+	int status;	    /* exit status, or the signal that killed it */
+	bool timed_out;	    /* killed at the timeout */
+	double timeout;	    /* ... of this many seconds */
+	bool crash_killed;  /* killed after Xen reported a crash */
+	int interrupted;    /* the signal (SIGINT ...) that stopped pvboot, or 0 */
+	double seconds;	    /* QEMU start to exit */
+	uint64_t peak_rss;  /* QEMU's peak resident set (its ru_maxrss) in bytes; 0: unknown */
+	char qemu_err[240]; /* QEMU's last line on its stderr */
+};
+
+struct run_serial {
+	struct run_arrangement arr;
+	int section;	 /* 0, or 1/2 inside the PHYSICAL/VIRTUAL arrangement */
+	unsigned stages; /* 1 << enum run_stage: the stages reached */
+	/* When each stage was reached, seconds after QEMU started; -1: not, or unknown. */
+	double t_xen, t_building, t_arrangement, t_kernel, t_result, t_last;
+	unsigned lines, kernel_lines;
+	char kernel_line[160]; /* the latest "pvboot:" line */
+	bool have_result;      /* a PVBOOT-RESULT line was seen (the first counts) */
+	bool result_parsed;
+	char result_line[PV_BOOT_RESULT_JSON_MAX];
+	char result_error[PV_ERRMSG_MAX];
+	struct run_jobj result;
+	char crash[240];	/* the Xen line that said it */
+	bool crash_final;	/* Xen's last words were printed: stop now */
+	struct run_exit logged; /* a recorded log's own "pvboot-run:" trailer */
+	char logged_command[1024];
+};
+
+void run_serial_init(struct run_serial *s);
+/* Take one line (\r removed) seen @t seconds after QEMU started (-1: unknown). */
+enum run_stage run_serial_line(struct run_serial *s, double t, const char *text);
+/* "[  3.336] rest" -> rest, with @t = 3.336; a line without the prefix: itself, @t = -1. */
+const char *run_split_time(const char *line, double *t);
+
+/* The log pvboot writes: "[%7.3f] text", and these trailer lines. */
+#define RUN_LOG_TAG "pvboot-run: "
+
+/* ---- the plan ---- */
+
+/* The guest to boot, as the caller resolved it (pvboot run's options). */
+struct run_guest {
+	struct pv_layout_in in;	    /* in.builder: the kind's (run_kind_builder) */
+	const struct pv_image *image; /* the kernel image, or NULL */
+	const char *kernel;	    /* its file */
+	const char *ramdisk;	    /* a ramdisk file, or NULL for the pattern of in.ramdisk_len */
+};
+
+struct run_plan {
+	const struct run_kind *kind;
+	struct run_guest g;
+	struct pv_layout predicted;
+	struct run_lines predicted_log; /* the builder's log lines, for kinds that compare them */
+	bool module_must_fail;		/* the builder's mapping reaches MODULES_VADDR */
+	uint64_t memory;		/* the guest's bytes */
+	bool ramdisk;			/* a ramdisk is passed */
+	uint64_t ramdisk_bytes, ramdisk_sum;
+	char ramdisk_path[PATH_MAX]; /* "" when none was made (a replay) */
+	char xen[PATH_MAX];
+	char cache[PATH_MAX];
+	char logs[PATH_MAX]; /* run-logs beside the cache */
+	uint64_t qemu_mib;
+	uint64_t host_need; /* what QEMU's RSS is expected to reach, in bytes */
+	double timeout;
+	bool verify_full;
+	bool revector;		/* a run in mode revector: its kernel copies the P2M list */
+	const char *serial_log; /* evaluate this recorded log instead of running QEMU */
+	int assume_exit;	/* QEMU's exit status to assume for it, or -1 */
+	void *priv;		/* the kind's own (run_kind.plan_size bytes) */
+};
+
+#define RUN_MAX_ARGS 48
+struct run_cmdline {
+	unsigned argc;
+	char *argv[RUN_MAX_ARGS + 1]; /* into buf, NULL-terminated */
+	char buf[4 * PATH_MAX + 2048];
+};
+
+struct run_check {
+	const char *name;
+	bool ok;
+	char detail[320];
+};
+#define RUN_MAX_CHECKS 20
+
+struct run_one {
+	enum pv_boot_mode mode;
+	struct run_cmdline cmd; /* argc 0 for a replay */
+	char log[PATH_MAX];
+	struct run_exit exit;
+	struct run_serial ser;
+	struct run_check check[RUN_MAX_CHECKS];
+	unsigned nr_checks;
+	bool agree; /* what the builder printed equals the prediction */
+	/* The same guest on the simulated Xen (the caller's): its PVBOOT-RESULT, or why none. */
+	bool sim_tried;
+	char sim_line[PV_BOOT_RESULT_JSON_MAX];
+	char sim_error[256];
+	bool ok;
+	void *priv; /* the kind's own (run_kind.run_size bytes) */
+};
+
+/* A wall time of a run, as the report shows it. */
+struct run_timing {
+	const char *label; /* "hypervisor", in text */
+	const char *key;   /* "hypervisor", in JSON */
+	double seconds;	   /* -1: unknown */
+};
+#define RUN_MAX_TIMINGS 4
+
+/* Progress: a line per stage, and notes (a file made, a step retried). */
+struct run_progress {
+	void (*stage)(void *ctx, double t, const char *text, bool new_stage);
+	void (*note)(void *ctx, const char *text);
+	void *ctx;
+};
+
+/* ---- kinds of guest ---- */
+
+/* The kind called @name ("dom0", "domu"), or NULL. */
+const struct run_kind *run_kind_find(const char *name);
+/* Which kind a recorded log is of, by its markers; @fallback if none says. */
+const struct run_kind *run_kind_of_log(const char *path, const struct run_kind *fallback);
+const char *run_kind_name(const struct run_kind *k);
+/* Who lays this kind out: the builder the prediction uses. */
+enum pv_builder run_kind_builder(const struct run_kind *k);
+/*
+ * The kernel file (beside pvboot) this kind boots when none is named:
+ * @seed_memory (no --memory given), @linear (mode linear only).
+ */
+const char *run_kind_default_kernel(const struct run_kind *k, bool seed_memory, bool linear);
+
+/* Whether @k can pass these files (NULL: none) to its guest; -1 with @err (PV_ERR_USAGE). */
+int run_kind_check_files(const struct run_kind *k, const char *kernel, const char *ramdisk,
+			 struct pv_error *err);
+
+/* ---- the steps ---- */
+
+/* A plan for @kind with nothing resolved yet; run_plan_free releases it. */
+int run_plan_init(struct run_plan *p, const struct run_kind *kind, struct pv_error *err);
+void run_plan_free(struct run_plan *p);
+/*
+ * The ramdisk's length, QEMU's size, the timeout (unless set), and the
+ * prediction with the builder's log lines.  -1 with @err: PV_ERR_USAGE for
+ * a guest this kind cannot boot as asked, else the builder's refusal.
+ */
+int run_plan_guest(struct run_plan *p, struct pv_error *err);
+/*
+ * What a real boot needs besides: host memory (checked first), QEMU, the
+ * cache and log directories, Xen (@xen, or Debian's fetched once), the
+ * ramdisk file, and the kind's own (for a domU the Linux dom0 and the
+ * module file).  -1 with @err.
+ */
+int run_prepare(struct run_plan *p, const char *xen, const struct run_progress *pr,
+		struct pv_error *err);
+/* For a replay: the ramdisk's pvsum64 (of the file, or of the pattern if @need_sum). */
+int run_prepare_replay(struct run_plan *p, bool need_sum, struct pv_error *err);
+
+/* A run of @mode, ready to boot or replay; run_one_free releases it. */
+int run_one_init(const struct run_plan *p, struct run_one *r, enum pv_boot_mode mode,
+		 struct pv_error *err);
+void run_one_free(const struct run_plan *p, struct run_one *r);
+/*
+ * Boot once under QEMU, the serial log into <logs>/<kind>-<MiB>M-<mode>.log.
+ * 0 when QEMU ran (r->exit says how it ended; interrupted: exit.interrupted),
+ * -1 with @err when it could not.
+ */
+int run_boot(const struct run_plan *p, struct run_one *r, const struct run_progress *pr,
+	     struct pv_error *err);
+/*
+ * Read p->serial_log instead; the mode from its PVBOOT-RESULT (or the
+ * kind's own record of it) unless @mode_given.  -1 with @err.
+ */
+int run_replay(const struct run_plan *p, bool mode_given, struct run_one *r, struct pv_error *err);
+/* Fill r->check, r->agree and r->ok from r->exit, r->ser and the kind's state. */
+void run_evaluate(const struct run_plan *p, struct run_one *r);
+
+/* ---- what the report takes from the kind ---- */
+
+/* "128 GiB dom0, revector", "512 MiB domU, null" */
+void run_title(const struct run_plan *p, enum pv_boot_mode mode, char *buf, size_t size);
+/* "dom0" or "domU", as the report names the guest. */
+const char *run_guest_name(const struct run_plan *p);
+/* The run's wall times, into @t[RUN_MAX_TIMINGS], the total last.  Returns how many. */
+unsigned run_timings(const struct run_plan *p, const struct run_one *r, struct run_timing *t);
+/* The kernel's code from QEMU's exit status (code << 1) | 1, or -1 if it is not one. */
+int run_kernel_code(const struct run_exit *e);
+/* The kind's lines of the text report: what QEMU holds, the builder's print against the prediction. */
+void run_report_machine(FILE *f, const struct run_plan *p, const struct run_one *r);
+void run_report_builder(FILE *f, const struct run_plan *p, const struct run_one *r);
+/* The kind's fields of the JSON report: in "qemu", then after it. */
+void run_report_qemu_json(struct json *j, const struct run_plan *p, const struct run_one *r);
+void run_report_json_fields(struct json *j, const struct run_plan *p, const struct run_one *r);
+/* The side-by-side verdict row: its label, and each run's cell. */
+const char *run_verdict_label(const struct run_plan *p);
+void run_verdict_text(const struct run_plan *p, const struct run_one *r, char *buf, size_t size);
+
+#endif

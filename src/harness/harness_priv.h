@@ -1,0 +1,216 @@
+/*
+ * The harness's own pieces (docs/harness.md), behind include/pvboot/harness.h:
+ *
+ *   plan.c         the plan and the steps: prepare, one run, replay
+ *   boot.c         one boot under QEMU: the log, progress, the ending
+ *   kinds.c        the table of kinds, and what asks a kind
+ *   kind_dom0.c    pvboot's kernel as dom0, built by Xen
+ *   kind_domu.c    pvboot's kernel as a domU, built by xl create in a Linux dom0
+ *   domu_report.c  the domU kind's part of the report
+ *   check.c        the checks every kind shares: QEMU's end, PVBOOT-RESULT, the simulation
+ *   serial.c       what Xen and the kernel print; the flat JSON of PVBOOT-RESULT
+ *   qemu.c         QEMU's size, its command line, its process
+ *   xen.c          the cache, helper processes, the hypervisor
+ *   ramdisk.c      the pattern ramdisk and pvsum64 over a file
+ *   dom0_image.c   the Linux dom0 (scripts/build-dom0)
+ *   cpio.c         the guest's files as a newc archive after the dom0's initramfs
+ */
+#ifndef PVBOOT_HARNESS_PRIV_H
+#define PVBOOT_HARNESS_PRIV_H
+
+#include <pvboot/harness.h>
+#include <pvboot/host.h>
+
+#define MiB (1ULL << 20)
+#define GiB (1ULL << 30)
+
+/* QEMU exits with (value << 1) | 1 for a byte written to isa-debug-exit (docs/real-xen.md). */
+#define RUN_CODE_OK	       0x10 /* boot path done, checks held, module loaded and ran */
+#define RUN_CODE_FAILED	       0x11 /* anything failed */
+#define RUN_CODE_MODULE_FAILED 0x12 /* boot path done, checks held, module did not load */
+#define RUN_QEMU_STATUS(code)  (((code) << 1) | 1)
+
+/* What to do after a line. */
+enum run_verdict { RUN_GO_ON, RUN_STOP_SOON, RUN_STOP_NOW };
+
+/*
+ * A kind of guest: everything in which one differs from another, as
+ * libxenguest's struct xc_dom_arch is for a guest type.  A new kind is a
+ * new file with one of these and a line in kinds.c's table.
+ */
+struct run_kind {
+	const char *name;	 /* "dom0": run_kind_find, the log's name */
+	const char *guest;	 /* "dom0", "domU": titles and the report */
+	enum pv_builder builder; /* who lays the guest out */
+	const char *builder_who; /* "Xen's dom0 builder", in its refusal */
+	/* What QEMU's memory goes to, in the message that refuses a host too small. */
+	const char *host_need_what;
+	/* The guest's verdict is QEMU's exit status (isa-debug-exit), not a power-off. */
+	bool debug_exit;
+	size_t plan_size, run_size; /* of p->priv and r->priv */
+
+	const char *(*default_kernel)(bool seed_memory, bool linear);
+	/* A line only this kind's logs have. */
+	bool (*log_marker)(const char *text);
+	/* Whether the kind can pass these files to the guest at all; NULL: any. */
+	int (*check_files)(const char *kernel, const char *ramdisk, struct pv_error *err);
+	/* Before the prediction: the kind's limits on the guest, QEMU's size, the timeout. */
+	int (*plan)(struct run_plan *p, struct pv_error *err);
+	/* After Xen and the ramdisk: what else the kind needs on the host. */
+	int (*prepare)(struct run_plan *p, const struct run_progress *pr, struct pv_error *err);
+	int (*cmdline)(const struct run_plan *p, enum pv_boot_mode mode, struct run_cmdline *c,
+		       struct pv_error *err);
+	void (*run_init)(struct run_one *r);
+	void (*run_free)(struct run_one *r);
+	/*
+	 * Take one line (\r removed) seen @t seconds after QEMU started (-1:
+	 * unknown); a new stage's description into @stage (else "").
+	 */
+	enum run_verdict (*line)(struct run_one *r, double t, const char *text, char *stage,
+				 size_t size);
+	/* The mode a log records other than in PVBOOT-RESULT, or NULL. */
+	const char *(*logged_mode)(const struct run_one *r);
+	/* The kind's own checks, before the shared ones on PVBOOT-RESULT. */
+	void (*checks)(const struct run_plan *p, struct run_one *r);
+	/* Wall times but the total, into @t; how many. */
+	unsigned (*timings)(const struct run_one *r, struct run_timing *t);
+	void (*report_machine)(FILE *f, const struct run_plan *p, const struct run_one *r);
+	void (*report_builder)(FILE *f, const struct run_plan *p, const struct run_one *r);
+	void (*report_qemu_json)(struct json *j, const struct run_plan *p, const struct run_one *r);
+	void (*report_json)(struct json *j, const struct run_plan *p, const struct run_one *r);
+	const char *verdict_label;
+	void (*verdict)(const struct run_one *r, char *buf, size_t size);
+};
+
+extern const struct run_kind run_kind_dom0, run_kind_domu;
+
+/* ---- xen.c: the cache and the hypervisor ---- */
+
+/* $PVBOOT_CACHE, else <directory of the pvboot executable>/cache (created). */
+int run_cache_dir(char *buf, size_t size, struct pv_error *err);
+/*
+ * The hypervisor, <cache>/xen-hypervisor/xen-4.17: the first time, Debian's
+ * xen-hypervisor-4.17-amd64 is fetched with apt-get download, unpacked with
+ * dpkg -x and its boot/xen-4.17-amd64.gz gunzipped (docs/real-xen.md); a
+ * stamp file marks it done.  Fills @path; -1 with @err (PV_ERR_IO).
+ */
+int run_fetch_xen(const char *cache, char *path, size_t size, struct pv_error *err);
+
+/* ---- ramdisk.c: the pattern ramdisk ---- */
+
+/*
+ * The pattern ramdisk of @bytes bytes as a file, <cache>/ramdisks/splitmix64-<bytes>.img,
+ * made the first time (written to a temporary name, then renamed), reused
+ * when a file of that name has the size.  Fills @path and @sum.
+ */
+int run_ramdisk_make(const char *cache, uint64_t bytes, char *path, size_t size, uint64_t *sum,
+		     struct pv_error *err);
+/* pvsum64 and length of a file.  -1 with @err (PV_ERR_IO). */
+int run_file_sum(const char *path, uint64_t *sum, uint64_t *bytes, struct pv_error *err);
+/* pvsum64 of the pattern ramdisk of @bytes bytes, unwritten. */
+uint64_t run_pattern_sum(uint64_t bytes);
+
+/* ---- qemu.c: QEMU's size, command line and process ---- */
+
+/* QEMU's pc machine puts RAM above 3 GiB at 4 GiB: where guest RAM ends. */
+uint64_t run_qemu_ram_top(uint64_t qemu_mib);
+/* The phys-bits QEMU's CPU needs for @qemu_mib of RAM; 0: its default (40) will do. */
+unsigned run_qemu_phys_bits(uint64_t qemu_mib);
+/* MemAvailable from /proc/meminfo, in bytes; -1 with @err. */
+int run_host_available(uint64_t *bytes, struct pv_error *err);
+/*
+ * @in with every ',' doubled, as a multiboot module string needs
+ * (docs/real-xen.md), into @out.  Returns the length of the full result;
+ * it was truncated if that is >= @size.
+ */
+size_t run_escape_commas(const char *in, char *out, size_t size);
+/* The arguments every QEMU of pvboot's gets (TCG, CPU, serial, RAM backend), at @c's end. */
+int run_qemu_common(struct run_cmdline *c, size_t *used, struct pv_error *err, uint64_t qemu_mib,
+		    unsigned smp, bool debug_exit);
+/* Append one argument to @c, printf-style; @used counts c->buf.  -1 with @err if it does not fit. */
+int run_cmd_add(struct run_cmdline *c, size_t *used, struct pv_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+struct run_stream {
+	/* A line (\r removed), @t seconds after QEMU started; @qemu_stderr: QEMU's own. */
+	enum run_verdict (*line)(void *ctx, double t, const char *text, bool qemu_stderr);
+	void (*tick)(void *ctx, double t); /* a few times a second */
+	void *ctx;
+};
+
+/*
+ * Start QEMU with @argv in a process group of its own, stream its output
+ * line by line to @s, and wait for it to exit, at most @timeout seconds.
+ * QEMU is killed at the timeout, soon after a line @s calls fatal, and when
+ * SIGINT, SIGTERM or SIGHUP reaches pvboot (ex->interrupted says which); it
+ * dies with pvboot in any case (PR_SET_PDEATHSIG).  Returns 0 with @ex
+ * filled, or -1 with @err when QEMU could not be started.
+ */
+int run_qemu(char *const argv[], double timeout, const struct run_stream *s, struct run_exit *ex,
+	     struct pv_error *err);
+
+/* ---- kind_dom0.c: the sizes of a dom0 run, and its command line ---- */
+
+/* QEMU's RAM in MiB for a dom0 of @dom0_bytes with a @ramdisk_bytes module. */
+uint64_t run_qemu_mib(uint64_t dom0_bytes, uint64_t ramdisk_bytes);
+/* What QEMU's RSS is expected to reach, in bytes. */
+uint64_t run_host_need(uint64_t qemu_mib, uint64_t dom0_bytes, uint64_t ramdisk_bytes);
+int run_dom0_cmdline(const struct run_plan *p, enum pv_boot_mode mode, struct run_cmdline *c,
+		     struct pv_error *err);
+
+/* ---- check.c: the checks every kind shares ---- */
+
+/* Add a check; a failed one fails the run. */
+void run_check_add(struct run_one *r, const char *name, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/*
+ * The qemu-exit check's failures common to every kind (no status, signal,
+ * timeout, a crash Xen printed, QEMU killed): true when it added one,
+ * false when QEMU exited by itself and the kind judges the status.
+ */
+bool run_check_qemu_ended_badly(struct run_one *r);
+/* The PVBOOT-RESULT checks. */
+void run_check_result(const struct run_plan *p, struct run_one *r);
+/* The real result against the simulation's. */
+void run_check_simulation(const struct run_plan *p, struct run_one *r);
+
+/* ---- dom0_image.c: the Linux dom0 for a domU run ---- */
+
+/*
+ * The dom0's kernel and initramfs: runs scripts/build-dom0 ($PVBOOT_SCRIPTS,
+ * else <pvboot's directory>/../scripts) with PVBOOT_CACHE=@cache, which
+ * builds them the first time and prints "kernel=PATH" and "initrd=PATH".
+ * -1 with @err when the script is missing, fails, or names no files.
+ */
+int run_dom0_image(const char *cache, char *kernel, char *initrd, size_t size, struct pv_error *err);
+
+/* ---- cpio.c: the guest's archive ---- */
+
+/* The guest's files in the dom0 (scripts/dom0-init looks for them there). */
+#define RUN_GUEST_KERNEL  "guest/kernel.elf"
+#define RUN_GUEST_RAMDISK "guest/ramdisk.img"
+
+struct run_cpio_entry {
+	const char *name; /* in the archive */
+	const char *path; /* on the host */
+};
+/*
+ * Append a newc cpio archive of @n regular files (mode 0644, mtime 0) and
+ * its TRAILER!!! to @out, which is at byte @*off (a multiple of 4);
+ * @*off is advanced.  -1 with @err (a file over 4 GiB - 1 does not fit).
+ */
+int run_cpio_write(FILE *out, uint64_t *off, const struct run_cpio_entry *e, unsigned n,
+		   struct pv_error *err);
+/*
+ * The dom0's module: @dom0_initrd, zeros to a 512-byte block, and an
+ * archive of RUN_GUEST_KERNEL (@kernel) and RUN_GUEST_RAMDISK (@ramdisk,
+ * or none when NULL), as <cache>/domu/modules-<kernel>-<ramdisk>.cpio.
+ * Written through a temporary file and rename; reused (@reused) when a
+ * stamp beside it says it was made of the same files (path, size, mtime,
+ * and the kernel's pvsum64).  Fills @path; -1 with @err.
+ */
+int run_domu_modules(const char *cache, const char *dom0_initrd, const char *kernel,
+		     const char *ramdisk, char *path, size_t size, bool *reused,
+		     struct pv_error *err);
+
+#endif

@@ -1,0 +1,178 @@
+/*
+ * The plan every run of one pvboot run shares, and the steps before a
+ * boot: the prediction (by the kind's builder), the ramdisk, QEMU's size,
+ * and what a real boot needs of the host: memory, QEMU, Xen, the
+ * directory for the logs, and whatever the kind needs besides.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <pvboot/x86.h>
+
+#include "harness_priv.h"
+
+void run_lines_add(struct run_lines *l, const char *text)
+{
+	char *copy;
+
+	if (l->n == l->cap) {
+		unsigned cap = l->cap ? 2 * l->cap : 32;
+		char **p = realloc(l->line, cap * sizeof(*p));
+
+		if (!p) {
+			l->nomem = true;
+			return;
+		}
+		l->line = p;
+		l->cap = cap;
+	}
+	copy = strdup(text);
+	if (!copy) {
+		l->nomem = true;
+		return;
+	}
+	l->line[l->n++] = copy;
+}
+
+void run_lines_free(struct run_lines *l)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		free(l->line[i]);
+	free(l->line);
+	*l = (struct run_lines){0};
+}
+
+int run_plan_init(struct run_plan *p, const struct run_kind *kind, struct pv_error *err)
+{
+	*p = (struct run_plan){.kind = kind, .verify_full = true, .assume_exit = -1};
+	p->g.in.builder = kind->builder;
+	if (kind->plan_size && !(p->priv = calloc(1, kind->plan_size)))
+		return pv_fail(err, PV_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+void run_plan_free(struct run_plan *p)
+{
+	run_lines_free(&p->predicted_log);
+	free(p->priv);
+	p->priv = NULL;
+}
+
+static void keep_line(void *ctx, const char *text)
+{
+	run_lines_add(ctx, text);
+}
+
+int run_plan_guest(struct run_plan *p, struct pv_error *err)
+{
+	struct pv_error why = {0};
+
+	p->memory = p->g.in.nr_pages * PAGE_SIZE;
+	p->ramdisk = p->g.in.ramdisk_len > 0;
+	p->ramdisk_bytes = p->g.in.ramdisk_len;
+	if (p->kind->plan(p, err))
+		return -1;
+	run_lines_free(&p->predicted_log);
+	if (pv_layout_build(&p->g.in, &p->predicted, &(struct pv_log){keep_line, &p->predicted_log},
+			    &why))
+		return pv_fail(err, PV_ERR_FORMAT, "%s would refuse this guest: %s",
+			       p->kind->builder_who, why.msg);
+	if (p->predicted_log.nomem)
+		return pv_fail(err, PV_ERR_NOMEM, "out of memory");
+	p->module_must_fail =
+		pv_layout_warnings(&p->predicted) & (1U << PV_WARN_MODULES_VADDR_OVERLAP);
+	return 0;
+}
+
+/* The logs go beside the cache: build/cache -> build/run-logs. */
+static int plan_logs(struct run_plan *p, struct pv_error *err)
+{
+	char *slash;
+
+	snprintf(p->logs, sizeof(p->logs), "%s", p->cache);
+	for (size_t n = strlen(p->logs); n > 1 && p->logs[n - 1] == '/'; n--)
+		p->logs[n - 1] = '\0';
+	slash = strrchr(p->logs, '/');
+	if (slash)
+		snprintf(slash + 1, sizeof(p->logs) - (size_t)(slash + 1 - p->logs), "run-logs");
+	else
+		snprintf(p->logs, sizeof(p->logs), "run-logs");
+	return pv_mkdirs(p->logs, err);
+}
+
+/* Before anything starts: can the host back what QEMU will touch? */
+static int plan_memory(const struct run_plan *p, struct pv_error *err)
+{
+	uint64_t avail, need = p->host_need;
+	char a[32], b[32];
+
+	if (run_host_available(&avail, err))
+		return -1;
+	if (need <= avail)
+		return 0;
+	return pv_fail(err, PV_ERR_NOMEM,
+		       "this %s needs about %s of host memory for QEMU (%s), but only %s is available (MemAvailable)",
+		       p->kind->guest, human_bytes(need, a, sizeof(a)), p->kind->host_need_what,
+		       human_bytes(avail, b, sizeof(b)));
+}
+
+int run_prepare(struct run_plan *p, const char *xen, const struct run_progress *pr,
+		struct pv_error *err)
+{
+	if (plan_memory(p, err))
+		return -1;
+	if (!pv_on_path("qemu-system-x86_64"))
+		return pv_fail(err, PV_ERR_IO,
+			       "qemu-system-x86_64 not found (run scripts/deps, package qemu-system-x86)");
+	if (run_cache_dir(p->cache, sizeof(p->cache), err) || plan_logs(p, err))
+		return -1;
+	if (xen) {
+		if (!pv_is_file(xen))
+			return pv_fail(err, PV_ERR_IO, "%s: no such file (--xen)", xen);
+		snprintf(p->xen, sizeof(p->xen), "%s", xen);
+	} else if (run_fetch_xen(p->cache, p->xen, sizeof(p->xen), err)) {
+		return -1;
+	}
+	if (p->ramdisk && p->g.ramdisk) {
+		snprintf(p->ramdisk_path, sizeof(p->ramdisk_path), "%s", p->g.ramdisk);
+		if (run_file_sum(p->ramdisk_path, &p->ramdisk_sum, &p->ramdisk_bytes, err))
+			return -1;
+	} else if (p->ramdisk) {
+		if (run_ramdisk_make(p->cache, p->ramdisk_bytes, p->ramdisk_path,
+				     sizeof(p->ramdisk_path), &p->ramdisk_sum, err))
+			return -1;
+	}
+	return p->kind->prepare ? p->kind->prepare(p, pr, err) : 0;
+}
+
+int run_prepare_replay(struct run_plan *p, bool need_sum, struct pv_error *err)
+{
+	if (p->ramdisk && p->g.ramdisk) {
+		if (run_file_sum(p->g.ramdisk, &p->ramdisk_sum, &p->ramdisk_bytes, err))
+			return -1;
+		snprintf(p->ramdisk_path, sizeof(p->ramdisk_path), "%s", p->g.ramdisk);
+	} else if (p->ramdisk && need_sum) {
+		p->ramdisk_sum = run_pattern_sum(p->ramdisk_bytes);
+	}
+	return 0;
+}
+
+int run_one_init(const struct run_plan *p, struct run_one *r, enum pv_boot_mode mode,
+		 struct pv_error *err)
+{
+	*r = (struct run_one){.mode = mode};
+	run_serial_init(&r->ser);
+	if (p->kind->run_size && !(r->priv = calloc(1, p->kind->run_size)))
+		return pv_fail(err, PV_ERR_NOMEM, "out of memory");
+	if (p->kind->run_init)
+		p->kind->run_init(r);
+	return 0;
+}
+
+void run_one_free(const struct run_plan *p, struct run_one *r)
+{
+	if (r->priv && p->kind->run_free)
+		p->kind->run_free(r);
+	free(r->priv);
+	r->priv = NULL;
+}
