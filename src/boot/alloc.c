@@ -24,66 +24,6 @@ static uint64_t pages_of(uint64_t bytes)
 	return (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
 }
 
-/*
- * The guest's P2M: the tree or the linear list once it is that, before
- * then the builder's list where the builder mapped it (a list adopted by
- * the linear one may lose that mapping to xen_cleanhighmap).
- */
-mfn_t boot_mfn(struct boot *b, uint64_t pfn)
-{
-	if (b->p2m.top)
-		return p2m_pfn_to_mfn(&b->p2m, _pfn(pfn));
-	if (b->linear)
-		return p2m_linear_pfn_to_mfn(&b->lin, _pfn(pfn));
-	if (pfn >= b->nr_pages)
-		return INVALID_MFN;
-	return _mfn(((uint64_t *)b->pf->va_ptr(b->pf->ctx, b->list_va))[pfn]);
-}
-
-static bool in_va(const struct boot *b, uint64_t pfn)
-{
-	return b->va_ready &&
-	       (pfn < b->ident_end_pfn || (pfn >= b->main_base && pfn < b->va_end_pfn));
-}
-
-/* __va once our direct map covers the page, __ka (the builder's mapping) before. */
-static uint64_t pfn_va(const struct boot *b, uint64_t pfn)
-{
-	return in_va(b, pfn) ? PAGE_OFFSET + pfn * PAGE_SIZE : b->o->virt_base + pfn * PAGE_SIZE;
-}
-
-void *boot_ptr(struct boot *b, uint64_t pfn)
-{
-	return b->pf->va_ptr(b->pf->ctx, pfn_va(b, pfn));
-}
-
-uint64_t boot_ptr_pfn(struct boot *b, const void *p)
-{
-	return b->pf->m2p(b->pf->ctx, b->pf->ptr_mfn(b->pf->ctx, p));
-}
-
-/* Set the one PTE that maps @pfn (shared by __ka and __va below the builder's end). */
-static int set_prot(struct boot *b, uint64_t pfn, uint64_t prot)
-{
-	uint64_t va = pfn_va(b, pfn);
-	int rc = b->pf->update_va_mapping(b->pf->ctx, va, pte_make(boot_mfn(b, pfn), prot));
-
-	if (rc)
-		return BOOT_FAIL(b, "update_va_mapping(0x%llx) failed: %d", (unsigned long long)va,
-				 rc);
-	return 0;
-}
-
-int boot_make_ro(struct boot *b, uint64_t pfn)
-{
-	return set_prot(b, pfn, _PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX);
-}
-
-int boot_make_rw(struct boot *b, uint64_t pfn)
-{
-	return set_prot(b, pfn, _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX);
-}
-
 int boot_alloc_init(struct boot *b)
 {
 	const start_info_t *si = b->si;
@@ -169,7 +109,7 @@ static bool spare_add(struct boot *b, uint64_t pfn)
 
 static bool reachable(const struct boot *b, uint64_t pfn)
 {
-	return in_va(b, pfn) || pfn < b->ident_end_pfn;
+	return boot_in_va(b, pfn) || pfn < b->ident_end_pfn;
 }
 
 /* The lowest spare page we can reach, from the first range that starts with one. */
@@ -219,8 +159,6 @@ static uint64_t take_mapped(struct boot *b)
 	return NO_PFN;
 }
 
-#define PROT_VA (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX)
-
 /*
  * A whole 2 MiB of __va from @from (512-aligned) to @to: its L1 written
  * while it is still an ordinary page, then made read-only and linked with
@@ -236,7 +174,7 @@ static int fill_l1(struct boot *b, uint64_t from, uint64_t to)
 		return -1;
 	l1 = boot_ptr(b, pfn);
 	for (uint64_t p = from; p < to; p++)
-		l1[p - from] = pte_make(boot_mfn(b, p), PROT_VA);
+		l1[p - from] = pte_make(boot_mfn(b, p), BOOT_PROT_RW);
 	if (boot_make_ro(b, pfn))
 		return -1;
 	b->own_tables++;
@@ -263,7 +201,7 @@ static int extend_va(struct boot *b)
 	else
 		for (uint64_t p = from; p < to && !rc; p++)
 			rc = pt_map(&ops, b->l4, PAGE_OFFSET + p * PAGE_SIZE, boot_mfn(b, p),
-				    PROT_VA, &b->err);
+				    BOOT_PROT_RW, &b->err);
 	b->extending = false;
 	if (rc)
 		return -1;

@@ -12,6 +12,10 @@
 
 #define BOOT_SPARE_RANGES 256 /* 4 KiB of struct boot */
 
+/* How the boot path maps data pages: Linux's PAGE_KERNEL and PAGE_KERNEL_RO, less _PAGE_GLOBAL. */
+#define BOOT_PROT_RW (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX)
+#define BOOT_PROT_RO (_PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX)
+
 struct boot {
 	const struct pv_platform *pf;
 	const struct pv_boot_opts *o;
@@ -68,13 +72,16 @@ uint64_t boot_alloc(struct boot *b);
 uint64_t boot_alloc_page(struct boot *b, bool zero); /* a pfn, zeroed; ~0 with b->err set */
 void boot_free(struct boot *b, uint64_t pfn);
 void boot_donate(struct boot *b, uint64_t pfn); /* a builder's page, now ours to use */
-void *boot_ptr(struct boot *b, uint64_t pfn);	/* where the boot path reaches a pfn */
-uint64_t boot_ptr_pfn(struct boot *b, const void *p);
-mfn_t boot_mfn(struct boot *b, uint64_t pfn);	/* from the builder's list (M2P-checked) */
-int boot_make_ro(struct boot *b, uint64_t pfn); /* read-only wherever we map it */
-int boot_make_rw(struct boot *b, uint64_t pfn); /* writable again */
 uint64_t boot_alloc_table(struct boot *b);	/* a zeroed page for a page table */
 struct p2m_ops boot_p2m_ops(struct boot *b);	/* pages for the P2M tree or list */
+
+/* xlate.c */
+mfn_t boot_mfn(struct boot *b, uint64_t pfn);	     /* through the guest's P2M as it stands */
+bool boot_in_va(const struct boot *b, uint64_t pfn); /* our __va direct map covers @pfn */
+void *boot_ptr(struct boot *b, uint64_t pfn);	     /* where the boot path reaches a pfn */
+uint64_t boot_ptr_pfn(struct boot *b, const void *p);
+int boot_make_ro(struct boot *b, uint64_t pfn); /* read-only wherever we map it */
+int boot_make_rw(struct boot *b, uint64_t pfn); /* writable again */
 
 /* mmu.c */
 struct pt_ops boot_pt_ops(struct boot *b);

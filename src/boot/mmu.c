@@ -1,7 +1,8 @@
 /*
  * The boot path's page tables: the platform-backed pt_ops, taking over from
- * the builder (cf. xen_setup_kernel_pagetable), and clearing __ka PMDs
- * (cf. cleanup_highmap and xen_cleanhighmap; guest-p2m.md 3.2 to 3.4).
+ * the builder and recycling its top tables (cf. xen_setup_kernel_pagetable),
+ * and clearing __ka PMDs (cf. cleanup_highmap and xen_cleanhighmap;
+ * guest-p2m.md 3.2 to 3.4).
  *
  * Our tables after the take-over:
  *
@@ -16,8 +17,7 @@
  */
 #include "boot_priv.h"
 
-#define NO_PFN	(~0ULL)
-#define PROT_RW (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX)
+#define NO_PFN (~0ULL)
 
 static const uint64_t *pt_table(void *ctx, mfn_t mfn)
 {
@@ -81,6 +81,30 @@ static uint64_t new_table(struct boot *b, uint64_t **page)
 	return pfn;
 }
 
+/*
+ * The builder's L4, L3 and L2, unpinned once our tables are loaded, become
+ * pages like any other: writable again, then donated to the allocator.  Cf.
+ * xen_setup_kernel_pagetable, whose check_pt_base shaves them off the
+ * reserved page-table range (the "L4, L3, and L2 recycle").  0, or -1 with
+ * b->err when Xen refuses an update.
+ */
+static int recycle_builder_tables(struct boot *b, uint64_t l4_pfn, uint64_t l3_pfn, uint64_t l2_pfn)
+{
+	const struct pv_platform *pf = b->pf;
+	const uint64_t pfns[3] = {l4_pfn, l3_pfn, l2_pfn};
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t p = pfns[i];
+		int rc = pf->update_va_mapping(pf->ctx, PAGE_OFFSET + p * PAGE_SIZE,
+					       pte_make(boot_mfn(b, p), BOOT_PROT_RW));
+
+		if (hypercall(b, "update_va_mapping (recycling the builder's tables)", rc))
+			return -1;
+		boot_donate(b, p);
+	}
+	return 0;
+}
+
 int boot_take_over_tables(struct boot *b)
 {
 	const struct pv_platform *pf = b->pf;
@@ -136,7 +160,7 @@ int boot_take_over_tables(struct boot *b)
 		if (boot_make_ro(b, pfn[i]))
 			return -1;
 
-	/* Pin ours, load it, unpin the builder's: its L4, L3 and L2 are then free. */
+	/* Pin ours, load it, unpin the builder's: its L4, L3 and L2 are then free to recycle. */
 	b->l4 = boot_mfn(b, pfn[0]);
 	b->l3_ka = boot_mfn(b, pfn[1]);
 	b->l2_ka = boot_mfn(b, pfn[2]);
@@ -148,17 +172,7 @@ int boot_take_over_tables(struct boot *b)
 	b->va_ready = true;
 	b->ident_end_pfn = (b->map_end - b->o->virt_base) / PAGE_SIZE;
 
-	/* Recycle them (cf. check_pt_base): writable again, then ours to use. */
-	for (int i = 0; i < 3; i++) {
-		uint64_t p = i == 0 ? bl4_pfn : i == 1 ? bl3_pfn : bl2_pfn;
-		int rc = pf->update_va_mapping(pf->ctx, PAGE_OFFSET + p * PAGE_SIZE,
-					       pte_make(boot_mfn(b, p), PROT_RW));
-
-		if (hypercall(b, "update_va_mapping (recycling the builder's tables)", rc))
-			return -1;
-		boot_donate(b, p);
-	}
-	return 0;
+	return recycle_builder_tables(b, bl4_pfn, bl3_pfn, bl2_pfn);
 }
 
 /*
