@@ -99,9 +99,7 @@ struct pv_boot_result {
 int pv_boot(const struct pv_platform *pf, const struct pv_boot_opts *opts,
 	    struct pv_boot_result *res);
 
-/* The result as one line of JSON, without "PVBOOT-RESULT ". */
-#define PV_BOOT_RESULT_JSON_MAX 1024 /* a buffer that always holds it */
-void pv_boot_result_json(const struct pv_boot_result *res, char *buf, unsigned size);
+/* The result line is the guest protocol's: <pvboot/protocol.h>, pv_result_format(). */
 
 const char *pv_boot_mode_name(enum pv_boot_mode m);
 int pv_boot_mode_parse(const char *s, enum pv_boot_mode *m);

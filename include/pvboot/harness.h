@@ -34,6 +34,7 @@
 #include <pvboot/image.h>
 #include <pvboot/json.h>
 #include <pvboot/layout.h>
+#include <pvboot/protocol.h>
 
 struct run_kind;
 
@@ -45,29 +46,6 @@ struct run_lines {
 };
 void run_lines_add(struct run_lines *l, const char *text);
 void run_lines_free(struct run_lines *l);
-
-/* ---- a flat JSON object, as the kernel's PVBOOT-RESULT line is ---- */
-
-enum run_jtype { RUN_JSTR, RUN_JNUM, RUN_JBOOL, RUN_JNULL };
-struct run_jfield {
-	char key[48];
-	enum run_jtype type;
-	char text[256]; /* the string, the number as written, "true", "false" or "null" */
-};
-#define RUN_JFIELDS 48
-struct run_jobj {
-	unsigned n;
-	struct run_jfield f[RUN_JFIELDS];
-};
-
-/* Parse "{...}" at @s (spaces around it allowed).  -1 with @err saying where it stopped. */
-int run_json_parse(const char *s, struct run_jobj *o, struct pv_error *err);
-const struct run_jfield *run_json_find(const struct run_jobj *o, const char *key);
-/* The value of @key if it has that type; false if missing or of another type. */
-bool run_json_u64(const struct run_jobj *o, const char *key, uint64_t *v);
-bool run_json_i64(const struct run_jobj *o, const char *key, int64_t *v);
-bool run_json_bool(const struct run_jobj *o, const char *key, bool *v);
-const char *run_json_str(const struct run_jobj *o, const char *key); /* NULL if not */
 
 /* ---- what the serial line says ---- */
 
@@ -127,10 +105,11 @@ struct run_serial {
 	unsigned lines, kernel_lines;
 	char kernel_line[160]; /* the latest "pvboot:" line */
 	bool have_result;      /* a PVBOOT-RESULT line was seen (the first counts) */
-	bool result_parsed;
-	char result_line[PV_BOOT_RESULT_JSON_MAX];
+	bool result_parsed;    /* ... and it read (pv_result_parse) */
+	char result_line[PV_RESULT_JSON_MAX];
 	char result_error[PV_ERRMSG_MAX];
-	struct run_jobj result;
+	struct pv_boot_result result;
+	uint32_t result_fields; /* the fields it had: 1 << enum pv_result_field */
 	char crash[240];	/* the Xen line that said it */
 	bool crash_final;	/* Xen's last words were printed: stop now */
 	struct run_exit logged; /* a recorded log's own "pvboot-run:" trailer */
@@ -204,7 +183,7 @@ struct run_one {
 	bool agree; /* what the builder printed equals the prediction */
 	/* The same guest on the simulated Xen (the caller's): its PVBOOT-RESULT, or why none. */
 	bool sim_tried;
-	char sim_line[PV_BOOT_RESULT_JSON_MAX];
+	char sim_line[PV_RESULT_JSON_MAX];
 	char sim_error[256];
 	bool ok;
 	void *priv; /* the kind's own (run_kind.run_size bytes) */

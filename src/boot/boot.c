@@ -5,6 +5,7 @@
 #include <stdarg.h>
 
 #include <pvboot/p2m_if.h>
+#include <pvboot/protocol.h>
 #include <pvboot/pvsum.h>
 
 #include "boot_priv.h"
@@ -235,7 +236,7 @@ static void check_ramdisk(struct boot *b)
 static void finish(struct boot *b)
 {
 	struct pv_boot_result *res = b->res;
-	char line[PV_BOOT_RESULT_JSON_MAX];
+	char line[PV_RESULT_JSON_MAX];
 	uint64_t live, expected;
 
 	check_ramdisk(b);
@@ -253,8 +254,8 @@ static void finish(struct boot *b)
 		res->ka_pmds_left = boot_ka_pmds_left(b);
 	if (b->err.code != PV_OK)
 		pv_snprintf(res->error, sizeof(res->error), "%s", b->err.msg);
-	pv_boot_result_json(res, line, sizeof(line));
-	boot_say(b, "PVBOOT-RESULT %s", line);
+	pv_result_format(res, PV_RF_ALL, line, sizeof(line));
+	boot_say(b, PV_RESULT_TAG "%s", line);
 }
 
 int pv_boot(const struct pv_platform *pf, const struct pv_boot_opts *o, struct pv_boot_result *res)
@@ -336,21 +337,4 @@ int pv_boot(const struct pv_platform *pf, const struct pv_boot_opts *o, struct p
 out:
 	finish(&b);
 	return rc;
-}
-
-void pv_boot_result_json(const struct pv_boot_result *r, char *buf, unsigned size)
-{
-	pv_snprintf(buf, size,
-		    "{\"mode\":\"%s\",\"nr_pages\":%llu,\"p2m_leaves_copied\":%llu,\"ka_pmds_removed\":%llu,\"ka_pmds_left\":%llu,\"pfns_verified\":%llu,\"mismatches\":%llu,\"module_alloc\":\"%s\",\"module_vaddr\":\"0x%llx\",\"module_ran\":%s,\"ramdisk_bytes\":%llu,\"ramdisk_sum\":\"0x%016llx\",\"ramdisk_ok\":%s,\"pages_allocated\":%llu,\"pages_freed\":%llu,\"pages_leaked\":%lld,\"pages_double_freed\":%llu,\"error\":\"%s\"}",
-		    pv_boot_mode_name(r->mode), (unsigned long long)r->nr_pages,
-		    (unsigned long long)r->p2m_leaves_copied, (unsigned long long)r->ka_pmds_removed,
-		    (unsigned long long)r->ka_pmds_left, (unsigned long long)r->pfns_verified,
-		    (unsigned long long)r->mismatches, r->module_alloc,
-		    (unsigned long long)r->module_vaddr, r->module_ran ? "true" : "false",
-		    (unsigned long long)r->ramdisk_bytes, (unsigned long long)r->ramdisk_sum,
-		    r->ramdisk_ok < 0 ? "null"
-		    : r->ramdisk_ok   ? "true"
-				      : "false",
-		    (unsigned long long)r->pages_allocated, (unsigned long long)r->pages_freed,
-		    (long long)r->pages_leaked, (unsigned long long)r->pages_double_freed, r->error);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <pvboot/boot.h>
+#include <pvboot/protocol.h>
 #include <pvboot/sim.h>
 
 #include "cli.h"
@@ -50,10 +51,10 @@ int simulate_result_line(const struct guest *g, enum pv_boot_mode mode, bool ver
 
 static void print_json_one(struct json *j, const struct pv_sim_result *r, const char *dump)
 {
-	char line[PV_BOOT_RESULT_JSON_MAX];
+	char line[PV_RESULT_JSON_MAX];
 
 	json_obj(j, NULL);
-	pv_boot_result_json(&r->res, line, sizeof(line));
+	pv_result_format(&r->res, PV_RF_ALL, line, sizeof(line));
 	json_str(j, "result_line", line);
 	json_str(j, "mode", pv_boot_mode_name(r->res.mode));
 	json_u64(j, "nr_pages", r->res.nr_pages);

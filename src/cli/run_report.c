@@ -28,18 +28,23 @@ static void text_result(FILE *f, const struct run_one *r)
 		unsigned col = 15;
 
 		fprintf(f, "\n  kernel result");
-		for (unsigned i = 0; r->ser.result_parsed && i < r->ser.result.n; i++) {
-			const struct run_jfield *fl = &r->ser.result.f[i];
-			int n = (int)(strlen(fl->key) + strlen(fl->text) + 2 +
-				      2 * (fl->type == RUN_JSTR));
+		for (int i = 0; r->ser.result_parsed && i < PV_RF_NR; i++) {
+			const char *key = pv_result_key((enum pv_result_field)i);
+			char text[200];
+			bool str;
+			int n;
 
+			if (!(r->ser.result_fields & 1U << i))
+				continue;
+			str = pv_result_value(&r->ser.result, (enum pv_result_field)i, text,
+					      sizeof(text)) == PV_JSON_STRING;
+			n = (int)(strlen(key) + strlen(text) + 2 + 2 * str);
 			/* key=value, strings quoted, wrapped at 98 columns */
-
 			if (col + n > 98) {
 				fprintf(f, "\n               ");
 				col = 15;
 			}
-			fprintf(f, fl->type == RUN_JSTR ? " %s=\"%s\"" : " %s=%s", fl->key, fl->text);
+			fprintf(f, str ? " %s=\"%s\"" : " %s=%s", key, text);
 			col += (unsigned)n;
 		}
 		if (!r->ser.result_parsed)
@@ -109,8 +114,8 @@ static void text_one(FILE *f, const struct run_plan *p, const struct run_one *r)
 /* Two runs' main figures next to each other, as pvboot simulate shows them. */
 static void text_side_by_side(FILE *f, const struct run_plan *p, const struct run_one *r, unsigned n)
 {
-	static const char *const keys[] = {"module_alloc", "ka_pmds_left", "p2m_leaves_copied",
-					   "pages_leaked"};
+	static const enum pv_result_field keys[] = {PV_RF_MODULE_ALLOC, PV_RF_KA_PMDS_LEFT,
+						    PV_RF_P2M_LEAVES_COPIED, PV_RF_PAGES_LEAKED};
 
 	fprintf(f, "\nside by side:      ");
 	for (unsigned i = 0; i < n; i++)
@@ -123,13 +128,14 @@ static void text_side_by_side(FILE *f, const struct run_plan *p, const struct ru
 		fprintf(f, " %-20s", s);
 	}
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-		fprintf(f, "\n  %-17s", keys[k]);
+		fprintf(f, "\n  %-17s", pv_result_key(keys[k]));
 		for (unsigned i = 0; i < n; i++) {
-			const struct run_jfield *fl = run_json_find(&r[i].ser.result, keys[k]);
-			const char *v = fl ? fl->text : "-";
+			char v[200] = "-";
 
-			if (fl && !strcmp(keys[k], "module_alloc"))
-				v = strcmp(fl->text, "ok") ? "FAILED" : "ok";
+			if (r[i].ser.result_fields & 1U << keys[k])
+				pv_result_value(&r[i].ser.result, keys[k], v, sizeof(v));
+			if (keys[k] == PV_RF_MODULE_ALLOC && strcmp(v, "-"))
+				snprintf(v, sizeof(v), "%s", strcmp(v, "ok") ? "FAILED" : "ok");
 			fprintf(f, " %-20s", v);
 		}
 	}
@@ -159,16 +165,17 @@ static void json_result(struct json *j, const struct run_serial *s)
 		return;
 	}
 	json_obj(j, "result");
-	for (unsigned i = 0; i < s->result.n; i++) {
-		const struct run_jfield *f = &s->result.f[i];
-		uint64_t v;
+	for (int i = 0; i < PV_RF_NR; i++) {
+		const char *key = pv_result_key((enum pv_result_field)i);
+		char text[200];
 
-		if (f->type == RUN_JSTR)
-			json_str(j, f->key, f->text);
-		else if (f->type == RUN_JNUM && run_json_u64(&s->result, f->key, &v))
-			json_u64(j, f->key, v);
+		if (!(s->result_fields & 1U << i))
+			continue;
+		if (pv_result_value(&s->result, (enum pv_result_field)i, text, sizeof(text)) ==
+		    PV_JSON_STRING)
+			json_str(j, key, text);
 		else
-			json_raw(j, f->key, f->text);
+			json_raw(j, key, text);
 	}
 	json_obj_end(j);
 }

@@ -148,7 +148,9 @@ int run_replay(const struct run_plan *p, bool mode_given, struct run_one *r, str
 		snprintf(r->exit.qemu_err, sizeof(r->exit.qemu_err), "%s", r->ser.logged.qemu_err);
 	}
 	if (!mode_given) {
-		const char *mode = run_json_str(&r->ser.result, "mode");
+		const char *mode = r->ser.result_fields & 1U << PV_RF_MODE
+					   ? pv_boot_mode_name(r->ser.result.mode)
+					   : NULL;
 
 		/* The kind may record it too, should the guest have printed nothing. */
 		if (!mode && p->kind->logged_mode)

@@ -33,14 +33,9 @@ void run_check_add(struct run_one *r, const char *name, bool ok, const char *fmt
 }
 int run_kernel_code(const struct run_exit *e)
 {
-	int code = e->status >> 1;
-
-	if (!e->known || !e->exited || e->timed_out || e->crash_killed || e->interrupted ||
-	    !(e->status & 1))
+	if (!e->known || !e->exited || e->timed_out || e->crash_killed || e->interrupted)
 		return -1;
-	return code == RUN_CODE_OK || code == RUN_CODE_FAILED || code == RUN_CODE_MODULE_FAILED
-		       ? code
-		       : -1;
+	return pv_exit_code_from_status(e->status);
 }
 
 bool run_check_qemu_ended_badly(struct run_one *r)
@@ -62,167 +57,178 @@ bool run_check_qemu_ended_badly(struct run_one *r)
 		return false;
 	return true;
 }
-/* A field the checks need: its absence fails the check. */
-static bool need_u64(struct run_one *r, const char *check_name, const char *key, uint64_t *v)
+
+/* The result's fields (r->ser.result_fields has @f): otherwise the check fails, saying so. */
+static bool has(struct run_one *r, const char *check_name, enum pv_result_field f)
 {
-	if (run_json_u64(&r->ser.result, key, v))
+	if (r->ser.result_fields & 1U << f)
 		return true;
-	run_check_add(r, check_name, false, "PVBOOT-RESULT has no number %s", key);
+	run_check_add(r, check_name, false, "PVBOOT-RESULT has no %s", pv_result_key(f));
 	return false;
 }
 
 static void check_module(const struct run_plan *p, struct run_one *r)
 {
-	const struct run_jobj *o = &r->ser.result;
-	const char *alloc = run_json_str(o, "module_alloc");
-	bool ran, have_ran = run_json_bool(o, "module_ran", &ran);
+	const struct pv_boot_result *o = &r->ser.result;
+	const char *ran = o->module_ran ? "true" : "false";
 	bool must_fail = r->mode == PV_MODE_NO_REVECTOR && p->module_must_fail;
 
-	if (!alloc || !have_ran) {
-		run_check_add(r, "module", false, "PVBOOT-RESULT has no %s",
-			      alloc ? "module_ran" : "module_alloc");
-	} else if (must_fail) {
-		run_check_add(r, "module", !strncmp(alloc, "vmalloc: allocation failure", 27) && !ran,
+	if (!has(r, "module", PV_RF_MODULE_ALLOC) || !has(r, "module", PV_RF_MODULE_RAN))
+		return;
+	if (must_fail)
+		run_check_add(r, "module",
+			      !strncmp(o->module_alloc, "vmalloc: allocation failure", 27) &&
+				      !o->module_ran,
 			      "module_alloc \"%s\", module_ran %s; the mapping reaches MODULES_VADDR, so the module must fail with vmalloc's line",
-			      alloc, ran ? "true" : "false");
-	} else {
-		run_check_add(r, "module", !strcmp(alloc, "ok") && ran,
-			      "module_alloc \"%s\", module_ran %s; expected ok and true%s", alloc,
-			      ran ? "true" : "false",
+			      o->module_alloc, ran);
+	else
+		run_check_add(r, "module", !strcmp(o->module_alloc, "ok") && o->module_ran,
+			      "module_alloc \"%s\", module_ran %s; expected ok and true%s",
+			      o->module_alloc, ran,
 			      r->mode == PV_MODE_NO_REVECTOR
 				      ? " (the mapping stays below MODULES_VADDR)"
 				      : "");
-	}
 }
 
 static void check_ramdisk(const struct run_plan *p, struct run_one *r)
 {
-	const struct run_jobj *o = &r->ser.result;
-	const char *sum = run_json_str(o, "ramdisk_sum");
-	unsigned long long ksum = 0;
-	uint64_t bytes;
-	bool ok;
+	const struct pv_boot_result *o = &r->ser.result;
+	uint32_t have = r->ser.result_fields;
 
-	if (!run_json_bool(o, "ramdisk_ok", &ok)) {
+	if (!(have & 1U << PV_RF_RAMDISK_OK) || o->ramdisk_ok < 0) {
 		run_check_add(r, "ramdisk", false, "PVBOOT-RESULT has no true/false ramdisk_ok");
 		return;
 	}
-	if (run_json_u64(o, "ramdisk_bytes", &bytes) && bytes != p->ramdisk_bytes) {
+	if (have & 1U << PV_RF_RAMDISK_BYTES && o->ramdisk_bytes != p->ramdisk_bytes) {
 		run_check_add(r, "ramdisk", false,
 			      "the kernel got %llu bytes of ramdisk, the host gave %llu",
-			      (unsigned long long)bytes, (unsigned long long)p->ramdisk_bytes);
+			      (unsigned long long)o->ramdisk_bytes,
+			      (unsigned long long)p->ramdisk_bytes);
 		return;
 	}
-	if (sum && (sscanf(sum, "%llx", &ksum) != 1 || ksum != p->ramdisk_sum)) {
-		run_check_add(r, "ramdisk", false, "the kernel's pvsum64 is %s, the host's 0x%016llx",
-			      sum, (unsigned long long)p->ramdisk_sum);
+	if (have & 1U << PV_RF_RAMDISK_SUM && o->ramdisk_sum != p->ramdisk_sum) {
+		run_check_add(r, "ramdisk", false,
+			      "the kernel's pvsum64 is 0x%016llx, the host's 0x%016llx",
+			      (unsigned long long)o->ramdisk_sum, (unsigned long long)p->ramdisk_sum);
 		return;
 	}
-	run_check_add(r, "ramdisk", ok, "ramdisk_ok %s (pvsum64 0x%016llx)", ok ? "true" : "false",
-		      (unsigned long long)p->ramdisk_sum);
+	run_check_add(r, "ramdisk", o->ramdisk_ok, "ramdisk_ok %s (pvsum64 0x%016llx)",
+		      o->ramdisk_ok ? "true" : "false", (unsigned long long)p->ramdisk_sum);
+}
+
+static unsigned count_bits(uint32_t x)
+{
+	unsigned n = 0;
+
+	for (; x; x &= x - 1)
+		n++;
+	return n;
 }
 
 void run_check_result(const struct run_plan *p, struct run_one *r)
 {
-	const struct run_jobj *o = &r->ser.result;
-	const char *mode = run_json_str(o, "mode"), *error = run_json_str(o, "error");
-	uint64_t nr_pages, verified, mismatches, double_freed, left;
-	int64_t leaked;
+	const struct pv_boot_result *o = &r->ser.result;
 
 	if (!r->ser.have_result) {
 		run_check_add(r, "result-found", false, "the kernel printed no PVBOOT-RESULT line");
 		return;
 	}
 	if (!r->ser.result_parsed) {
-		run_check_add(r, "result-found", false,
-			      "PVBOOT-RESULT is not a flat JSON object: %s", r->ser.result_error);
+		run_check_add(r, "result-found", false, "PVBOOT-RESULT does not read: %s",
+			      r->ser.result_error);
 		return;
 	}
-	run_check_add(r, "result-found", true, "PVBOOT-RESULT with %u fields", o->n);
-	run_check_add(r, "result-mode", mode && !strcmp(mode, pv_boot_mode_name(r->mode)),
-		      "mode \"%s\", asked for %s", mode ? mode : "(none)",
-		      pv_boot_mode_name(r->mode));
-	run_check_add(r, "no-error", error && !error[0], "error \"%s\"", error ? error : "(none)");
-	if (need_u64(r, "no-mismatches", "mismatches", &mismatches))
-		run_check_add(r, "no-mismatches", mismatches == 0, "%llu pfns differ",
-			      (unsigned long long)mismatches);
-	if (need_u64(r, "nr-pages", "nr_pages", &nr_pages)) {
-		run_check_add(r, "nr-pages", nr_pages == p->memory / PAGE_SIZE,
-			      "nr_pages %llu, --memory is %llu pages", (unsigned long long)nr_pages,
+	run_check_add(r, "result-found", true, "PVBOOT-RESULT with %u fields",
+		      count_bits(r->ser.result_fields));
+	if (has(r, "result-mode", PV_RF_MODE))
+		run_check_add(r, "result-mode", o->mode == r->mode, "mode \"%s\", asked for %s",
+			      pv_boot_mode_name(o->mode), pv_boot_mode_name(r->mode));
+	if (has(r, "no-error", PV_RF_ERROR))
+		run_check_add(r, "no-error", !o->error[0], "error \"%s\"", o->error);
+	if (has(r, "no-mismatches", PV_RF_MISMATCHES))
+		run_check_add(r, "no-mismatches", o->mismatches == 0, "%llu pfns differ",
+			      (unsigned long long)o->mismatches);
+	if (has(r, "nr-pages", PV_RF_NR_PAGES)) {
+		run_check_add(r, "nr-pages", o->nr_pages == p->memory / PAGE_SIZE,
+			      "nr_pages %llu, --memory is %llu pages", (unsigned long long)o->nr_pages,
 			      (unsigned long long)(p->memory / PAGE_SIZE));
-		if (p->verify_full && need_u64(r, "all-verified", "pfns_verified", &verified))
-			run_check_add(r, "all-verified", verified == nr_pages,
-				      "%llu of %llu pfns verified", (unsigned long long)verified,
-				      (unsigned long long)nr_pages);
+		if (p->verify_full && has(r, "all-verified", PV_RF_PFNS_VERIFIED))
+			run_check_add(r, "all-verified", o->pfns_verified == o->nr_pages,
+				      "%llu of %llu pfns verified",
+				      (unsigned long long)o->pfns_verified,
+				      (unsigned long long)o->nr_pages);
 	}
-	if (!run_json_i64(o, "pages_leaked", &leaked))
-		run_check_add(r, "no-leaks", false, "PVBOOT-RESULT has no number pages_leaked");
-	else if (need_u64(r, "no-leaks", "pages_double_freed", &double_freed))
-		run_check_add(r, "no-leaks", leaked == 0 && double_freed == 0,
-			      "%lld pages leaked, %llu freed twice", (long long)leaked,
-			      (unsigned long long)double_freed);
+	if (has(r, "no-leaks", PV_RF_PAGES_LEAKED) && has(r, "no-leaks", PV_RF_PAGES_DOUBLE_FREED))
+		run_check_add(r, "no-leaks", o->pages_leaked == 0 && o->pages_double_freed == 0,
+			      "%lld pages leaked, %llu freed twice", (long long)o->pages_leaked,
+			      (unsigned long long)o->pages_double_freed);
 	if (p->ramdisk)
 		check_ramdisk(p, r);
 	check_module(p, r);
 	if ((r->mode == PV_MODE_REVECTOR || r->mode == PV_MODE_LINEAR) &&
-	    need_u64(r, "ka-clean", "ka_pmds_left", &left))
-		run_check_add(r, "ka-clean", left == 0,
+	    has(r, "ka-clean", PV_RF_KA_PMDS_LEFT))
+		run_check_add(r, "ka-clean", o->ka_pmds_left == 0,
 			      "%llu __ka PMDs left between the kernel and MODULES_END (xen_cleanhighmap)",
-			      (unsigned long long)left);
+			      (unsigned long long)o->ka_pmds_left);
+}
+
+/* Field @f of a result, or "(missing)". */
+static const char *field_text(const struct pv_boot_result *res, uint32_t have,
+			      enum pv_result_field f, char *buf, size_t size)
+{
+	if (!(have & 1U << f))
+		return "(missing)";
+	pv_result_value(res, f, buf, size);
+	return buf;
 }
 
 void run_check_simulation(const struct run_plan *p, struct run_one *r)
 {
 	const char *builder = pv_builder_name(p->g.in.builder);
-	struct run_jobj *sim = malloc(sizeof(*sim));
-	struct pv_error err;
+	struct pv_boot_result sim = {0};
+	struct pv_error err = {0};
+	uint32_t sim_have = 0, real_have = r->ser.result_fields;
 	unsigned differ = 0;
 	char first[160] = "";
 
-	if (!sim) {
-		run_check_add(r, "simulation-agrees", false, "out of memory");
-		return;
-	}
 	if (r->sim_error[0] || !r->sim_line[0]) {
 		run_check_add(r, "simulation-agrees", false, "the simulation did not run: %s",
 			      r->sim_error[0] ? r->sim_error : "no result");
-	} else if (!r->ser.result_parsed) {
+		return;
+	}
+	if (!r->ser.result_parsed) {
 		run_check_add(r, "simulation-agrees", false,
 			      "no result from the real boot to compare");
-	} else if (run_json_parse(r->sim_line, sim, &err)) {
+		return;
+	}
+	if (pv_result_parse(r->sim_line, &sim, &sim_have, &err)) {
 		run_check_add(r, "simulation-agrees", false,
 			      "the simulated result does not parse: %s", err.msg);
-	} else {
-		const struct run_jobj *real = &r->ser.result;
-
-		for (unsigned i = 0; i < sim->n; i++) {
-			const struct run_jfield *f = run_json_find(real, sim->f[i].key);
-
-			if (f && f->type == sim->f[i].type && !strcmp(f->text, sim->f[i].text))
-				continue;
-			if (!differ++)
-				snprintf(first, sizeof(first), "%.40s: real %.50s, simulated %.50s",
-					 sim->f[i].key, f ? f->text : "(missing)", sim->f[i].text);
-		}
-		/* And what the real line has that the simulation does not. */
-		for (unsigned i = 0; i < real->n; i++) {
-			if (run_json_find(sim, real->f[i].key))
-				continue;
-			if (!differ++)
-				snprintf(first, sizeof(first),
-					 "%.40s: real %.50s, simulated (missing)", real->f[i].key,
-					 real->f[i].text);
-		}
-		if (differ)
-			run_check_add(r, "simulation-agrees", false,
-				      "%u fields differ from `pvboot simulate --builder %s`, first %s",
-				      differ, builder, first);
-		else
-			run_check_add(r, "simulation-agrees", true,
-				      "all %u fields equal `pvboot simulate --builder %s`", sim->n,
-				      builder);
+		return;
 	}
-	free(sim);
+	for (int f = 0; f < PV_RF_NR; f++) {
+		char a[sizeof(sim.error)], b[sizeof(sim.error)];
+		const char *real_text, *sim_text;
+
+		if (!((sim_have | real_have) & 1U << f))
+			continue;
+		real_text = field_text(&r->ser.result, real_have, (enum pv_result_field)f, a,
+				       sizeof(a));
+		sim_text = field_text(&sim, sim_have, (enum pv_result_field)f, b, sizeof(b));
+		if (!strcmp(real_text, sim_text) && (sim_have & real_have & 1U << f))
+			continue;
+		if (!differ++)
+			snprintf(first, sizeof(first), "%.40s: real %.50s, simulated %.50s",
+				 pv_result_key((enum pv_result_field)f), real_text, sim_text);
+	}
+	if (differ)
+		run_check_add(r, "simulation-agrees", false,
+			      "%u fields differ from `pvboot simulate --builder %s`, first %s", differ,
+			      builder, first);
+	else
+		run_check_add(r, "simulation-agrees", true,
+			      "all %u fields equal `pvboot simulate --builder %s`",
+			      count_bits(sim_have), builder);
 }
 
 void run_evaluate(const struct run_plan *p, struct run_one *r)

@@ -8,7 +8,7 @@
  *   kind_domu.c    pvboot's kernel as a domU, built by xl create in a Linux dom0
  *   domu_report.c  the domU kind's part of the report
  *   check.c        the checks every kind shares: QEMU's end, PVBOOT-RESULT, the simulation
- *   serial.c       what Xen and the kernel print; the flat JSON of PVBOOT-RESULT
+ *   serial.c       what Xen and the kernel print
  *   qemu.c         QEMU's size, its command line, its process
  *   xen.c          the cache, helper processes, the hypervisor
  *   ramdisk.c      the pattern ramdisk and pvsum64 over a file
@@ -23,12 +23,6 @@
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
-
-/* QEMU exits with (value << 1) | 1 for a byte written to isa-debug-exit (docs/real-xen.md). */
-#define RUN_CODE_OK	       0x10 /* boot path done, checks held, module loaded and ran */
-#define RUN_CODE_FAILED	       0x11 /* anything failed */
-#define RUN_CODE_MODULE_FAILED 0x12 /* boot path done, checks held, module did not load */
-#define RUN_QEMU_STATUS(code)  (((code) << 1) | 1)
 
 /* What to do after a line. */
 enum run_verdict { RUN_GO_ON, RUN_STOP_SOON, RUN_STOP_NOW };

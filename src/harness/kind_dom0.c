@@ -70,7 +70,8 @@ static void xen_size(uint64_t bytes, char *buf, size_t size)
 int run_dom0_cmdline(const struct run_plan *p, enum pv_boot_mode mode, struct run_cmdline *c,
 		     struct pv_error *err)
 {
-	char kernel[2 * PATH_MAX + 2], ramdisk[2 * PATH_MAX + 2], mem[32], sum[40] = "";
+	struct pv_guest_args args = {mode, p->verify_full, p->ramdisk, p->ramdisk_sum};
+	char kernel[2 * PATH_MAX + 2], ramdisk[2 * PATH_MAX + 2], mem[32], words[160];
 	size_t used = 0;
 	int rc = 0;
 
@@ -81,9 +82,7 @@ int run_dom0_cmdline(const struct run_plan *p, enum pv_boot_mode mode, struct ru
 	     run_escape_commas(p->ramdisk_path, ramdisk, sizeof(ramdisk)) >= sizeof(ramdisk)))
 		return pv_fail(err, PV_ERR_RANGE, "QEMU command line: a path is too long");
 	xen_size(p->memory, mem, sizeof(mem));
-	if (p->ramdisk)
-		snprintf(sum, sizeof(sum), " ramdisk_sum=0x%016llx",
-			 (unsigned long long)p->ramdisk_sum);
+	pv_args_format(&args, words, sizeof(words));
 
 	rc |= run_qemu_common(c, &used, err, p->qemu_mib, 1, true);
 	rc |= run_cmd_add(c, &used, err, "-kernel");
@@ -93,9 +92,8 @@ int run_dom0_cmdline(const struct run_plan *p, enum pv_boot_mode mode, struct ru
 			  "console=com1 com1=115200 dom0_mem=%s,max:%s dom0_max_vcpus=1 bootscrub=0 loglvl=all guest_loglvl=all",
 			  mem, mem);
 	rc |= run_cmd_add(c, &used, err, "-initrd");
-	rc |= run_cmd_add(c, &used, err, "%s mode=%s verify=%s%s%s%s", kernel,
-			  pv_boot_mode_name(mode), p->verify_full ? "full" : "sample", sum,
-			  p->ramdisk ? "," : "", p->ramdisk ? ramdisk : "");
+	rc |= run_cmd_add(c, &used, err, "%s %s%s%s", kernel, words, p->ramdisk ? "," : "",
+			  p->ramdisk ? ramdisk : "");
 	return rc ? -1 : 0;
 }
 
@@ -182,24 +180,11 @@ static void side_text(const struct row *row, const struct side *s, char *buf, si
 			 (unsigned long long)s->hi);
 }
 
-static const char *code_meaning(int code)
-{
-	switch (code) {
-	case RUN_CODE_OK:
-		return "done, module loaded and ran";
-	case RUN_CODE_FAILED:
-		return "a failure";
-	case RUN_CODE_MODULE_FAILED:
-		return "done, the module did not load";
-	}
-	return "not a code the kernel writes";
-}
-
 static int expected_code(const struct run_plan *p, enum pv_boot_mode mode)
 {
 	if (mode == PV_MODE_NO_REVECTOR && p->module_must_fail)
-		return RUN_CODE_MODULE_FAILED;
-	return RUN_CODE_OK;
+		return PV_EXIT_MODULE_FAILED;
+	return PV_EXIT_PASS;
 }
 
 static void check_qemu(const struct run_plan *p, struct run_one *r)
@@ -220,10 +205,10 @@ static void check_qemu(const struct run_plan *p, struct run_one *r)
 	if (code < 0)
 		run_check_add(r, "kernel-status", false,
 			      "no status from the kernel, expected 0x%x (%s)", want,
-			      code_meaning(want));
+			      pv_exit_code_meaning(want));
 	else
 		run_check_add(r, "kernel-status", code == want,
-			      "the kernel wrote 0x%x (%s), expected 0x%x", code, code_meaning(code),
+			      "the kernel wrote 0x%x (%s), expected 0x%x", code, pv_exit_code_meaning(code),
 			      want);
 }
 

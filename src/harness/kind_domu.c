@@ -391,7 +391,8 @@ int run_domu_cmdline(const struct run_plan *p, enum pv_boot_mode mode, struct ru
 		     struct pv_error *err)
 {
 	const struct run_domu_plan *dp = run_domu_plan_of(p);
-	char kernel[2 * PATH_MAX + 2], modules[2 * PATH_MAX + 2], sum[40] = "";
+	struct pv_guest_args args = {mode, p->verify_full, p->ramdisk, p->ramdisk_sum};
+	char kernel[2 * PATH_MAX + 2], modules[2 * PATH_MAX + 2], words[160];
 	size_t used = 0;
 	int rc = 0;
 
@@ -400,9 +401,7 @@ int run_domu_cmdline(const struct run_plan *p, enum pv_boot_mode mode, struct ru
 	if (run_escape_commas(dp->dom0_kernel, kernel, sizeof(kernel)) >= sizeof(kernel) ||
 	    run_escape_commas(dp->modules, modules, sizeof(modules)) >= sizeof(modules))
 		return pv_fail(err, PV_ERR_RANGE, "QEMU command line: a path is too long");
-	if (p->ramdisk)
-		snprintf(sum, sizeof(sum), " ramdisk_sum=0x%016llx",
-			 (unsigned long long)p->ramdisk_sum);
+	pv_args_format(&args, words, sizeof(words));
 
 	/* Two vCPUs for the dom0 Linux (the domU has one); no debug-exit: the dom0 powers off. */
 	rc |= run_qemu_common(c, &used, err, p->qemu_mib, 2, false);
@@ -415,9 +414,8 @@ int run_domu_cmdline(const struct run_plan *p, enum pv_boot_mode mode, struct ru
 	rc |= run_cmd_add(c, &used, err, "-initrd");
 	/* scripts/dom0-init reads the pvboot.* parameters; loglevel=4 keeps its sections clean. */
 	rc |= run_cmd_add(c, &used, err,
-			  "%s console=hvc0 earlyprintk=xen loglevel=4 pvboot.memory=%llu pvboot.extra=\"mode=%s verify=%s%s\" pvboot.ramdisk=%s pvboot.timeout=%u,%s",
-			  kernel, (unsigned long long)(p->memory / MiB),
-			  pv_boot_mode_name(mode), p->verify_full ? "full" : "sample", sum,
+			  "%s console=hvc0 earlyprintk=xen loglevel=4 pvboot.memory=%llu pvboot.extra=\"%s\" pvboot.ramdisk=%s pvboot.timeout=%u,%s",
+			  kernel, (unsigned long long)(p->memory / MiB), words,
 			  p->ramdisk ? "/" RUN_GUEST_RAMDISK : "none", dp->domu_wait, modules);
 	return rc ? -1 : 0;
 }

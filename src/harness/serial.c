@@ -2,7 +2,8 @@
  * What the serial line of a pvboot run says, one line at a time: Xen's
  * banner and dom0 build, its PHYSICAL and VIRTUAL MEMORY ARRANGEMENT
  * (real-xen.md section 10), the kernel's "pvboot:" lines and its one
- * "PVBOOT-RESULT {json}" line, and Xen's word that dom0 crashed.
+ * "PVBOOT-RESULT {json}" line (read by the guest protocol's
+ * pv_result_parse), and Xen's word that dom0 crashed.
  *
  * Xen prints the arrangement as
  *
@@ -31,268 +32,6 @@
 #include <pvboot/x86.h>
 
 #include "harness_priv.h"
-
-/* ---- a flat JSON object ---- */
-
-struct jp {
-	const char *start, *p;
-	struct pv_error *err;
-};
-
-static int jp_fail(struct jp *j, const char *what)
-{
-	return pv_fail(j->err, PV_ERR_FORMAT, "%s at column %d", what, (int)(j->p - j->start) + 1);
-}
-
-static void skip_space(struct jp *j)
-{
-	while (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')
-		j->p++;
-}
-
-/* Append the UTF-8 of @c to @out. */
-static size_t put_utf8(unsigned c, char *out)
-{
-	if (c < 0x80) {
-		out[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (char)(0xc0 | c >> 6);
-		out[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	out[0] = (char)(0xe0 | c >> 12);
-	out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-	out[2] = (char)(0x80 | (c & 0x3f));
-	return 3;
-}
-
-static int parse_string(struct jp *j, char *out, size_t size)
-{
-	size_t n = 0;
-
-	if (*j->p != '"')
-		return jp_fail(j, "expected a string");
-	j->p++;
-	for (;;) {
-		char buf[4];
-		size_t len = 1;
-		unsigned char c = (unsigned char)*j->p;
-
-		if (c == '"')
-			break;
-		if (c == '\0')
-			return jp_fail(j, "unterminated string");
-		if (c < 0x20)
-			return jp_fail(j, "control character in a string");
-		buf[0] = (char)c;
-		if (c == '\\') {
-			static const char esc[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
-			const char *e;
-
-			j->p++;
-			if (*j->p == 'u') {
-				unsigned v = 0;
-
-				for (int i = 1; i <= 4; i++) {
-					if (!isxdigit((unsigned char)j->p[i]))
-						return jp_fail(j, "bad \\u escape");
-					v = v * 16 +
-					    (unsigned)(isdigit((unsigned char)j->p[i])
-							       ? j->p[i] - '0'
-							       : tolower((unsigned char)j->p[i]) -
-									 'a' + 10);
-				}
-				j->p += 4;
-				len = put_utf8(v, buf);
-			} else {
-				for (e = esc; *e && *e != *j->p; e += 2)
-					;
-				if (!*e || !*j->p)
-					return jp_fail(j, "bad escape");
-				buf[0] = e[1];
-			}
-		}
-		if (n + len >= size)
-			return jp_fail(j, "string too long");
-		memcpy(out + n, buf, len);
-		n += len;
-		j->p++;
-	}
-	j->p++;
-	out[n] = '\0';
-	return 0;
-}
-
-/* A JSON number, kept as written: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
-static int parse_number(struct jp *j, char *out, size_t size)
-{
-	const char *s = j->p;
-
-	if (*j->p == '-')
-		j->p++;
-	if (!isdigit((unsigned char)*j->p))
-		return jp_fail(j, "expected a value");
-	if (*j->p == '0' && isdigit((unsigned char)j->p[1]))
-		return jp_fail(j, "leading zero in a number");
-	while (isdigit((unsigned char)*j->p))
-		j->p++;
-	if (*j->p == '.') {
-		j->p++;
-		if (!isdigit((unsigned char)*j->p))
-			return jp_fail(j, "bad fraction");
-		while (isdigit((unsigned char)*j->p))
-			j->p++;
-	}
-	if (*j->p == 'e' || *j->p == 'E') {
-		j->p++;
-		if (*j->p == '+' || *j->p == '-')
-			j->p++;
-		if (!isdigit((unsigned char)*j->p))
-			return jp_fail(j, "bad exponent");
-		while (isdigit((unsigned char)*j->p))
-			j->p++;
-	}
-	if ((size_t)(j->p - s) >= size)
-		return jp_fail(j, "number too long");
-	memcpy(out, s, (size_t)(j->p - s));
-	out[j->p - s] = '\0';
-	return 0;
-}
-
-static int parse_value(struct jp *j, struct run_jfield *f)
-{
-	static const struct {
-		const char *word;
-		enum run_jtype type;
-	} words[] = {{"true", RUN_JBOOL}, {"false", RUN_JBOOL}, {"null", RUN_JNULL}};
-
-	if (*j->p == '"') {
-		f->type = RUN_JSTR;
-		return parse_string(j, f->text, sizeof(f->text));
-	}
-	if (*j->p == '{' || *j->p == '[')
-		return jp_fail(j, "nested objects and arrays are not expected");
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-		size_t n = strlen(words[i].word);
-
-		if (!strncmp(j->p, words[i].word, n)) {
-			f->type = words[i].type;
-			snprintf(f->text, sizeof(f->text), "%s", words[i].word);
-			j->p += n;
-			return 0;
-		}
-	}
-	f->type = RUN_JNUM;
-	return parse_number(j, f->text, sizeof(f->text));
-}
-
-int run_json_parse(const char *s, struct run_jobj *o, struct pv_error *err)
-{
-	struct jp j = {.start = s, .p = s, .err = err};
-
-	o->n = 0;
-	skip_space(&j);
-	if (*j.p != '{')
-		return jp_fail(&j, "expected '{'");
-	j.p++;
-	skip_space(&j);
-	if (*j.p == '}') {
-		j.p++;
-	} else {
-		for (;;) {
-			struct run_jfield *f = &o->f[o->n];
-
-			if (o->n == RUN_JFIELDS)
-				return jp_fail(&j, "too many fields");
-			skip_space(&j);
-			if (parse_string(&j, f->key, sizeof(f->key)))
-				return -1;
-			if (!f->key[0] || f->key[strspn(f->key, "abcdefghijklmnopqrstuvwxyz"
-								"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-								"0123456789_.-")])
-				return jp_fail(&j, "a key is not a plain name");
-			skip_space(&j);
-			if (*j.p != ':')
-				return jp_fail(&j, "expected ':'");
-			j.p++;
-			skip_space(&j);
-			if (parse_value(&j, f))
-				return -1;
-			o->n++;
-			skip_space(&j);
-			if (*j.p == '}') {
-				j.p++;
-				break;
-			}
-			if (*j.p != ',')
-				return jp_fail(&j, "expected ',' or '}'");
-			j.p++;
-		}
-	}
-	skip_space(&j);
-	if (*j.p)
-		return jp_fail(&j, "text after the object");
-	return 0;
-}
-
-const struct run_jfield *run_json_find(const struct run_jobj *o, const char *key)
-{
-	for (unsigned i = 0; i < o->n; i++)
-		if (!strcmp(o->f[i].key, key))
-			return &o->f[i];
-	return NULL;
-}
-
-bool run_json_i64(const struct run_jobj *o, const char *key, int64_t *v)
-{
-	const struct run_jfield *f = run_json_find(o, key);
-	char *end;
-	long long x;
-
-	if (!f || f->type != RUN_JNUM || f->text[strspn(f->text, "-0123456789")])
-		return false;
-	errno = 0;
-	x = strtoll(f->text, &end, 10);
-	if (errno || *end)
-		return false;
-	*v = x;
-	return true;
-}
-
-bool run_json_u64(const struct run_jobj *o, const char *key, uint64_t *v)
-{
-	const struct run_jfield *f = run_json_find(o, key);
-	char *end;
-	unsigned long long x;
-
-	if (!f || f->type != RUN_JNUM || f->text[strspn(f->text, "0123456789")])
-		return false;
-	errno = 0;
-	x = strtoull(f->text, &end, 10);
-	if (errno || *end)
-		return false;
-	*v = x;
-	return true;
-}
-
-bool run_json_bool(const struct run_jobj *o, const char *key, bool *v)
-{
-	const struct run_jfield *f = run_json_find(o, key);
-
-	if (!f || f->type != RUN_JBOOL)
-		return false;
-	*v = !strcmp(f->text, "true");
-	return true;
-}
-
-const char *run_json_str(const struct run_jobj *o, const char *key)
-{
-	const struct run_jfield *f = run_json_find(o, key);
-
-	return f && f->type == RUN_JSTR ? f->text : NULL;
-}
 
 /* ---- the serial log ---- */
 
@@ -480,7 +219,7 @@ static void result_line(struct run_serial *s, double t, const char *json)
 	s->have_result = true;
 	s->t_result = t;
 	snprintf(s->result_line, sizeof(s->result_line), "%s", json);
-	if (run_json_parse(json, &s->result, &err))
+	if (pv_result_parse(json, &s->result, &s->result_fields, &err))
 		snprintf(s->result_error, sizeof(s->result_error), "%s", err.msg);
 	else
 		s->result_parsed = true;
@@ -529,7 +268,7 @@ enum run_stage run_serial_line(struct run_serial *s, double t, const char *text)
 		s->stages |= 1U << stage;
 		return stage;
 	}
-	if ((r = strstr(text, "PVBOOT-RESULT ")) && !s->have_result) {
+	if ((r = strstr(text, PV_RESULT_TAG)) && !s->have_result) {
 		result_line(s, t, r + 14);
 		s->stages |= 1U << RUN_STAGE_RESULT;
 		return RUN_STAGE_RESULT;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <pvboot/protocol.h>
 #include <pvboot/pvsum.h>
 #include <pvboot/sim.h>
 
@@ -171,7 +172,7 @@ int pv_sim_result_line(const struct pv_sim_guest *g, enum pv_boot_mode mode, boo
 		return pv_fail(err, PV_ERR_NOMEM, "out of memory");
 	rc = pv_sim_run(g, &o, r, err);
 	if (!rc)
-		pv_boot_result_json(&r->res, line, (unsigned)size);
+		pv_result_format(&r->res, PV_RF_ALL, line, size);
 	free(r);
 	return rc;
 }

@@ -225,73 +225,28 @@ static void test_crash_lines(void **state)
 	assert_string_equal(s.logged.qemu_err, "qemu-system-x86_64: bad");
 }
 
-static void test_json(void **state)
+/* The serial reader keeps the first PVBOOT-RESULT, and says why one does not read. */
+static void test_result_lines(void **state)
 {
-	struct run_jobj o;
-	struct pv_error err = {0};
-	uint64_t u;
-	int64_t i;
-	bool b;
+	struct run_serial s;
 
 	(void)state;
-	assert_int_equal(run_json_parse(" {\"s\":\"a\\\"b\\\\c\\u00e9\\n\", \"n\": 18446744073709551615,"
-					"\"neg\":-3,\"f\":1.5e3,\"t\":true,\"no\":false,\"z\":null,"
-					"\"e\":\"\"} ",
-					&o, &err),
-			 0);
-	assert_int_equal(o.n, 8);
-	assert_string_equal(run_json_str(&o, "s"), "a\"b\\c\xc3\xa9\n");
-	assert_true(run_json_u64(&o, "n", &u));
-	assert_int_equal(u, UINT64_MAX);
-	assert_false(run_json_u64(&o, "neg", &u));
-	assert_true(run_json_i64(&o, "neg", &i));
-	assert_int_equal(i, -3);
-	assert_false(run_json_u64(&o, "f", &u));
-	assert_string_equal(run_json_find(&o, "f")->text, "1.5e3");
-	assert_true(run_json_bool(&o, "t", &b) && b);
-	assert_true(run_json_bool(&o, "no", &b) && !b);
-	assert_false(run_json_bool(&o, "z", &b));
-	assert_int_equal(run_json_find(&o, "z")->type, RUN_JNULL);
-	assert_null(run_json_str(&o, "n"));
-	assert_null(run_json_find(&o, "missing"));
-	assert_string_equal(run_json_str(&o, "e"), "");
-	assert_int_equal(run_json_parse("{}", &o, &err), 0);
-	assert_int_equal(o.n, 0);
-	assert_int_equal(run_json_parse("{\"big\":18446744073709551616}", &o, &err), 0);
-	assert_false(run_json_u64(&o, "big", &u));
-}
+	run_serial_init(&s);
+	run_serial_line(&s, 1.5, "(d0) pvboot: noise PVBOOT-RESULT {\"nr_pages\":7,}");
+	assert_true(s.have_result);
+	assert_false(s.result_parsed);
+	assert_string_equal(s.result_error, "expected a string at column 15");
+	assert_string_equal(s.result_line, "{\"nr_pages\":7,}");
+	/* A second line does not replace the first. */
+	run_serial_line(&s, 2.0, "PVBOOT-RESULT {\"nr_pages\":8}");
+	assert_false(s.result_parsed);
+	assert_true(s.t_result == 1.5);
 
-static void test_json_bad(void **state)
-{
-	static const struct {
-		const char *text, *says;
-	} bad[] = {
-		{"", "expected '{' at column 1"},
-		{"{\"a\":{}}", "nested objects and arrays are not expected at column 6"},
-		{"{\"a\":[1]}", "nested"},
-		{"{\"a\":\"x", "unterminated string"},
-		{"{\"a\":01}", "leading zero"},
-		{"{\"a\":1} x", "text after the object at column 9"},
-		{"{a:1}", "expected a string at column 2"},
-		{"{\"a\" 1}", "expected ':'"},
-		{"{\"a\":tru}", "expected a value"},
-		{"{\"a b\":1}", "not a plain name"},
-		{"{\"a\":\"\\q\"}", "bad escape"},
-		{"{\"a\":1,}", "expected a string"},
-		{"{\"a\":1 \"b\":2}", "expected ',' or '}'"},
-		{"{\"a\":-}", "expected a value"},
-		{"{\"a\":1.}", "bad fraction"},
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct run_jobj o;
-		struct pv_error err = {0};
-
-		assert_int_equal(run_json_parse(bad[i].text, &o, &err), -1);
-		if (!strstr(err.msg, bad[i].says))
-			fail_msg("'%s': '%s' does not say '%s'", bad[i].text, err.msg, bad[i].says);
-	}
+	run_serial_init(&s);
+	run_serial_line(&s, -1, "PVBOOT-RESULT {\"error\":\"fatal exception 14 at rip 0x1\"}");
+	assert_true(s.result_parsed);
+	assert_int_equal(s.result_fields, 1U << PV_RF_ERROR);
+	assert_string_equal(s.result.error, "fatal exception 14 at rip 0x1");
 }
 
 /* The line pvboot simulate prints is the line the real kernel prints: the parser reads it. */
@@ -301,9 +256,6 @@ static void test_json_of_simulate(void **state)
 				  "--mode revector");
 	struct run_serial s;
 	char *line, *save = NULL;
-	uint64_t u;
-	bool b;
-
 	(void)state;
 	assert_int_equal(r.status, 0);
 	run_serial_init(&s);
@@ -312,17 +264,17 @@ static void test_json_of_simulate(void **state)
 	assert_true(s.have_result);
 	if (!s.result_parsed)
 		fail_msg("%s: %s", s.result_line, s.result_error);
-	assert_string_equal(run_json_str(&s.result, "mode"), "revector");
-	assert_true(run_json_u64(&s.result, "nr_pages", &u));
-	assert_int_equal(u, 262144);
-	assert_true(run_json_u64(&s.result, "pfns_verified", &u));
-	assert_int_equal(u, 262144);
-	assert_string_equal(run_json_str(&s.result, "module_alloc"), "ok");
-	assert_true(run_json_bool(&s.result, "module_ran", &b) && b);
-	assert_true(run_json_bool(&s.result, "ramdisk_ok", &b) && b);
+	assert_int_equal(s.result_fields, PV_RF_ALL);
+	assert_int_equal(s.result.mode, PV_MODE_REVECTOR);
+	assert_int_equal(s.result.nr_pages, 262144);
+	assert_int_equal(s.result.pfns_verified, 262144);
+	assert_string_equal(s.result.module_alloc, "ok");
+	assert_true(s.result.module_ok);
+	assert_true(s.result.module_ran);
+	assert_int_equal(s.result.ramdisk_ok, 1);
 	/* pvboot run's pattern ramdisk of 4096 bytes, as Python computes it. */
-	assert_string_equal(run_json_str(&s.result, "ramdisk_sum"), "0x491eb03c32cb0774");
-	assert_string_equal(run_json_str(&s.result, "error"), "");
+	assert_true(s.result.ramdisk_sum == 0x491eb03c32cb0774ULL);
+	assert_string_equal(s.result.error, "");
 	assert_true(s.kernel_lines > 3);
 	run_free(&r);
 }
@@ -400,8 +352,7 @@ int main(void)
 		cmocka_unit_test(test_fixture_minipv_equals_prediction),
 		cmocka_unit_test(test_split_time),
 		cmocka_unit_test(test_crash_lines),
-		cmocka_unit_test(test_json),
-		cmocka_unit_test(test_json_bad),
+		cmocka_unit_test(test_result_lines),
 		cmocka_unit_test(test_json_of_simulate),
 		cmocka_unit_test(test_report_two_runs),
 	};
