@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pvboot/memimage.h>
 #include <pvboot/p2m_read.h>
 
-#include "../sim/dump.h"
 #include "cli.h"
 
 enum { O_VIA = 1, O_FORMAT, O_PFN, O_RANGE, O_HELP };
@@ -204,7 +204,7 @@ struct way {
 	struct pv_error why;
 };
 
-static void summary_text(const struct args *a, const struct dump_image *img,
+static void summary_text(const struct args *a, const struct pv_memimage *img,
 			 const struct p2m_arch *arch, const struct way *w,
 			 const struct p2m_read_stats *st, const struct tally *t)
 {
@@ -250,7 +250,7 @@ static void summary_text(const struct args *a, const struct dump_image *img,
 		       (unsigned long long)t->first_tree, (unsigned long long)t->first_list);
 }
 
-static void summary_json(struct json *j, const struct args *a, const struct dump_image *img,
+static void summary_json(struct json *j, const struct args *a, const struct pv_memimage *img,
 			 const struct p2m_arch *arch, const struct way *w,
 			 const struct p2m_read_stats *st, const struct tally *t)
 {
@@ -330,9 +330,9 @@ static int find_ways(const struct args *a, const struct p2m_src *src, const stru
 	return 0;
 }
 
-static int p2m_dump(const struct args *a, struct dump_image *img, struct p2m_reader *rd)
+static int p2m_dump(const struct args *a, struct pv_memimage *img, struct p2m_reader *rd)
 {
-	struct p2m_src src = dump_p2m_src(img);
+	struct p2m_src src = pv_memimage_p2m_src(img);
 	struct way w[2] = {{"tree", P2M_VIA_TREE, &rd[0], {0}}, {"list", P2M_VIA_LIST, &rd[1], {0}}};
 	struct tally t = {.src = &src, .first_bad = ~0ULL};
 	struct p2m_sink sink = {&t, tally_restart, tally_block};
@@ -396,22 +396,22 @@ static int p2m_dump(const struct args *a, struct dump_image *img, struct p2m_rea
 int cmd_p2m_dump(int argc, char **argv)
 {
 	struct args a;
-	struct dump_image *img;
+	struct pv_memimage *img;
 	struct p2m_reader *rd;
 	struct pv_error err = {0};
 	int rc = parse(argc, argv, &a);
 
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if (dump_open(a.path, &img, &err))
+	if (pv_memimage_open(a.path, &img, &err))
 		return cli_error("p2m-dump", &err);
 	rd = calloc(2, sizeof(*rd));
 	if (!rd) {
-		dump_close(img);
+		pv_memimage_close(img);
 		return cli_usage_error("p2m-dump", "out of memory");
 	}
 	rc = p2m_dump(&a, img, rd);
 	free(rd);
-	dump_close(img);
+	pv_memimage_close(img);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /*
- * Memory images of a simulated domain: written from machine memory, read
- * back as a frame source; the format is drawn in dump.h.
+ * Memory images of a simulated domain, written from machine memory; the
+ * format is drawn in <pvboot/memimage.h>, and src/image/memimage.c reads
+ * them back.
  *
  * Machine memory is read with loads and memcpy into our own buffers only,
  * never handed to a system call: frames of the lazy list are inaccessible
@@ -18,22 +19,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pvboot/x86.h>
+
 #include "dump.h"
 
-#define SLAB	 8192ULL /* frames per mincore() call: 32 MiB of machine memory */
-#define EXTENT	 512ULL	 /* frames the builder hands out together */
-#define WBUF	 (1u << 20)
-#define PFN_BITS 40 /* frame numbers fit 52-bit machine addresses */
-
-static unsigned long long ull(uint64_t v)
-{
-	return (unsigned long long)v;
-}
+#define SLAB   8192ULL /* frames per mincore() call: 32 MiB of machine memory */
+#define EXTENT 512ULL  /* frames the builder hands out together */
+#define WBUF   (1u << 20)
 
 /* ---- the M2P as runs ---- */
 
 struct runs {
-	struct dump_m2p *v;
+	struct pv_memimage_m2p *v;
 	uint64_t n, cap;
 };
 
@@ -44,7 +41,7 @@ struct runs {
  */
 static int runs_add(struct runs *R, uint64_t m, uint64_t p, uint64_t c)
 {
-	struct dump_m2p *g = R->n ? &R->v[R->n - 1] : NULL;
+	struct pv_memimage_m2p *g = R->n ? &R->v[R->n - 1] : NULL;
 
 	if (g && g->repeat == 1 && m == g->mfn + g->count && p == g->pfn + g->count) {
 		g->count += c;
@@ -63,14 +60,14 @@ static int runs_add(struct runs *R, uint64_t m, uint64_t p, uint64_t c)
 	}
 	if (R->n == R->cap) {
 		uint64_t cap = R->cap ? 2 * R->cap : 64;
-		struct dump_m2p *v = realloc(R->v, cap * sizeof(*v));
+		struct pv_memimage_m2p *v = realloc(R->v, cap * sizeof(*v));
 
 		if (!v)
 			return -1;
 		R->v = v;
 		R->cap = cap;
 	}
-	R->v[R->n++] = (struct dump_m2p){m, p, c, 1, 0};
+	R->v[R->n++] = (struct pv_memimage_m2p){m, p, c, 1, 0};
 	return 0;
 }
 
@@ -101,31 +98,6 @@ static int runs_of_sim(const struct sim *s, struct runs *R)
 	return 0;
 }
 
-/* Look @mfn up in runs @v[0 .. n): the pfn, ~0 if none; *run: frames left in its slot. */
-static uint64_t runs_find(const struct dump_m2p *v, uint64_t n, uint64_t mfn, uint64_t *run)
-{
-	uint64_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo) / 2;
-
-		if (v[mid].mfn <= mfn)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0)
-		return ~0ULL;
-	const struct dump_m2p *g = &v[lo - 1];
-	uint64_t d = mfn - g->mfn, r = d / g->count, off = d % g->count;
-
-	if (r >= g->repeat)
-		return ~0ULL;
-	if (run)
-		*run = g->count - off;
-	return g->pfn + r * (uint64_t)g->stride + off;
-}
-
 /* ---- writing ---- */
 
 struct writer {
@@ -138,7 +110,7 @@ struct writer {
 	/* The record being gathered. */
 	uint32_t kind; /* 0: none */
 	uint64_t mfn, count, w0, step, fstep;
-	uint8_t *raw; /* DUMP_RAW_MAX frames */
+	uint8_t *raw; /* MEMIMAGE_RAW_MAX frames */
 	uint64_t nr_records, nr_frames;
 	struct pv_sim_dump_stats *st;
 };
@@ -181,15 +153,15 @@ static int w_put(struct writer *w, const void *p, size_t n)
 /* Write the record being gathered, if any. */
 static int w_record(struct writer *w)
 {
-	struct dump_rec r = {w->mfn, w->kind, (uint32_t)w->count};
+	struct pv_memimage_rec r = {w->mfn, w->kind, (uint32_t)w->count};
 	int rc = 0;
 
 	if (!w->kind)
 		return 0;
 	rc = w_put(w, &r, sizeof(r));
-	if (!rc && w->kind == DUMP_REC_RAW)
-		rc = w_put(w, w->raw, w->count * DUMP_PAGE);
-	if (!rc && w->kind == DUMP_REC_ARITH) {
+	if (!rc && w->kind == MEMIMAGE_REC_RAW)
+		rc = w_put(w, w->raw, w->count * PAGE_SIZE);
+	if (!rc && w->kind == MEMIMAGE_REC_ARITH) {
 		uint64_t a[3] = {w->w0, w->step, w->fstep};
 
 		rc = w_put(w, a, sizeof(a));
@@ -201,7 +173,7 @@ static int w_record(struct writer *w)
 }
 
 /*
- * 0 all zero, DUMP_REC_ARITH (with *w0, *step), or DUMP_REC_RAW.  Loads
+ * 0 all zero, MEMIMAGE_REC_ARITH (with *w0, *step), or MEMIMAGE_REC_RAW.  Loads
  * only, so @p may point into machine memory; no early exit in the loop, so
  * that it vectorizes.  Not instrumented by ASan: it reads every word of the
  * domain's data (8 GiB for a 4 TiB guest's list) from an mmap()ed page ASan
@@ -216,12 +188,12 @@ classify(const uint64_t *p, uint64_t *w0, uint64_t *step)
 	*w0 = a;
 	*step = d;
 	if (p[511] != a + 511 * d)
-		return DUMP_REC_RAW;
+		return MEMIMAGE_REC_RAW;
 	for (unsigned i = 0; i < 512; i++)
 		diff |= p[i] ^ (a + i * d);
 	if (diff)
-		return DUMP_REC_RAW;
-	return a == 0 && d == 0 ? 0 : DUMP_REC_ARITH;
+		return MEMIMAGE_REC_RAW;
+	return a == 0 && d == 0 ? 0 : MEMIMAGE_REC_ARITH;
 }
 
 /*
@@ -238,7 +210,7 @@ static int w_frame(struct writer *w, uint64_t mfn, const uint64_t *page)
 		w->st->zero_frames++;
 		return w_record(w);
 	}
-	if (kind == DUMP_REC_ARITH) {
+	if (kind == MEMIMAGE_REC_ARITH) {
 		w->st->arith_frames++;
 		if (next && step == w->step && w->count < UINT32_MAX &&
 		    (w->count == 1 || w0 == w->w0 + w->count * w->fstep)) {
@@ -258,14 +230,14 @@ static int w_frame(struct writer *w, uint64_t mfn, const uint64_t *page)
 		return 0;
 	}
 	w->st->raw_frames++;
-	if (!next || w->count == DUMP_RAW_MAX) {
+	if (!next || w->count == MEMIMAGE_RAW_MAX) {
 		if (w_record(w))
 			return -1;
 		w->kind = kind;
 		w->mfn = mfn;
 		w->count = 0;
 	}
-	memcpy(w->raw + w->count * DUMP_PAGE, page, DUMP_PAGE);
+	memcpy(w->raw + w->count * PAGE_SIZE, page, PAGE_SIZE);
 	w->count++;
 	return 0;
 }
@@ -287,7 +259,7 @@ static int w_frames(struct writer *w, const struct sim *s, const struct runs *R)
 	for (uint64_t base = s->dom_base / SLAB * SLAB; base < last && !rc; base += SLAB) {
 		uint64_t n = base + SLAB < last ? SLAB : last - base;
 
-		if (mincore(s->mem + base * DUMP_PAGE, n * DUMP_PAGE, vec)) {
+		if (mincore(s->mem + base * PAGE_SIZE, n * PAGE_SIZE, vec)) {
 			rc = pv_fail(w->err, PV_ERR_IO, "mincore over machine memory: %s",
 				     strerror(errno));
 			break;
@@ -306,7 +278,7 @@ static int w_frames(struct writer *w, const struct sim *s, const struct runs *R)
 				continue;
 			}
 			if (m >= owned_end) {
-				if (runs_find(R->v, R->n, m, &run) == ~0ULL)
+				if (pv_memimage_m2p_find(R->v, R->n, m, &run) == ~0ULL)
 					continue;
 				owned_end = m + run;
 			}
@@ -328,23 +300,23 @@ static double now(void)
 /* Header, shared_info, M2P, the frames, the end record. */
 static int w_image(struct writer *w, const struct sim *s, const struct runs *R, uint64_t *page)
 {
-	struct dump_header h = {
-		.magic = DUMP_MAGIC,
-		.version = DUMP_VERSION,
+	struct pv_memimage_header h = {
+		.magic = MEMIMAGE_MAGIC,
+		.version = MEMIMAGE_VERSION,
 		.header_bytes = sizeof(h),
 		.max_mfn = s->nr_frames - 1,
 		.shared_info_mfn = s->shared_info_mfn,
 		.nr_pages = s->nr_pages,
 		.nr_m2p = R->n,
 	};
-	struct dump_rec end = {~0ULL, DUMP_REC_END, 0};
-	struct dump_end tail;
+	struct pv_memimage_rec end = {~0ULL, MEMIMAGE_REC_END, 0};
+	struct pv_memimage_end tail;
 
-	memcpy(page, sim_frame(s, _mfn(s->shared_info_mfn)), DUMP_PAGE);
-	if (w_put(w, &h, sizeof(h)) || w_put(w, page, DUMP_PAGE) ||
+	memcpy(page, sim_frame(s, _mfn(s->shared_info_mfn)), PAGE_SIZE);
+	if (w_put(w, &h, sizeof(h)) || w_put(w, page, PAGE_SIZE) ||
 	    w_put(w, R->v, R->n * sizeof(*R->v)) || w_frames(w, s, R) || w_record(w))
 		return -1;
-	tail = (struct dump_end){w->nr_records, w->nr_frames};
+	tail = (struct pv_memimage_end){w->nr_records, w->nr_frames};
 	return w_put(w, &end, sizeof(end)) || w_put(w, &tail, sizeof(tail)) || w_flush(w) ? -1 : 0;
 }
 
@@ -354,13 +326,13 @@ int sim_dump(struct sim *s, const char *path, struct pv_sim_dump_stats *st, stru
 	struct runs R = {0};
 	size_t plen = strlen(path);
 	char *tmp = malloc(plen + 5);
-	uint64_t *page = malloc(DUMP_PAGE);
+	uint64_t *page = malloc(PAGE_SIZE);
 	double t0 = now();
 	int rc = -1;
 
 	*st = (struct pv_sim_dump_stats){0};
 	w.buf = malloc(WBUF);
-	w.raw = malloc(DUMP_RAW_MAX * DUMP_PAGE);
+	w.raw = malloc(MEMIMAGE_RAW_MAX * PAGE_SIZE);
 	if (!tmp || !page || !w.buf || !w.raw || runs_of_sim(s, &R)) {
 		pv_fail(err, PV_ERR_NOMEM, "out of memory for the image of %s", path);
 		goto out;
@@ -403,360 +375,4 @@ out:
 	free(page);
 	free(tmp);
 	return rc ? -1 : 0;
-}
-
-/* ---- reading ---- */
-
-/* @n bytes at @off, all of them; -1 with @err saying the file ends early. */
-static int r_read(const struct dump_image *img, const char *path, uint64_t off, void *p, size_t n,
-		  const char *what, struct pv_error *err)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t k = pread(img->fd, (uint8_t *)p + done, n - done, (off_t)(off + done));
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return pv_fail(err, PV_ERR_IO, "%s: cannot read %s at offset %llu: %s",
-				       path, what, ull(off), strerror(errno));
-		if (k == 0)
-			return pv_fail(err, PV_ERR_FORMAT,
-				       "%s: truncated: the file ends at %llu bytes, inside %s at offset %llu",
-				       path, ull(img->file_bytes), what, ull(off));
-		done += (size_t)k;
-	}
-	return 0;
-}
-
-/* The M2P runs: each inside the host's frames and the domain's pfns, sorted, apart. */
-static int check_m2p(const struct dump_image *img, const char *path, struct pv_error *err)
-{
-	uint64_t next = 0;
-
-	for (uint64_t i = 0; i < img->nr_m2p; i++) {
-		const struct dump_m2p *g = &img->m2p[i];
-		/* Each factor at most 2^40 (max_mfn is below it): the products fit. */
-		bool sized = g->count && g->repeat && g->count <= img->h.max_mfn + 1 &&
-			     g->repeat <= img->h.max_mfn + 1;
-		__int128 frames = sized ? (__int128)g->count * g->repeat : 0;
-		__int128 p0 = g->pfn, p1 = sized ? p0 + (__int128)(g->repeat - 1) * g->stride : 0;
-
-		if (!sized || g->mfn < next || g->mfn + frames - 1 > (__int128)img->h.max_mfn)
-			return pv_fail(err, PV_ERR_FORMAT,
-				       "%s: corrupt M2P run %llu (mfn %#llx, %llu x %llu frames): empty, out of order, overlapping, or past max_mfn %#llx",
-				       path, ull(i), ull(g->mfn), ull(g->repeat), ull(g->count),
-				       ull(img->h.max_mfn));
-		if (p0 < 0 || p1 < 0 || p0 + g->count > img->h.nr_pages ||
-		    p1 + g->count > img->h.nr_pages)
-			return pv_fail(err, PV_ERR_FORMAT,
-				       "%s: corrupt M2P run %llu (mfn %#llx): its pfns leave the domain's %llu",
-				       path, ull(i), ull(g->mfn), ull(img->h.nr_pages));
-		next = g->mfn + (uint64_t)frames;
-	}
-	return 0;
-}
-
-static int header(struct dump_image *img, const char *path, uint64_t *off, struct pv_error *err)
-{
-	struct dump_header *h = &img->h;
-
-	if (img->file_bytes < sizeof(*h))
-		return pv_fail(err, PV_ERR_FORMAT,
-			       "%s: not a pvboot memory image: %llu bytes, less than a header",
-			       path, ull(img->file_bytes));
-	if (r_read(img, path, 0, h, sizeof(*h), "the header", err))
-		return -1;
-	if (memcmp(h->magic, DUMP_MAGIC, sizeof(h->magic)))
-		return pv_fail(err, PV_ERR_FORMAT,
-			       "%s: not a pvboot memory image (bad magic; pvboot simulate --dump writes them)",
-			       path);
-	if (h->version != DUMP_VERSION)
-		return pv_fail(err, PV_ERR_FORMAT,
-			       "%s: memory image version %u; this pvboot reads version %u", path,
-			       h->version, DUMP_VERSION);
-	if (h->header_bytes < sizeof(*h) || h->header_bytes > DUMP_PAGE || h->header_bytes % 8)
-		return pv_fail(err, PV_ERR_FORMAT, "%s: corrupt header: header_bytes %u", path,
-			       h->header_bytes);
-	if (h->max_mfn >> PFN_BITS || h->shared_info_mfn > h->max_mfn || h->nr_pages == 0 ||
-	    h->nr_pages >> PFN_BITS)
-		return pv_fail(err, PV_ERR_FORMAT,
-			       "%s: corrupt header: max_mfn %#llx, shared_info mfn %#llx, %llu pages",
-			       path, ull(h->max_mfn), ull(h->shared_info_mfn), ull(h->nr_pages));
-	*off = h->header_bytes;
-	if (r_read(img, path, *off, img->shared_info, DUMP_PAGE, "the shared_info page", err))
-		return -1;
-	*off += DUMP_PAGE;
-	if (h->nr_m2p > (img->file_bytes - *off) / sizeof(struct dump_m2p))
-		return pv_fail(err, PV_ERR_FORMAT,
-			       "%s: truncated or corrupt: %llu M2P runs do not fit in the file's %llu bytes",
-			       path, ull(h->nr_m2p), ull(img->file_bytes));
-	img->nr_m2p = h->nr_m2p;
-	img->m2p = malloc(img->nr_m2p ? img->nr_m2p * sizeof(*img->m2p) : 1);
-	if (!img->m2p)
-		return pv_fail(err, PV_ERR_NOMEM, "out of memory");
-	if (r_read(img, path, *off, img->m2p, img->nr_m2p * sizeof(*img->m2p), "the M2P", err))
-		return -1;
-	*off += img->nr_m2p * sizeof(*img->m2p);
-	return check_m2p(img, path, err);
-}
-
-/* Frames [@mfn, @mfn + @n) all the domain's? */
-static bool all_owned(const struct dump_image *img, uint64_t mfn, uint64_t n)
-{
-	while (n) {
-		uint64_t run = 0;
-
-		if (dump_m2p(img, mfn, &run) == ~0ULL)
-			return false;
-		if (run >= n)
-			return true;
-		mfn += run;
-		n -= run;
-	}
-	return true;
-}
-
-/* Check one record's header at @off and index it; *off moves past it. */
-static int record(struct dump_image *img, const char *path, uint64_t *off, const struct dump_rec *r,
-		  uint64_t *next, struct pv_error *err)
-{
-	struct dump_index x = {.mfn = r->mfn, .count = r->count, .kind = r->kind};
-	uint64_t at = *off - sizeof(*r), a[3];
-
-	if (r->kind != DUMP_REC_RAW && r->kind != DUMP_REC_ARITH)
-		return pv_fail(err, PV_ERR_FORMAT, "%s: corrupt record %llu at offset %llu: kind %u",
-			       path, ull(img->nr_rec), ull(at), r->kind);
-	if (r->count == 0 || (r->kind == DUMP_REC_RAW && r->count > DUMP_RAW_MAX) ||
-	    r->mfn < *next || r->mfn > img->h.max_mfn || r->count - 1 > img->h.max_mfn - r->mfn)
-		return pv_fail(err, PV_ERR_FORMAT,
-			       "%s: corrupt record %llu at offset %llu: mfn %#llx, %u frames (records go up by mfn, apart, up to max_mfn %#llx)",
-			       path, ull(img->nr_rec), ull(at), ull(r->mfn), r->count,
-			       ull(img->h.max_mfn));
-	if (!all_owned(img, r->mfn, r->count))
-		return pv_fail(err, PV_ERR_FORMAT,
-			       "%s: corrupt record %llu at offset %llu: frames %#llx-%#llx are not all the domain's by the image's M2P",
-			       path, ull(img->nr_rec), ull(at), ull(r->mfn),
-			       ull(r->mfn + r->count - 1));
-	if (r->kind == DUMP_REC_RAW) {
-		x.off = *off;
-		if ((uint64_t)r->count * DUMP_PAGE > img->file_bytes - *off)
-			return pv_fail(err, PV_ERR_FORMAT,
-				       "%s: truncated: record %llu at offset %llu has %u frames, the file ends at %llu bytes",
-				       path, ull(img->nr_rec), ull(at), r->count,
-				       ull(img->file_bytes));
-		*off += (uint64_t)r->count * DUMP_PAGE;
-	} else {
-		if (r_read(img, path, *off, a, sizeof(a), "an arithmetic record", err))
-			return -1;
-		x.w0 = a[0];
-		x.step = a[1];
-		x.fstep = a[2];
-		*off += sizeof(a);
-	}
-	*next = r->mfn + r->count;
-	img->nr_frames += r->count;
-	img->rec[img->nr_rec++] = x;
-	return 0;
-}
-
-/* The records up to the end record, which must end the file. */
-static int records(struct dump_image *img, const char *path, uint64_t off, struct pv_error *err)
-{
-	uint64_t cap = 0, next = 0;
-	struct dump_rec r;
-	struct dump_end tail;
-
-	for (;;) {
-		if (off + sizeof(r) > img->file_bytes)
-			return pv_fail(err, PV_ERR_FORMAT,
-				       "%s: truncated: %llu records and no end record (the file ends at %llu bytes)",
-				       path, ull(img->nr_rec), ull(img->file_bytes));
-		if (r_read(img, path, off, &r, sizeof(r), "a record", err))
-			return -1;
-		off += sizeof(r);
-		if (r.kind == DUMP_REC_END)
-			break;
-		if (img->nr_rec == cap) {
-			struct dump_index *v;
-
-			cap = cap ? 2 * cap : 1024;
-			v = realloc(img->rec, cap * sizeof(*v));
-			if (!v)
-				return pv_fail(err, PV_ERR_NOMEM, "out of memory");
-			img->rec = v;
-		}
-		if (record(img, path, &off, &r, &next, err))
-			return -1;
-	}
-	if (r_read(img, path, off, &tail, sizeof(tail), "the end record", err))
-		return -1;
-	off += sizeof(tail);
-	if (r.mfn != ~0ULL || r.count || tail.nr_records != img->nr_rec ||
-	    tail.nr_frames != img->nr_frames)
-		return pv_fail(err, PV_ERR_FORMAT,
-			       "%s: corrupt end record: it counts %llu records of %llu frames, the file has %llu of %llu",
-			       path, ull(tail.nr_records), ull(tail.nr_frames), ull(img->nr_rec),
-			       ull(img->nr_frames));
-	if (off != img->file_bytes)
-		return pv_fail(err, PV_ERR_FORMAT, "%s: corrupt: %llu bytes after the end record",
-			       path, ull(img->file_bytes - off));
-	return 0;
-}
-
-int dump_open(const char *path, struct dump_image **out, struct pv_error *err)
-{
-	struct dump_image *img = calloc(1, sizeof(*img));
-	struct stat sb;
-	uint64_t off = 0;
-
-	*out = NULL;
-	if (!img)
-		return pv_fail(err, PV_ERR_NOMEM, "out of memory");
-	img->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (img->fd < 0) {
-		pv_fail(err, PV_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (fstat(img->fd, &sb) || !S_ISREG(sb.st_mode)) {
-		pv_fail(err, PV_ERR_IO, "%s: not a regular file", path);
-		goto fail;
-	}
-	img->file_bytes = (uint64_t)sb.st_size;
-	if (header(img, path, &off, err) || records(img, path, off, err))
-		goto fail;
-	*out = img;
-	return 0;
-fail:
-	dump_close(img);
-	return -1;
-}
-
-void dump_close(struct dump_image *img)
-{
-	if (!img)
-		return;
-	if (img->fd >= 0)
-		close(img->fd);
-	free(img->m2p);
-	free(img->rec);
-	free(img);
-}
-
-uint64_t dump_m2p(const struct dump_image *img, uint64_t mfn, uint64_t *run)
-{
-	return runs_find(img->m2p, img->nr_m2p, mfn, run);
-}
-
-/* The record holding @mfn, or NULL (the frame reads as zeros). */
-static const struct dump_index *find_rec(const struct dump_image *img, uint64_t mfn)
-{
-	uint64_t lo = 0, hi = img->nr_rec;
-
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo) / 2;
-
-		if (img->rec[mid].mfn <= mfn)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0 || mfn - img->rec[lo - 1].mfn >= img->rec[lo - 1].count)
-		return NULL;
-	return &img->rec[lo - 1];
-}
-
-static int img_arch(void *ctx, struct p2m_arch *a, struct pv_error *err)
-{
-	const struct dump_image *img = ctx;
-	const shared_info_t *sh = (const shared_info_t *)img->shared_info;
-
-	(void)err;
-	*a = (struct p2m_arch){sh->arch.max_pfn, sh->arch.pfn_to_mfn_frame_list_list,
-			       sh->arch.p2m_cr3, sh->arch.p2m_vaddr, sh->arch.p2m_generation};
-	return 0;
-}
-
-static uint64_t img_m2p(void *ctx, mfn_t mfn, uint64_t *run)
-{
-	return dump_m2p(ctx, mfn_x(mfn), run);
-}
-
-static int img_frame(void *ctx, mfn_t mfn, uint64_t *page, struct pv_error *err)
-{
-	const struct dump_image *img = ctx;
-	uint64_t m = mfn_x(mfn), k, w;
-	const struct dump_index *x;
-
-	if (m > img->h.max_mfn || dump_m2p(img, m, NULL) == ~0ULL)
-		return pv_fail(err, PV_ERR_FORMAT,
-			       "mfn %#llx is not the domain's: the image has no such frame", ull(m));
-	x = find_rec(img, m);
-	if (!x) {
-		memset(page, 0, DUMP_PAGE);
-		return 0;
-	}
-	k = m - x->mfn;
-	if (x->kind == DUMP_REC_RAW)
-		return r_read(img, "the image", x->off + k * DUMP_PAGE, page, DUMP_PAGE, "a frame",
-			      err);
-	w = x->w0 + k * x->fstep;
-	for (unsigned i = 0; i < 512; i++, w += x->step)
-		page[i] = w;
-	return 0;
-}
-
-struct p2m_src dump_p2m_src(struct dump_image *img)
-{
-	return (struct p2m_src){
-		.ctx = img,
-		.max_mfn = img->h.max_mfn,
-		.arch = img_arch,
-		.m2p = img_m2p,
-		.frame = img_frame,
-	};
-}
-
-/* ---- a live simulated domain ---- */
-
-static int sim_arch(void *ctx, struct p2m_arch *a, struct pv_error *err)
-{
-	const struct sim *s = ctx;
-	const volatile shared_info_t *sh = sim_frame(s, _mfn(s->shared_info_mfn));
-
-	(void)err;
-	*a = (struct p2m_arch){sh->arch.max_pfn, sh->arch.pfn_to_mfn_frame_list_list,
-			       sh->arch.p2m_cr3, sh->arch.p2m_vaddr, sh->arch.p2m_generation};
-	return 0;
-}
-
-static uint64_t sim_m2p_run(void *ctx, mfn_t mfn, uint64_t *run)
-{
-	uint64_t p = sim_m2p(ctx, mfn);
-
-	if (run)
-		*run = 1;
-	return p;
-}
-
-static int sim_read_frame(void *ctx, mfn_t mfn, uint64_t *page, struct pv_error *err)
-{
-	const struct sim *s = ctx;
-
-	if (!sim_owns(s, mfn))
-		return pv_fail(err, PV_ERR_FORMAT, "mfn %#llx is not the domain's", ull(mfn_x(mfn)));
-	memcpy(page, sim_frame(s, mfn), DUMP_PAGE);
-	return 0;
-}
-
-struct p2m_src sim_p2m_src(struct sim *s)
-{
-	return (struct p2m_src){
-		.ctx = s,
-		.max_mfn = s->nr_frames - 1,
-		.arch = sim_arch,
-		.m2p = sim_m2p_run,
-		.frame = sim_read_frame,
-	};
 }

@@ -67,7 +67,7 @@ static uint64_t file_size(const char *path)
 static void image_4g(enum pv_boot_mode mode, const char *path, struct sim *s)
 {
 	boot_ok(&guest_4g, mode, false, s);
-	dump_close(dump_and_open(s, path));
+	pv_memimage_close(dump_and_open(s, path));
 }
 
 /* simulate --dump, then p2m-dump: the summary, JSON, --pfn and --range against the builder. */
@@ -214,7 +214,7 @@ static void test_usage(void **state)
 static void test_bad_images(void **state)
 {
 	const char *good = scratch_file("good.img"), *bad = scratch_file("bad.img");
-	struct dump_image *img;
+	struct pv_memimage *img;
 	struct pv_error err;
 	struct run r;
 	struct sim s;
@@ -223,10 +223,10 @@ static void test_bad_images(void **state)
 	(void)state;
 	image_4g(PV_MODE_LINEAR, good, &s);
 	sim_fini(&s);
-	assert_int_equal(dump_open(good, &img, &err), 0);
-	m2p0 = sizeof(struct dump_header) + DUMP_PAGE;
-	rec0 = m2p0 + img->nr_m2p * sizeof(struct dump_m2p);
-	dump_close(img);
+	assert_int_equal(pv_memimage_open(good, &img, &err), 0);
+	m2p0 = sizeof(struct pv_memimage_header) + PAGE_SIZE;
+	rec0 = m2p0 + img->nr_m2p * sizeof(struct pv_memimage_m2p);
+	pv_memimage_close(img);
 	size = file_size(good);
 
 	r = run_pvboot("p2m-dump '%s/none.img'", scratch_dir());
@@ -258,7 +258,7 @@ static void test_bad_images(void **state)
 		run_free(&r);
 	}
 
-	/* The M2P, records and end record (offsets from the format in dump.h). */
+	/* The M2P, records and end record (offsets from the format in memimage.h). */
 	static const struct {
 		int where; /* 0: M2P run 0, 1: record 0, 2: end record */
 		uint64_t off, value;
@@ -268,7 +268,7 @@ static void test_bad_images(void **state)
 		{0, 0, 0x7fffffffff, "corrupt M2P run 0 (mfn 0x7fffffffff"},
 		{0, 8, 0x7fffffffff, "its pfns leave the domain's 1048576"},
 		{1, 8, 7 | (1ULL << 32), "corrupt record 0 at offset"},
-		{1, 8, DUMP_REC_RAW | (65ULL << 32), ": mfn 0x"},
+		{1, 8, MEMIMAGE_REC_RAW | (65ULL << 32), ": mfn 0x"},
 		{1, 0, 5, "are not all the domain's by the image's M2P"},
 		{2, 16, 1, "corrupt end record: it counts 1 records"},
 	};
@@ -299,7 +299,9 @@ static void test_bad_images(void **state)
 	expect_error(&r, 1, "p2m-dump", "corrupt: 8 bytes after the end record");
 	run_free(&r);
 	copy_file(good, bad);
-	patch_u64(bad, sizeof(struct dump_header) + offsetof(shared_info_t, arch.p2m_generation), g);
+	patch_u64(bad,
+		  sizeof(struct pv_memimage_header) + offsetof(shared_info_t, arch.p2m_generation),
+		  g);
 	r = run_pvboot("p2m-dump '%s'", bad);
 	expect_error(&r, 1, "p2m-dump", "p2m_generation 0x9 is odd on each of 8 tries");
 	run_free(&r);
@@ -345,7 +347,7 @@ static void test_bad_p2m(void **state)
 
 	keep = mid[17];
 	mid[17] = 0x123;
-	dump_close(dump_and_open(&s, path));
+	pv_memimage_close(dump_and_open(&s, path));
 	r = run_pvboot("p2m-dump '%s'", path);
 	snprintf(want, sizeof(want),
 		 "Bad mfn 0x123 at index 17 in p2m frame list (level 2, mfn %#llx; p2m_frame_list[17], pfns 0x2200-0x23ff): not the domain's frame (no M2P entry)",
@@ -361,7 +363,7 @@ static void test_bad_p2m(void **state)
 	keep = mid[1];
 	mid[1] = mid[0];
 	assert_int_equal(tools_read(&s, 0x200), mfn_x(sim_pfn_to_mfn(&s, _pfn(0))));
-	dump_close(dump_and_open(&s, path));
+	pv_memimage_close(dump_and_open(&s, path));
 	r = run_pvboot("p2m-dump '%s'", path);
 	expect_error(&r, 1, "p2m-dump", "tree and list differ at 512 pfns, the first 0x200");
 	snprintf(want, sizeof(want),
@@ -377,7 +379,7 @@ static void test_bad_p2m(void **state)
 	m5 = entry[0];
 	m6 = entry[1];
 	entry[0] = m6;
-	dump_close(dump_and_open(&s, path));
+	pv_memimage_close(dump_and_open(&s, path));
 	r = run_pvboot("p2m-dump '%s'", path);
 	expect_error(&r, 1, "p2m-dump", "1 entries contradict the M2P, the first at pfn 0x5");
 	assert_non_null(
@@ -385,7 +387,7 @@ static void test_bad_p2m(void **state)
 		       "\nm2p         0 entries name frames that are not the domain's, 1 frames the M2P gives another pfn; the first at pfn 0x5\n"));
 	run_free(&r);
 	entry[0] = 0x123;
-	dump_close(dump_and_open(&s, path));
+	pv_memimage_close(dump_and_open(&s, path));
 	r = run_pvboot("p2m-dump '%s' --via list --pfn 5", path);
 	expect_error(&r, 1, "p2m-dump", "1 entries contradict the M2P, the first at pfn 0x5");
 	assert_non_null(

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pvboot/memimage.h>
 #include <pvboot/p2m_read.h>
 
 #include "../src/sim/dump.h"
@@ -51,15 +52,15 @@ static void boot_ok(const struct guest_case *g, enum pv_boot_mode mode, bool ful
 }
 
 /* Write @s's image to @path and open it. */
-static struct dump_image *dump_and_open(struct sim *s, const char *path)
+static struct pv_memimage *dump_and_open(struct sim *s, const char *path)
 {
 	struct pv_sim_dump_stats st;
-	struct dump_image *img;
+	struct pv_memimage *img;
 	struct pv_error err;
 
 	if (sim_dump(s, path, &st, &err))
 		fail_msg("dump: %s", err.msg);
-	if (dump_open(path, &img, &err))
+	if (pv_memimage_open(path, &img, &err))
 		fail_msg("open: %s", err.msg);
 	return img;
 }

@@ -1,6 +1,6 @@
 /*
  * The P2M read from outside the guest (src/core/p2m_read.c) over simulated
- * guests and their memory images (src/sim/dump.c): 4 GiB with the tree
+ * guests and their memory images (src/sim/dump.c, src/image/memimage.c): 4 GiB with the tree
  * (revector) and with both structures (linear), 600 GiB and 4 TiB with the
  * list only; every pfn equal to the guest's own lookup and the builder's
  * assignment.  Then corrupted entries at each level, named in the error;
@@ -40,7 +40,7 @@ static double now(void)
 static void test_4g_revector(void **state)
 {
 	const char *path = scratch_file("4g-revector.img");
-	struct dump_image *img;
+	struct pv_memimage *img;
 	struct p2m_src src, live;
 	struct pv_error err;
 	struct sim s;
@@ -48,7 +48,7 @@ static void test_4g_revector(void **state)
 	(void)state;
 	boot_ok(&guest_4g, PV_MODE_REVECTOR, true, &s);
 	img = dump_and_open(&s, path);
-	src = dump_p2m_src(img);
+	src = pv_memimage_p2m_src(img);
 	live = sim_p2m_src(&s);
 	expect_every_pfn(&s, &src, P2M_VIA_TREE, false);
 	expect_every_pfn(&s, &live, P2M_VIA_TREE, false);
@@ -58,7 +58,7 @@ static void test_4g_revector(void **state)
 	assert_int_equal(begin_via(&src, P2M_VIA_LIST, &err), -1);
 	assert_string_equal(err.msg,
 			    "no linear p2m list: p2m_cr3 is 0 (the guest publishes only the 3-level tree)");
-	dump_close(img);
+	pv_memimage_close(img);
 	unlink(path);
 	sim_fini(&s);
 }
@@ -71,18 +71,18 @@ static void test_4g_revector(void **state)
 static void test_4g_linear(void **state)
 {
 	const char *path = scratch_file("4g-linear.img");
-	struct dump_image *img;
+	struct pv_memimage *img;
 	struct p2m_src src, live;
 	struct sim s;
 
 	(void)state;
 	boot_ok(&guest_4g, PV_MODE_LINEAR, true, &s);
 	img = dump_and_open(&s, path);
-	src = dump_p2m_src(img);
+	src = pv_memimage_p2m_src(img);
 	live = sim_p2m_src(&s);
 	expect_every_pfn(&s, &src, P2M_VIA_TREE | P2M_VIA_LIST, true);
 	expect_every_pfn(&s, &live, P2M_VIA_TREE | P2M_VIA_LIST, true);
-	dump_close(img);
+	pv_memimage_close(img);
 	unlink(path);
 	sim_fini(&s);
 }
@@ -94,7 +94,7 @@ static void test_4g_linear(void **state)
 static void big(const struct guest_case *g, const char *name)
 {
 	const char *path = scratch_file(name);
-	struct dump_image *img;
+	struct pv_memimage *img;
 	struct p2m_src src;
 	struct pv_error err;
 	struct sim s;
@@ -105,7 +105,7 @@ static void big(const struct guest_case *g, const char *name)
 	t1 = now();
 	img = dump_and_open(&s, path);
 	t2 = now();
-	src = dump_p2m_src(img);
+	src = pv_memimage_p2m_src(img);
 	assert_int_equal(begin_via(&src, P2M_VIA_TREE, &err), -1);
 	snprintf(want, sizeof(want),
 		 "no p2m tree: frame_list_list is ~0 and max_pfn %#llx too large for p2m tree (%llu pfns; the 3-level tree holds 134217728, 512 GiB)",
@@ -117,7 +117,7 @@ static void big(const struct guest_case *g, const char *name)
 		      (unsigned long long)img->nr_rec, now() - t2);
 	/* A few MiB, whatever the guest's size: the list and its PTEs are arithmetic. */
 	assert_true(img->file_bytes < 8 << 20);
-	dump_close(img);
+	pv_memimage_close(img);
 	unlink(path);
 	sim_fini(&s);
 }
@@ -139,8 +139,8 @@ static const char *read_error(struct sim *s, enum p2m_via via)
 {
 	static struct pv_error err;
 	const char *path = scratch_file("corrupt.img");
-	struct dump_image *img = dump_and_open(s, path);
-	struct p2m_src src = dump_p2m_src(img);
+	struct pv_memimage *img = dump_and_open(s, path);
+	struct p2m_src src = pv_memimage_p2m_src(img);
 	struct p2m_reader *r = calloc(1, sizeof(*r));
 	struct expect x = {.s = s};
 	struct p2m_sink sink = {&x, expect_restart, expect_block};
@@ -151,7 +151,7 @@ static const char *read_error(struct sim *s, enum p2m_via via)
 		     &sink, &st, &err) == 0)
 		fail_msg("the read went through");
 	free(r);
-	dump_close(img);
+	pv_memimage_close(img);
 	unlink(path);
 	return err.msg;
 }
@@ -202,11 +202,11 @@ static void test_corrupt_tree(void **state)
 	/* The list is untouched: it still reads. */
 	{
 		const char *path = scratch_file("fine.img");
-		struct dump_image *img = dump_and_open(&s, path);
-		struct p2m_src src = dump_p2m_src(img);
+		struct pv_memimage *img = dump_and_open(&s, path);
+		struct p2m_src src = pv_memimage_p2m_src(img);
 
 		expect_every_pfn(&s, &src, P2M_VIA_TREE | P2M_VIA_LIST, false);
-		dump_close(img);
+		pv_memimage_close(img);
 		unlink(path);
 	}
 	sim_fini(&s);
@@ -376,7 +376,7 @@ static void test_generation(void **state)
 {
 	const char *path = scratch_file("gen.img");
 	struct p2m_read_stats st;
-	struct dump_image *img;
+	struct pv_memimage *img;
 	struct p2m_src inner;
 	uint64_t restarts;
 	struct sim s;
@@ -384,7 +384,7 @@ static void test_generation(void **state)
 	(void)state;
 	boot_ok(&guest_4g, PV_MODE_LINEAR, false, &s);
 	img = dump_and_open(&s, path);
-	inner = dump_p2m_src(img);
+	inner = pv_memimage_p2m_src(img);
 
 	struct flaky once = {.inner = &inner, .bump_arch = 1};
 	assert_string_equal(flaky_read(&s, &once, &st, &restarts), "");
@@ -414,7 +414,7 @@ static void test_generation(void **state)
 	struct flaky odd = {.inner = &inner, .gen = 6, .odd = true};
 	assert_string_equal(flaky_read(&s, &odd, &st, &restarts),
 			    "p2m_generation 0x7 is odd on each of 8 tries: the guest is in the middle of remapping its P2M list");
-	dump_close(img);
+	pv_memimage_close(img);
 
 	/* An odd generation written in an image: reported the same way. */
 	int fd = open(path, O_WRONLY);
@@ -423,16 +423,16 @@ static void test_generation(void **state)
 
 	assert_true(fd >= 0);
 	assert_int_equal(pwrite(fd, &g, 8,
-				sizeof(struct dump_header) +
+				sizeof(struct pv_memimage_header) +
 					offsetof(shared_info_t, arch.p2m_generation)),
 			 8);
 	close(fd);
-	assert_int_equal(dump_open(path, &img, &err), 0);
-	inner = dump_p2m_src(img);
+	assert_int_equal(pv_memimage_open(path, &img, &err), 0);
+	inner = pv_memimage_p2m_src(img);
 	struct flaky plain = {.inner = &inner, .gen = 8, .odd = true};
 	assert_string_equal(flaky_read(&s, &plain, &st, &restarts),
 			    "p2m_generation 0x9 is odd on each of 8 tries: the guest is in the middle of remapping its P2M list");
-	dump_close(img);
+	pv_memimage_close(img);
 	unlink(path);
 	sim_fini(&s);
 }

@@ -6,7 +6,7 @@
  * and overflows; the checks below catch results that would break the
  * callers' assumptions.  A broken invariant traps.
  *
- * The bytes go into a memfd, because dump_open() reads a file by path.
+ * The bytes go into a memfd, because pv_memimage_open() reads a file by path.
  * The read stops after the first 64 blocks and the last one, so that an
  * image claiming 2^40 pfns over one shared frame cannot stall the run.
  *
@@ -19,8 +19,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <pvboot/memimage.h>
+
 #include "fuzz/fuzz.h"
-#include "sim/dump.h"
 
 #define FIRST_BLOCKS 64
 
@@ -73,10 +74,10 @@ static void read_range(const struct p2m_src *src, struct p2m_reader *tree, struc
 	check(t.next == end);
 }
 
-static void read_image(struct dump_image *img)
+static void read_image(struct pv_memimage *img)
 {
 	static struct p2m_reader rd[2];
-	struct p2m_src src = dump_p2m_src(img);
+	struct p2m_src src = pv_memimage_p2m_src(img);
 	struct p2m_reader *way[2] = {NULL, NULL};
 	struct p2m_arch arch;
 	struct pv_error err = {0};
@@ -109,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int fd = -1;
 	static char path[64];
-	struct dump_image *img = NULL;
+	struct pv_memimage *img = NULL;
 	struct pv_error err = {0};
 
 	if (fd < 0) {
@@ -120,13 +121,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(ftruncate(fd, 0) == 0);
 	check(pwrite(fd, data, size, 0) == (ssize_t)size);
 
-	if (dump_open(path, &img, &err)) {
+	if (pv_memimage_open(path, &img, &err)) {
 		check(img == NULL);
 		check_error(&err);
 		return 0;
 	}
 	check(img->file_bytes == size);
 	read_image(img);
-	dump_close(img);
+	pv_memimage_close(img);
 	return 0;
 }
