@@ -228,6 +228,22 @@ static void simulate_one(const struct guest *g, const struct run_plan *p, struct
 		snprintf(r->sim_error, sizeof(r->sim_error), "%s", err.msg);
 }
 
+/* A failed run's reason, one line on stderr: its first failed check. */
+static void say_failure(const struct run_plan *p, const struct run_one *r)
+{
+	char title[80];
+	unsigned failed = 0;
+	const struct run_check *first = NULL;
+
+	for (unsigned i = 0; i < r->nr_checks; i++)
+		if (!r->check[i].ok && !failed++)
+			first = &r->check[i];
+	run_title(p, r->mode, title, sizeof(title));
+	if (first)
+		fprintf(stderr, "pvboot: run: %s: FAILED %u of %u checks, first %s: %s\n", title,
+			failed, r->nr_checks, first->name, first->detail);
+}
+
 /* What the options asked for, before the plan. */
 struct run_args {
 	struct guest g;
@@ -423,8 +439,12 @@ int cmd_run(int argc, char **argv)
 		else
 			run_report_text(stdout, p, runs, a->nmodes);
 		for (unsigned m = 0; m < a->nmodes; m++)
-			if (!runs[m].ok)
+			if (!runs[m].ok) {
 				rc = EXIT_DATA;
+				/* The text report says why on stdout; JSON's readers are programs. */
+				if (a->json)
+					say_failure(p, &runs[m]);
+			}
 	}
 out:
 	for (unsigned m = 0; m < made; m++)

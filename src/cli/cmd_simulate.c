@@ -49,6 +49,20 @@ int simulate_result_line(const struct guest *g, enum pv_boot_mode mode, bool ver
 	return pv_sim_result_line(&sg, mode, verify_full, line, size, err);
 }
 
+/* A failed boot's reason, one line on stderr. */
+static void say_failure(const struct guest *g, const struct pv_boot_result *res)
+{
+	fprintf(stderr, "pvboot: simulate: %s guest of %llu MiB, mode %s: ",
+		pv_builder_name(g->in.builder), (unsigned long long)(g->in.nr_pages >> 8),
+		pv_boot_mode_name(res->mode));
+	if (res->error[0])
+		fprintf(stderr, "%s\n", res->error);
+	else
+		fprintf(stderr, "%llu pfns differ, %lld pages leaked, %llu freed twice\n",
+			(unsigned long long)res->mismatches, (long long)res->pages_leaked,
+			(unsigned long long)res->pages_double_freed);
+}
+
 static void print_json_one(struct json *j, const struct pv_sim_result *r, const char *dump)
 {
 	char line[PV_RESULT_JSON_MAX];
@@ -198,8 +212,12 @@ int cmd_simulate(int argc, char **argv)
 		       (unsigned long long)runs[1].res.ka_pmds_left);
 	for (unsigned m = 0; m < nmodes && !rc; m++)
 		if (runs[m].rc || runs[m].res.mismatches || runs[m].res.pages_leaked ||
-		    runs[m].res.pages_double_freed)
+		    runs[m].res.pages_double_freed) {
+			/* The text says why on stdout; with JSON, stderr says it too. */
+			if (json)
+				say_failure(&g, &runs[m].res);
 			rc = EXIT_DATA;
+		}
 	free(runs);
 	guest_release(&g);
 	return rc;

@@ -230,6 +230,28 @@ static void test_log_failures(void **state)
 		if (!strstr(r.out, bad_logs[i].says))
 			fail_msg("did not say '%s':\n%s", bad_logs[i].says, r.out);
 		run_free(&r);
+
+		/* In JSON too, and then stderr says why as well: one line, the first failed check. */
+		r = run_pvboot("run --kernel '%s' --serial-log '%s' %s --format json", kernel(), log,
+			       bad_logs[i].args);
+		assert_int_equal(r.status, 1);
+		assert_non_null(strstr(r.err, "pvboot: run: "));
+		assert_non_null(strstr(r.err, ": FAILED "));
+		assert_non_null(strchr(r.err, '\n'));
+		assert_string_equal(strchr(r.err, '\n'), "\n"); /* one line */
+		if (!strstr(r.out, "\"ok\": false"))
+			fail_msg("the JSON does not say it failed:\n%s", r.out);
+		run_free(&r);
+	}
+	/* A run whose checks hold says nothing on stderr. */
+	{
+		struct run r = run_pvboot("run --kernel '%s' --serial-log '%s' " REVECTOR_ARGS
+					  " --format json",
+					  kernel(), revector_log());
+
+		assert_int_equal(r.status, 0);
+		assert_string_equal(r.err, "");
+		run_free(&r);
 	}
 }
 

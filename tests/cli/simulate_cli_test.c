@@ -72,6 +72,19 @@ static void test_fail_alloc(void **state)
 	assert_non_null(strstr(r.out, "\"pfns_verified\":262144,\"mismatches\":0"));
 	assert_non_null(strstr(r.out, "\"error\":\"p2m: out of memory"));
 	run_free(&r);
+
+	/* With JSON, the reason is in the JSON and on stderr, one line. */
+	r = run_pvboot("simulate --memory 1G --mode revector --fail-alloc 40 --format json");
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.out, "\"error\": \"p2m: out of memory"));
+	assert_non_null(strstr(r.err, "pvboot: simulate: libxc-4.2 guest of 1024 MiB, mode revector: p2m: out of memory"));
+	assert_string_equal(strchr(r.err, '\n'), "\n");
+	run_free(&r);
+	/* And nothing on stderr when the boot holds. */
+	r = run_pvboot("simulate --memory 1G --mode revector --format json");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	run_free(&r);
 }
 
 /*
