@@ -15,7 +15,8 @@
  */
 #include <pvboot/p2m.h>
 
-#define PAGE_BYTES   4096ULL
+#include "p2m_page.h"
+
 #define PFNS_PER_MID (P2M_PER_PAGE * P2M_MID_PER_PAGE)
 
 static unsigned top_index(uint64_t pfn)
@@ -33,23 +34,11 @@ static unsigned leaf_index(uint64_t pfn)
 	return pfn % P2M_PER_PAGE;
 }
 
-static void fill(uint64_t *page, uint64_t v)
-{
-	for (unsigned i = 0; i < P2M_PER_PAGE; i++)
-		page[i] = v;
-}
-
 /* INVALID_P2M_ENTRY in every entry: all ones, so the platform's memset does it. */
 static void poison(uint64_t *page)
 {
 	_Static_assert(INVALID_P2M_ENTRY == ~0ULL, "the poison is a byte fill");
-	__builtin_memset(page, 0xff, PAGE_BYTES);
-}
-
-static void fill_ptr(void **page, void *v)
-{
-	for (unsigned i = 0; i < P2M_PER_PAGE; i++)
-		page[i] = v;
+	__builtin_memset(page, 0xff, PAGE_SIZE);
 }
 
 /*
@@ -120,31 +109,20 @@ static void move_done(void)
 	__asm__ volatile("sfence" ::: "memory");
 }
 
+/* Pages through p->ops, counted in p->pages (p2m_page.h). */
 static void *get_page(struct p2m *p)
 {
-	void *pg = p->ops.alloc_page(p->ops.ctx);
-
-	if (pg)
-		p->pages++;
-	return pg;
+	return p2m_page_alloc(&p->ops, &p->pages);
 }
 
 static void put_page(struct p2m *p, void *pg)
 {
-	if (!pg)
-		return;
-	p->ops.free_page(p->ops.ctx, pg);
-	p->pages--;
+	p2m_page_free(&p->ops, &p->pages, pg);
 }
 
 static uint64_t vmfn(const struct p2m *p, const void *page)
 {
-	return mfn_x(p->ops.virt_to_mfn(p->ops.ctx, page));
-}
-
-static int nomem(struct pv_error *err, const char *what)
-{
-	return pv_fail(err, PV_ERR_NOMEM, "p2m: out of memory for %s", what);
+	return mfn_x(p2m_page_mfn(&p->ops, page));
 }
 
 static bool in_range(const void *ptr, const uint64_t *base, uint64_t bytes)
@@ -183,12 +161,12 @@ int p2m_init(struct p2m *p, const struct p2m_ops *ops, uint64_t max_pfn, struct 
 		put_page(p, p->top);
 		put_page(p, p->identity);
 		*p = (struct p2m){.ops = *ops, .max_pfn = max_pfn};
-		return nomem(err, "the top and shared pages");
+		return p2m_nomem(err, "the top and shared pages");
 	}
-	fill(p->missing, INVALID_P2M_ENTRY);
-	fill_ptr((void **)p->mid_missing, p->missing);
-	fill_ptr((void **)p->top, p->mid_missing);
-	fill(p->identity, INVALID_P2M_ENTRY);
+	p2m_page_fill(p->missing, INVALID_P2M_ENTRY);
+	p2m_page_fill_ptr((void **)p->mid_missing, p->missing);
+	p2m_page_fill_ptr((void **)p->top, p->mid_missing);
+	p2m_page_fill(p->identity, INVALID_P2M_ENTRY);
 	return 0;
 }
 
@@ -227,7 +205,7 @@ int p2m_graft(struct p2m *p, uint64_t *mfn_list, struct pv_error *err)
 	unsigned slots = top_slots(p);
 	uint64_t fresh[P2M_TOP_PER_PAGE / 64] = {0}; /* top slots given a mid here */
 
-	if ((uintptr_t)mfn_list % PAGE_BYTES)
+	if ((uintptr_t)mfn_list % PAGE_SIZE)
 		return pv_fail(err, PV_ERR_RANGE, "p2m: the builder's list %p is not page aligned",
 			       (void *)mfn_list);
 
@@ -245,9 +223,9 @@ int p2m_graft(struct p2m *p, uint64_t *mfn_list, struct pv_error *err)
 					p->top[u] = p->mid_missing;
 				}
 			}
-			return nomem(err, "mid pages");
+			return p2m_nomem(err, "mid pages");
 		}
-		fill_ptr((void **)mid, p->missing);
+		p2m_page_fill_ptr((void **)mid, p->missing);
 		p->top[t] = mid;
 		fresh[t / 64] |= 1ULL << (t % 64);
 	}
@@ -258,7 +236,7 @@ int p2m_graft(struct p2m *p, uint64_t *mfn_list, struct pv_error *err)
 	for (uint64_t pfn = 0; pfn < p->max_pfn; pfn += P2M_PER_PAGE)
 		p->top[top_index(pfn)][mid_index(pfn)] = &mfn_list[pfn];
 	p->list = mfn_list;
-	p->list_bytes = (p->max_pfn + P2M_PER_PAGE - 1) / P2M_PER_PAGE * PAGE_BYTES;
+	p->list_bytes = (p->max_pfn + P2M_PER_PAGE - 1) / P2M_PER_PAGE * PAGE_SIZE;
 	return 0;
 }
 
@@ -331,14 +309,14 @@ static int ensure_mid(struct p2m *p, unsigned t, struct pv_error *err)
 	if ((need_mid && !mid) || (need_mid_mfn && !mid_mfn)) {
 		put_page(p, mid);
 		put_page(p, mid_mfn);
-		return nomem(err, "a P2M mid page");
+		return p2m_nomem(err, "a P2M mid page");
 	}
 	if (mid) {
-		fill_ptr((void **)mid, p->missing);
+		p2m_page_fill_ptr((void **)mid, p->missing);
 		p->top[t] = mid;
 	}
 	if (mid_mfn) {
-		fill(mid_mfn, vmfn(p, p->missing));
+		p2m_page_fill(mid_mfn, vmfn(p, p->missing));
 		for (unsigned m = 0; m < P2M_MID_PER_PAGE; m++)
 			mid_mfn[m] = vmfn(p, p->top[t][m]);
 		p->top_mfn_p[t] = mid_mfn;
@@ -363,7 +341,7 @@ static int alloc_p2m(struct p2m *p, uint64_t n, struct pv_error *err)
 		return 0;
 	leaf = get_page(p);
 	if (!leaf)
-		return nomem(err, "a P2M leaf");
+		return p2m_nomem(err, "a P2M leaf");
 	for (unsigned i = 0; i < P2M_PER_PAGE; i++)
 		leaf[i] = old == p->identity ? IDENTITY_FRAME(base + i) : INVALID_P2M_ENTRY;
 	p->top[t][m] = leaf;
@@ -416,24 +394,6 @@ int64_t p2m_set_identity(struct p2m *p, pfn_t s, pfn_t e, struct pv_error *err)
 	return done;
 }
 
-/*
- * Spare pages are chained through their first word while they wait, so that
- * taking all of them up front costs no memory beyond the pages themselves.
- */
-static void push(void **chain, void *page)
-{
-	*(void **)page = *chain;
-	*chain = page;
-}
-
-static void *pop(void **chain)
-{
-	void *page = *chain;
-
-	*chain = *(void **)page;
-	return page;
-}
-
 int p2m_build_mfn_tree(struct p2m *p, mfn_t *frame_list_list, struct pv_error *err)
 {
 	unsigned need = 0;
@@ -446,16 +406,16 @@ int p2m_build_mfn_tree(struct p2m *p, mfn_t *frame_list_list, struct pv_error *e
 			put_page(p, mmm);
 			put_page(p, tmp);
 			put_page(p, tm);
-			return nomem(err, "the tools' P2M tree");
+			return p2m_nomem(err, "the tools' P2M tree");
 		}
 		p->mid_missing_mfn = mmm;
 		p->top_mfn_p = tmp;
 		p->top_mfn = tm;
-		fill_ptr((void **)p->top_mfn_p, p->mid_missing_mfn);
-		fill(p->top_mfn, vmfn(p, p->mid_missing_mfn));
+		p2m_page_fill_ptr((void **)p->top_mfn_p, p->mid_missing_mfn);
+		p2m_page_fill(p->top_mfn, vmfn(p, p->mid_missing_mfn));
 	}
 	/* On a second call (resume) every MFN may have changed. */
-	fill(p->mid_missing_mfn, vmfn(p, p->missing));
+	p2m_page_fill(p->mid_missing_mfn, vmfn(p, p->missing));
 
 	/* mid_mfn pages for every populated mid, all taken before any is used. */
 	for (unsigned t = 0; t < P2M_TOP_PER_PAGE; t++)
@@ -465,14 +425,14 @@ int p2m_build_mfn_tree(struct p2m *p, mfn_t *frame_list_list, struct pv_error *e
 
 		if (!pg) {
 			while (chain)
-				put_page(p, pop(&chain));
-			return nomem(err, "a mid_mfn page");
+				put_page(p, p2m_chain_pop(&chain));
+			return p2m_nomem(err, "a mid_mfn page");
 		}
-		push(&chain, pg);
+		p2m_chain_push(&chain, pg);
 	}
 	for (unsigned t = 0; t < P2M_TOP_PER_PAGE; t++)
 		if (p->top[t] != p->mid_missing && p->top_mfn_p[t] == p->mid_missing_mfn)
-			p->top_mfn_p[t] = pop(&chain);
+			p->top_mfn_p[t] = p2m_chain_pop(&chain);
 	for (unsigned t = 0; t < P2M_TOP_PER_PAGE; t++) {
 		if (p->top[t] == p->mid_missing) {
 			p->top_mfn[t] = vmfn(p, p->mid_missing_mfn);
@@ -513,8 +473,8 @@ int p2m_revector(struct p2m *p, uint64_t *old, uint64_t old_bytes, struct p2m_re
 		 struct pv_error *err)
 {
 	uint64_t n = p2m_leaves_in(p, old, old_bytes);
-	uint64_t old_pages = (old_bytes + PAGE_BYTES - 1) / PAGE_BYTES;
-	uint64_t bitmap_pages = (old_pages + PAGE_BYTES * 8 - 1) / (PAGE_BYTES * 8);
+	uint64_t old_pages = (old_bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+	uint64_t bitmap_pages = (old_pages + PAGE_SIZE * 8 - 1) / (PAGE_SIZE * 8);
 	uint64_t arrays = (n + P2M_PER_PAGE - 1) / P2M_PER_PAGE, k = 0;
 	void ***index;
 	uint64_t *bitmap[8]; /* 8 bitmap pages cover a 1 GiB list: the largest */
@@ -523,7 +483,7 @@ int p2m_revector(struct p2m *p, uint64_t *old, uint64_t old_bytes, struct p2m_re
 	if (old_bytes > P2M_MAX_PFN * 8)
 		return pv_fail(err, PV_ERR_RANGE, "p2m: an old list of %llu bytes is bigger than any",
 			       (unsigned long long)old_bytes);
-	if ((uintptr_t)old % PAGE_BYTES)
+	if ((uintptr_t)old % PAGE_SIZE)
 		return pv_fail(err, PV_ERR_RANGE, "p2m: the old list %p is not page aligned",
 			       (void *)old);
 
@@ -537,9 +497,9 @@ int p2m_revector(struct p2m *p, uint64_t *old, uint64_t old_bytes, struct p2m_re
 		if (!bitmap[i]) {
 			while (i--)
 				put_page(p, bitmap[i]);
-			return nomem(err, "the revectored P2M");
+			return p2m_nomem(err, "the revectored P2M");
 		}
-		fill(bitmap[i], 0);
+		p2m_page_fill(bitmap[i], 0);
 	}
 	/* n <= 512 * 512 leaves: one index page of at most 512 pointer pages. */
 	index = get_page(p);
@@ -563,7 +523,7 @@ int p2m_revector(struct p2m *p, uint64_t *old, uint64_t old_bytes, struct p2m_re
 	if (!index) {
 		for (uint64_t b = 0; b < bitmap_pages; b++)
 			put_page(p, bitmap[b]);
-		return nomem(err, "the revectored P2M");
+		return p2m_nomem(err, "the revectored P2M");
 	}
 
 	/* Phase 2: copy each leaf, repoint both trees, poison and free its old page. */
@@ -583,7 +543,7 @@ int p2m_revector(struct p2m *p, uint64_t *old, uint64_t old_bytes, struct p2m_re
 			if (p->top_mfn_p)
 				p->top_mfn_p[t][m] = vmfn(p, copy);
 			j = (uint64_t)(leaf - old) / P2M_PER_PAGE;
-			bitmap[j / (PAGE_BYTES * 8)][j % (PAGE_BYTES * 8) / 64] |= 1ULL << (j % 64);
+			bitmap[j / (PAGE_SIZE * 8)][j % (PAGE_SIZE * 8) / 64] |= 1ULL << (j % 64);
 			p->ops.free_page(p->ops.ctx, leaf);
 			stats->leaves_copied++;
 			stats->old_pages_freed++;
@@ -594,7 +554,7 @@ int p2m_revector(struct p2m *p, uint64_t *old, uint64_t old_bytes, struct p2m_re
 	for (uint64_t j = 0; j < old_pages; j++) {
 		uint64_t *page = old + j * P2M_PER_PAGE;
 
-		if (bitmap[j / (PAGE_BYTES * 8)][j % (PAGE_BYTES * 8) / 64] & (1ULL << (j % 64)))
+		if (bitmap[j / (PAGE_SIZE * 8)][j % (PAGE_SIZE * 8) / 64] & (1ULL << (j % 64)))
 			continue;
 		poison(page);
 		p->ops.free_page(p->ops.ctx, page);

@@ -20,7 +20,7 @@
  */
 #include <pvboot/p2m_linear.h>
 
-#define PAGE_BYTES 4096ULL
+#include "p2m_page.h"
 
 enum kind { K_MISSING, K_IDENTITY, K_PRIVATE };
 
@@ -29,56 +29,31 @@ static void *ctx(const struct p2m_linear *l)
 	return l->ops.mem.ctx;
 }
 
+/* Pages through l->ops.mem, counted in l->pages (p2m_page.h). */
 static void *get_page(struct p2m_linear *l)
 {
-	void *pg = l->ops.mem.alloc_page(ctx(l));
-
-	if (pg)
-		l->pages++;
-	return pg;
+	return p2m_page_alloc(&l->ops.mem, &l->pages);
 }
 
 static void put_page(struct p2m_linear *l, void *pg)
 {
-	if (!pg)
-		return;
-	l->ops.mem.free_page(ctx(l), pg);
-	l->pages--;
+	p2m_page_free(&l->ops.mem, &l->pages, pg);
 }
 
 static mfn_t vmfn(const struct p2m_linear *l, const void *page)
 {
-	return l->ops.mem.virt_to_mfn(ctx(l), page);
+	return p2m_page_mfn(&l->ops.mem, page);
 }
 
-static void fill(uint64_t *page, uint64_t v)
-{
-	for (unsigned i = 0; i < P2M_PER_PAGE; i++)
-		page[i] = v;
-}
-
-static void fill_ptr(void **page, void *v)
-{
-	for (unsigned i = 0; i < P2M_PER_PAGE; i++)
-		page[i] = v;
-}
-
-/*
- * Spare pages, chained through their first word until used, so that taking
- * all of an operation's pages up front costs nothing but the pages.
- */
+/* An operation's pages, all taken before it changes anything (p2m_chain_push). */
 struct spares {
 	void *chain;
 };
 
 static void release(struct p2m_linear *l, struct spares *s)
 {
-	while (s->chain) {
-		void *pg = s->chain;
-
-		s->chain = *(void **)pg;
-		put_page(l, pg);
-	}
+	while (s->chain)
+		put_page(l, p2m_chain_pop(&s->chain));
 }
 
 static int reserve(struct p2m_linear *l, struct spares *s, uint64_t n, const char *what,
@@ -90,20 +65,16 @@ static int reserve(struct p2m_linear *l, struct spares *s, uint64_t n, const cha
 
 		if (!pg) {
 			release(l, s);
-			return pv_fail(err, PV_ERR_NOMEM, "p2m: out of memory for %s", what);
+			return p2m_nomem(err, what);
 		}
-		*(void **)pg = s->chain;
-		s->chain = pg;
+		p2m_chain_push(&s->chain, pg);
 	}
 	return 0;
 }
 
 static void *take(struct spares *s)
 {
-	void *pg = s->chain;
-
-	s->chain = *(void **)pg;
-	return pg;
+	return p2m_chain_pop(&s->chain);
 }
 
 /* The PTE page linked at PMD @pmd. */
@@ -133,7 +104,7 @@ static uint64_t *entries(const struct p2m_linear *l, uint64_t block)
 {
 	if (l->array)
 		return l->array + block * P2M_PER_PAGE;
-	return l->ops.ptr(ctx(l), l->va + block * PAGE_BYTES);
+	return l->ops.ptr(ctx(l), l->va + block * PAGE_SIZE);
 }
 
 /*
@@ -159,7 +130,7 @@ static int remap_pte(struct p2m_linear *l, uint64_t block, mfn_t frame, bool rw,
 	int rc;
 
 	gen_begin(l);
-	rc = l->ops.map_pte(ctx(l), l->va + block * PAGE_BYTES, pte, err);
+	rc = l->ops.map_pte(ctx(l), l->va + block * PAGE_SIZE, pte, err);
 	gen_end(l);
 	return rc;
 }
@@ -202,14 +173,14 @@ static int pmd_private(struct p2m_linear *l, uint64_t pmd, struct spares *s, str
 {
 	uint64_t *table = take(s), *mid = l->top_mfn ? take(s) : NULL;
 
-	__builtin_memcpy(table, pte_page(l, pmd), PAGE_BYTES);
+	__builtin_memcpy(table, pte_page(l, pmd), PAGE_SIZE);
 	if (remap_pmd(l, pmd, table, err)) {
 		put_page(l, table);
 		put_page(l, mid);
 		return -1;
 	}
 	if (mid) {
-		__builtin_memcpy(mid, l->top_mfn_p[pmd], PAGE_BYTES);
+		__builtin_memcpy(mid, l->top_mfn_p[pmd], PAGE_SIZE);
 		tree_mid(l, pmd, mid);
 	}
 	return 0;
@@ -286,14 +257,14 @@ int p2m_linear_init(struct p2m_linear *l, const struct p2m_linear_ops *ops, uint
 	l->dir = take(&s);
 	l->missing_mfn = vmfn(l, l->missing);
 	l->identity_mfn = vmfn(l, l->identity);
-	fill(l->missing, INVALID_P2M_ENTRY);
-	fill(l->identity, P2M_LINEAR_IDENTITY);
-	fill(l->missing_pte, pte_make(l->missing_mfn, P2M_LINEAR_PTE_RO));
-	fill(l->identity_pte, pte_make(l->identity_mfn, P2M_LINEAR_PTE_RO));
-	fill_ptr((void **)l->dir, NULL);
+	p2m_page_fill(l->missing, INVALID_P2M_ENTRY);
+	p2m_page_fill(l->identity, P2M_LINEAR_IDENTITY);
+	p2m_page_fill(l->missing_pte, pte_make(l->missing_mfn, P2M_LINEAR_PTE_RO));
+	p2m_page_fill(l->identity_pte, pte_make(l->identity_mfn, P2M_LINEAR_PTE_RO));
+	p2m_page_fill_ptr((void **)l->dir, NULL);
 	for (uint64_t i = 0; i < dir_pages; i++) {
 		l->dir[i] = take(&s);
-		fill_ptr((void **)l->dir[i], l->missing_pte);
+		p2m_page_fill_ptr((void **)l->dir[i], l->missing_pte);
 	}
 	if (ops->direct)
 		l->array = (uint64_t *)(uintptr_t)va;
@@ -518,7 +489,7 @@ int p2m_linear_adopt(struct p2m_linear *l, uint64_t *list, uint64_t nr_entries,
 	struct spares s;
 
 	*stats = (struct p2m_linear_adopt_stats){0};
-	if ((uintptr_t)list % PAGE_BYTES || nr_entries > l->max_pfn)
+	if ((uintptr_t)list % PAGE_SIZE || nr_entries > l->max_pfn)
 		return pv_fail(err, PV_ERR_RANGE,
 			       "p2m: cannot adopt %llu entries at %p into a list of %llu (page aligned)",
 			       (unsigned long long)nr_entries, (void *)list,
@@ -607,13 +578,13 @@ int p2m_linear_build_mfn_tree(struct p2m_linear *l, mfn_t *frame_list_list, stru
 		l->top_mfn_p = take(&s);
 		l->mid_missing_mfn = take(&s);
 		l->mid_identity_mfn = take(&s);
-		fill_ptr((void **)l->top_mfn_p, l->mid_missing_mfn);
+		p2m_page_fill_ptr((void **)l->top_mfn_p, l->mid_missing_mfn);
 	}
 	/* On a second call (resume) every frame may have changed. */
 	l->missing_mfn = vmfn(l, l->missing);
 	l->identity_mfn = vmfn(l, l->identity);
-	fill(l->mid_missing_mfn, mfn_x(l->missing_mfn));
-	fill(l->mid_identity_mfn, mfn_x(l->identity_mfn));
+	p2m_page_fill(l->mid_missing_mfn, mfn_x(l->missing_mfn));
+	p2m_page_fill(l->mid_identity_mfn, mfn_x(l->identity_mfn));
 	for (uint64_t t = 0; t < P2M_TOP_PER_PAGE; t++) {
 		uint64_t *mid;
 
