@@ -36,4 +36,11 @@ uint64_t pv_sum64(uint64_t h, const void *p, size_t bytes);
  */
 void pv_pattern(uint64_t seed, uint64_t offset, void *buf, size_t bytes);
 
+/*
+ * pv_sum64 over the whole pattern ramdisk of @bytes bytes (pv_pattern
+ * seeded with @bytes): what the guest should find in a ramdisk pvboot made
+ * from a size.  Computed word by word, without a buffer.
+ */
+uint64_t pv_pattern_sum(uint64_t bytes);
+
 #endif

@@ -44,3 +44,16 @@ void pv_pattern(uint64_t seed, uint64_t offset, void *buf, size_t bytes)
 		bytes -= n;
 	}
 }
+
+uint64_t pv_pattern_sum(uint64_t bytes)
+{
+	uint64_t h = PV_SUM64_INIT, words = bytes / 8;
+	unsigned tail = bytes % 8;
+
+	for (uint64_t i = 0; i < words; i++)
+		h = (h ^ splitmix64(bytes + i)) * PV_SUM64_PRIME;
+	/* pv_pattern writes the last word's low bytes; pv_sum64 pads them with zeros. */
+	if (tail)
+		h = (h ^ (splitmix64(bytes + words) & ((1ULL << (8 * tail)) - 1))) * PV_SUM64_PRIME;
+	return h;
+}

@@ -12,7 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/cli/run.h" /* run_pattern_sum */
+#include <pvboot/pvsum.h>
+
 #include "boot/boot_fixture.h"
 
 static void test_seed(void **state)
@@ -72,7 +73,7 @@ static void test_seed(void **state)
 static void test_module_ramdisk_broken(void **state)
 {
 	struct guest_case g = {PV_BUILDER_XEN_DOM0, 1 << 17, 1117726, PV_UNSET_ADDR, false};
-	uint64_t want = run_pattern_sum(g.ramdisk);
+	uint64_t want = pv_pattern_sum(g.ramdisk);
 	struct pv_boot_result r;
 	struct sim s;
 
@@ -80,6 +81,13 @@ static void test_module_ramdisk_broken(void **state)
 	/* Known values: FNV-1a over words; "" and one zero-padded word. */
 	assert_int_equal(pv_sum64(PV_SUM64_INIT, "", 0), PV_SUM64_INIT);
 	assert_int_equal(pv_sum64(PV_SUM64_INIT, "\x01", 1), (PV_SUM64_INIT ^ 1) * PV_SUM64_PRIME);
+	/* pv_pattern_sum is pv_sum64 over pv_pattern's bytes, a partial last word too. */
+	for (uint64_t n = 0; n < 24; n++) {
+		uint8_t buf[24];
+
+		pv_pattern(n, 0, buf, n);
+		assert_int_equal(pv_pattern_sum(n), pv_sum64(PV_SUM64_INIT, buf, n));
+	}
 
 	for (int unmapped = 0; unmapped < 2; unmapped++) {
 		g.unmapped = unmapped;

@@ -54,8 +54,8 @@
 #include <cmocka.h>
 
 #include <pvboot/p2m.h>
+#include <pvboot/pvsum.h>
 
-#include "../../src/cli/run.h" /* run_pattern_sum */
 #include "boot/boot_fixture.h"
 
 #define MAX_KIDS	2  /* children at a time */
@@ -643,7 +643,7 @@ static void fork_each(const struct guest_case *g, const struct pick *pick)
 	/* An unfailed run without the hook: the allocations to expect. */
 	extra = (struct boot_extra){.fill_ramdisk = true,
 				    .sum_given = true,
-				    .sum = run_pattern_sum(g->ramdisk)};
+				    .sum = pv_pattern_sum(g->ramdisk)};
 	assert_int_equal(boot_one(g, PV_MODE_REVECTOR, 0, false, &s, &r), 0);
 	assert_int_equal(r.ramdisk_ok, 1);
 	assert_int_equal(tools_read(&s, g->nr_pages - 1),
