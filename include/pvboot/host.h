@@ -27,4 +27,28 @@ int pv_command(char *const argv[], const char *cwd, struct pv_error *err);
 /* Seconds on the monotonic clock. */
 double pv_now(void);
 
+/*
+ * The cache's rules (docs/harness.md, "The cache"): whatever a run makes
+ * there is made under an exclusive lock, written to a temporary name and
+ * renamed into place when whole, and its stamp, if any, written last; so a
+ * run killed at any point leaves nothing a later run trusts, and two runs
+ * at once make it once.
+ */
+
+/*
+ * Take an exclusive flock on @path (created if need be) and return its
+ * descriptor; when another process holds it, call @waiting (may be NULL)
+ * once and wait.  -1 with @err.  The lock goes with pv_unlock() or the
+ * process.
+ */
+int pv_lock(const char *path, void (*waiting)(void *ctx, const char *path), void *ctx,
+	    struct pv_error *err);
+void pv_unlock(int fd);
+/* The temporary name for @path: "@path.tmp.<pid>".  -1 with @err if it does not fit. */
+int pv_tmp_name(const char *path, char *tmp, size_t size, struct pv_error *err);
+/* Remove the files "@path.tmp.*" that killed runs left (hold @path's lock). */
+void pv_remove_tmp(const char *path);
+/* @text into @path through a temporary file, fsync and rename.  -1 with @err. */
+int pv_write_atomic(const char *path, const char *text, struct pv_error *err);
+
 #endif

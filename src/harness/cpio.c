@@ -160,27 +160,6 @@ static bool stamp_matches(const char *path, const char *want)
 	return !strcmp(have, want);
 }
 
-/* @text into @path, through a temporary file and rename. */
-static int write_atomic(const char *path, const char *text, struct pv_error *err)
-{
-	char tmp[PATH_MAX + 32];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	f = fopen(tmp, "w");
-	if (!f)
-		return pv_fail(err, PV_ERR_IO, "%s: %s", tmp, strerror(errno));
-	if (fputs(text, f) == EOF || fclose(f)) {
-		unlink(tmp);
-		return pv_fail(err, PV_ERR_IO, "%s: %s", tmp, strerror(errno));
-	}
-	if (rename(tmp, path)) {
-		unlink(tmp);
-		return pv_fail(err, PV_ERR_IO, "rename %s: %s", tmp, strerror(errno));
-	}
-	return 0;
-}
-
 /* The file's name: the kernel's and the ramdisk's base names, one file each pair. */
 static int module_path(const char *cache, const char *kernel, const char *ramdisk, char *path,
 		       size_t size, struct pv_error *err)
@@ -205,7 +184,8 @@ static int make_modules(const char *path, const char *dom0_initrd, const struct 
 
 	if (stat(dom0_initrd, &st))
 		return pv_fail(err, PV_ERR_IO, "%s: %s", dom0_initrd, strerror(errno));
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	if (pv_tmp_name(path, tmp, sizeof(tmp), err))
+		return -1;
 	out = fopen(tmp, "wb");
 	if (!out)
 		return pv_fail(err, PV_ERR_IO, "%s: %s", tmp, strerror(errno));
@@ -221,27 +201,39 @@ static int make_modules(const char *path, const char *dom0_initrd, const struct 
 }
 
 int run_domu_modules(const char *cache, const char *dom0_initrd, const char *kernel,
-		     const char *ramdisk, char *path, size_t size, bool *reused, struct pv_error *err)
+		     const char *ramdisk, char *path, size_t size, bool *reused,
+		     const struct run_progress *pr, struct pv_error *err)
 {
 	const struct run_cpio_entry e[2] = {{RUN_GUEST_KERNEL, kernel}, {RUN_GUEST_RAMDISK, ramdisk}};
-	char want[4 * PATH_MAX], stamp[PATH_MAX + 8], dir[PATH_MAX + 8];
+	char want[4 * PATH_MAX], stamp[PATH_MAX + 8], dir[PATH_MAX + 8], lock[PATH_MAX + 8];
+	int fd, rc = 0;
 
 	*reused = false;
 	if (module_path(cache, kernel, ramdisk, path, size, err) ||
 	    want_stamp(dom0_initrd, kernel, ramdisk, want, sizeof(want), err))
 		return -1;
 	snprintf(stamp, sizeof(stamp), "%s.stamp", path);
+	snprintf(lock, sizeof(lock), "%s.lock", path);
 	if (!access(path, R_OK) && stamp_matches(stamp, want)) {
 		*reused = true;
 		return 0;
 	}
 	snprintf(dir, sizeof(dir), "%s/domu", cache);
-	if (pv_mkdirs(dir, err))
+	if (pv_mkdirs(dir, err) || (fd = run_lock(lock, pr, err)) < 0)
 		return -1;
+	if (!access(path, R_OK) && stamp_matches(stamp, want)) {
+		*reused = true; /* made while this run waited */
+		goto out;
+	}
+	pv_remove_tmp(path);
+	pv_remove_tmp(stamp);
 	/* No stamp while the file is rewritten: a stale stamp must never describe a new file. */
 	if (unlink(stamp) && errno != ENOENT)
-		return pv_fail(err, PV_ERR_IO, "%s: %s", stamp, strerror(errno));
-	if (make_modules(path, dom0_initrd, e, ramdisk ? 2 : 1, err))
-		return -1;
-	return write_atomic(stamp, want, err);
+		rc = pv_fail(err, PV_ERR_IO, "%s: %s", stamp, strerror(errno));
+	else if (make_modules(path, dom0_initrd, e, ramdisk ? 2 : 1, err) ||
+		 pv_write_atomic(stamp, want, err))
+		rc = -1;
+out:
+	pv_unlock(fd);
+	return rc;
 }

@@ -85,20 +85,25 @@ int run_cache_dir(char *buf, size_t size, struct pv_error *err);
 /*
  * The hypervisor, <cache>/xen-hypervisor/xen-4.17: the first time, Debian's
  * xen-hypervisor-4.17-amd64 is fetched with apt-get download, unpacked with
- * dpkg -x and its boot/xen-4.17-amd64.gz gunzipped (docs/real-xen.md); a
- * stamp file marks it done.  Fills @path; -1 with @err (PV_ERR_IO).
+ * dpkg -x and its boot/xen-4.17-amd64.gz gunzipped (docs/real-xen.md), all
+ * under the directory's lock and in a work directory; the file, then a
+ * stamp, renamed into place mark it done.  Fills @path; -1 with @err.
  */
-int run_fetch_xen(const char *cache, char *path, size_t size, struct pv_error *err);
+int run_fetch_xen(const char *cache, char *path, size_t size, const struct run_progress *pr,
+		  struct pv_error *err);
+/* pv_lock() on @path, saying on @pr that it waits for another run. */
+int run_lock(const char *path, const struct run_progress *pr, struct pv_error *err);
 
 /* ---- ramdisk.c: the pattern ramdisk ---- */
 
 /*
  * The pattern ramdisk of @bytes bytes as a file, <cache>/ramdisks/splitmix64-<bytes>.img,
- * made the first time (written to a temporary name, then renamed), reused
- * when a file of that name has the size.  Fills @path and @sum.
+ * made the first time under its lock (written to a temporary name, then
+ * renamed), reused when a file of that name has the size.  Fills @path and
+ * @sum.
  */
 int run_ramdisk_make(const char *cache, uint64_t bytes, char *path, size_t size, uint64_t *sum,
-		     struct pv_error *err);
+		     const struct run_progress *pr, struct pv_error *err);
 /* pvsum64 and length of a file.  -1 with @err (PV_ERR_IO). */
 int run_file_sum(const char *path, uint64_t *sum, uint64_t *bytes, struct pv_error *err);
 /* pvsum64 of the pattern ramdisk of @bytes bytes, unwritten. */
@@ -205,6 +210,6 @@ int run_cpio_write(FILE *out, uint64_t *off, const struct run_cpio_entry *e, uns
  */
 int run_domu_modules(const char *cache, const char *dom0_initrd, const char *kernel,
 		     const char *ramdisk, char *path, size_t size, bool *reused,
-		     struct pv_error *err);
+		     const struct run_progress *pr, struct pv_error *err);
 
 #endif

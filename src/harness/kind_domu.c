@@ -461,7 +461,7 @@ static int domu_prepare(struct run_plan *p, const struct run_progress *pr, struc
 		return -1;
 	if (run_domu_modules(p->cache, dp->dom0_initrd, p->g.kernel,
 			     p->ramdisk ? p->ramdisk_path : NULL, dp->modules, sizeof(dp->modules),
-			     &reused, err))
+			     &reused, pr, err))
 		return -1;
 	if (!reused && pr && pr->note) {
 		snprintf(note, sizeof(note), "the guest's files appended to the dom0's initramfs: %s",

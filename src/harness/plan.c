@@ -84,6 +84,20 @@ int run_plan_guest(struct run_plan *p, struct pv_error *err)
 	return 0;
 }
 
+static void say_waiting(void *ctx, const char *path)
+{
+	const struct run_progress *pr = ctx;
+	char note[PATH_MAX + 64];
+
+	snprintf(note, sizeof(note), "waiting for another run to finish with %s", path);
+	pr->note(pr->ctx, note);
+}
+
+int run_lock(const char *path, const struct run_progress *pr, struct pv_error *err)
+{
+	return pv_lock(path, pr && pr->note ? say_waiting : NULL, (void *)pr, err);
+}
+
 /* The logs go beside the cache: build/cache -> build/run-logs. */
 static int plan_logs(struct run_plan *p, struct pv_error *err)
 {
@@ -130,7 +144,7 @@ int run_prepare(struct run_plan *p, const char *xen, const struct run_progress *
 		if (!pv_is_file(xen))
 			return pv_fail(err, PV_ERR_IO, "%s: no such file (--xen)", xen);
 		snprintf(p->xen, sizeof(p->xen), "%s", xen);
-	} else if (run_fetch_xen(p->cache, p->xen, sizeof(p->xen), err)) {
+	} else if (run_fetch_xen(p->cache, p->xen, sizeof(p->xen), pr, err)) {
 		return -1;
 	}
 	if (p->ramdisk && p->g.ramdisk) {
@@ -139,7 +153,7 @@ int run_prepare(struct run_plan *p, const char *xen, const struct run_progress *
 			return -1;
 	} else if (p->ramdisk) {
 		if (run_ramdisk_make(p->cache, p->ramdisk_bytes, p->ramdisk_path,
-				     sizeof(p->ramdisk_path), &p->ramdisk_sum, err))
+				     sizeof(p->ramdisk_path), &p->ramdisk_sum, pr, err))
 			return -1;
 	}
 	return p->kind->prepare ? p->kind->prepare(p, pr, err) : 0;

@@ -91,30 +91,38 @@ static int write_pattern(const char *path, uint64_t bytes, uint64_t *sum, struct
 }
 
 int run_ramdisk_make(const char *cache, uint64_t bytes, char *path, size_t size, uint64_t *sum,
-		     struct pv_error *err)
+		     const struct run_progress *pr, struct pv_error *err)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX + 32];
+	char dir[PATH_MAX], tmp[PATH_MAX + 32], lock[PATH_MAX + 8];
 	struct stat st;
 	uint64_t len;
+	int fd, rc = 0;
 
 	if (snprintf(dir, sizeof(dir), "%s/ramdisks", cache) >= (int)sizeof(dir) ||
 	    snprintf(path, size, "%s/splitmix64-%llu.img", dir, (unsigned long long)bytes) >=
-		    (int)size)
+		    (int)size ||
+	    snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock))
 		return pv_fail(err, PV_ERR_IO, "%s: path too long", cache);
 	if (!stat(path, &st) && S_ISREG(st.st_mode) && (uint64_t)st.st_size == bytes)
 		return run_file_sum(path, sum, &len, err);
-	if (pv_mkdirs(dir, err))
+	if (pv_mkdirs(dir, err) || (fd = run_lock(lock, pr, err)) < 0)
 		return -1;
+	/* Made while this run waited for the lock; else whatever a killed run left goes. */
+	if (!stat(path, &st) && S_ISREG(st.st_mode) && (uint64_t)st.st_size == bytes) {
+		rc = run_file_sum(path, sum, &len, err);
+		goto out;
+	}
+	pv_remove_tmp(path);
 	fprintf(stderr, "pvboot: run: writing a %llu-byte pattern ramdisk to %s\n",
 		(unsigned long long)bytes, path);
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	if (write_pattern(tmp, bytes, sum, err)) {
+	if (pv_tmp_name(path, tmp, sizeof(tmp), err) || write_pattern(tmp, bytes, sum, err)) {
 		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, path)) {
+		rc = -1;
+	} else if (rename(tmp, path)) {
 		unlink(tmp);
-		return pv_fail(err, PV_ERR_IO, "rename %s: %s", tmp, strerror(errno));
+		rc = pv_fail(err, PV_ERR_IO, "rename %s: %s", tmp, strerror(errno));
 	}
-	return 0;
+out:
+	pv_unlock(fd);
+	return rc;
 }

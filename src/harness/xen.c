@@ -7,7 +7,8 @@
  *   dpkg -x xen-hypervisor-4.17-amd64_*.deb root
  *   zcat root/boot/xen-4.17-amd64.gz > xen-4.17
  *
- * all under <cache>/xen-hypervisor/, once.  The gunzipped file is Xen's
+ * in <cache>/xen-hypervisor/work, once, under the directory's lock; the
+ * gunzipped file, renamed into <cache>/xen-hypervisor/xen-4.17, is Xen's
  * multiboot image, which QEMU's -kernel boots directly.
  */
 #include <dirent.h>
@@ -124,7 +125,10 @@ static int gunzip(const char *gz, const char *out, struct pv_error *err)
 	in = gzopen(gz, "rb");
 	if (!in)
 		return pv_fail(err, PV_ERR_IO, "%s: %s", gz, errno ? strerror(errno) : "cannot open");
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", out, (int)getpid());
+	if (pv_tmp_name(out, tmp, sizeof(tmp), err)) {
+		gzclose(in);
+		return -1;
+	}
 	f = fopen(tmp, "wb");
 	if (!f) {
 		gzclose(in);
@@ -149,12 +153,67 @@ static int gunzip(const char *gz, const char *out, struct pv_error *err)
 		unlink(tmp);
 	return rc;
 }
-int run_fetch_xen(const char *cache, char *path, size_t size, struct pv_error *err)
+/* rm -rf @dir: what a killed run left half made. */
+static int remove_tree(const char *dir, struct pv_error *err)
 {
-	char dir[PATH_MAX], stamp[PATH_MAX + 32], deb[256], gz[PATH_MAX + 64], root[PATH_MAX + 8];
+	char *rm[] = {"rm", "-rf", (char *)dir, NULL};
+	int rc = pv_command(rm, NULL, err);
+
+	if (rc > 0)
+		return pv_fail(err, PV_ERR_IO, "rm -rf %s failed (status %d)", dir, rc);
+	return rc;
+}
+
+/*
+ * Download, unpack and gunzip in <dir>/work, which no later run trusts:
+ * only the renamed xen-4.17 and then the stamp say it is done.
+ */
+static int make_xen(const char *dir, const char *path, const char *stamp, struct pv_error *err)
+{
+	char work[PATH_MAX + 8], deb[256], gz[PATH_MAX + 300], root[PATH_MAX + 300];
 	char *unpack[] = {"dpkg", "-x", deb, "root", NULL};
-	FILE *f;
 	int rc;
+
+	snprintf(work, sizeof(work), "%s/work", dir);
+	if (remove_tree(work, err) || pv_mkdirs(work, err))
+		return -1;
+	if (download(work, err))
+		return -1;
+	if (!find_deb(work, deb, sizeof(deb)))
+		return pv_fail(err, PV_ERR_IO, "apt-get download left no " XEN_PKG "_*.deb in %s",
+			       work);
+	if (!pv_on_path("dpkg"))
+		return pv_fail(err, PV_ERR_IO, "dpkg not found: cannot unpack %s", deb);
+	snprintf(root, sizeof(root), "%s/root", work);
+	if (pv_mkdirs(root, err))
+		return -1;
+	rc = pv_command(unpack, work, err);
+	if (rc < 0)
+		return -1;
+	if (rc != 0)
+		return pv_fail(err, PV_ERR_IO, "dpkg -x %s failed (status %d)", deb, rc);
+	snprintf(gz, sizeof(gz), "%s/" XEN_GZ, work);
+	if (!pv_is_file(gz))
+		return pv_fail(err, PV_ERR_IO, "%s has no boot/xen-4.17-amd64.gz", deb);
+	if (gunzip(gz, path, err))
+		return -1;
+	/* The .deb stays beside it: scripts/build-dom0 takes the Xen version the stamp names. */
+	snprintf(gz, sizeof(gz), "%s/%s", work, deb);
+	snprintf(root, sizeof(root), "%s/%s", dir, deb);
+	if (rename(gz, root))
+		return pv_fail(err, PV_ERR_IO, "rename %s: %s", gz, strerror(errno));
+	snprintf(gz, sizeof(gz), "%s\n", deb);
+	if (pv_write_atomic(stamp, gz, err) || remove_tree(work, err))
+		return -1;
+	fprintf(stderr, "pvboot: run: Xen 4.17 from %s is %s\n", deb, path);
+	return 0;
+}
+
+int run_fetch_xen(const char *cache, char *path, size_t size, const struct run_progress *pr,
+		  struct pv_error *err)
+{
+	char dir[PATH_MAX], stamp[PATH_MAX + 32], lock[PATH_MAX + 8];
+	int fd, rc;
 
 	if (snprintf(dir, sizeof(dir), "%s/xen-hypervisor", cache) >= (int)sizeof(dir))
 		return pv_fail(err, PV_ERR_IO, "%s: path too long", cache);
@@ -163,38 +222,11 @@ int run_fetch_xen(const char *cache, char *path, size_t size, struct pv_error *e
 	snprintf(stamp, sizeof(stamp), "%s/" XEN_STAMP, dir);
 	if (pv_is_file(stamp) && pv_is_file(path))
 		return 0;
-
-	if (pv_mkdirs(dir, err))
+	snprintf(lock, sizeof(lock), "%s/.lock", dir);
+	if (pv_mkdirs(dir, err) || (fd = run_lock(lock, pr, err)) < 0)
 		return -1;
-	if (!find_deb(dir, deb, sizeof(deb))) {
-		if (download(dir, err))
-			return -1;
-		if (!find_deb(dir, deb, sizeof(deb)))
-			return pv_fail(err, PV_ERR_IO,
-				       "apt-get download left no " XEN_PKG "_*.deb in %s", dir);
-	}
-	if (!pv_on_path("dpkg"))
-		return pv_fail(err, PV_ERR_IO, "dpkg not found: cannot unpack %s", deb);
-	snprintf(root, sizeof(root), "%s/root", dir);
-	if (pv_mkdirs(root, err))
-		return -1;
-	rc = pv_command(unpack, dir, err);
-	if (rc < 0)
-		return -1;
-	if (rc != 0)
-		return pv_fail(err, PV_ERR_IO, "dpkg -x %s failed (status %d)", deb, rc);
-	snprintf(gz, sizeof(gz), "%s/" XEN_GZ, dir);
-	if (!pv_is_file(gz))
-		return pv_fail(err, PV_ERR_IO, "%s has no boot/xen-4.17-amd64.gz", deb);
-	if (gunzip(gz, path, err))
-		return -1;
-
-	f = fopen(stamp, "w");
-	if (!f)
-		return pv_fail(err, PV_ERR_IO, "%s: %s", stamp, strerror(errno));
-	rc = fprintf(f, "%s\n", deb) < 0;
-	if (fclose(f) || rc)
-		return pv_fail(err, PV_ERR_IO, "%s: %s", stamp, strerror(errno));
-	fprintf(stderr, "pvboot: run: Xen 4.17 from %s is %s\n", deb, path);
-	return 0;
+	/* Another run may have made it while this one waited. */
+	rc = pv_is_file(stamp) && pv_is_file(path) ? 0 : make_xen(dir, path, stamp, err);
+	pv_unlock(fd);
+	return rc;
 }

@@ -3,12 +3,14 @@
  * where pvboot runs from, directories, files, programs on $PATH, a child
  * process, and a monotonic clock.  Host code only.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -137,3 +139,87 @@ double pv_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+
+int pv_lock(const char *path, void (*waiting)(void *ctx, const char *path), void *ctx,
+	    struct pv_error *err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return pv_fail(err, PV_ERR_IO, "%s: %s", path, strerror(errno));
+	if (!flock(fd, LOCK_EX | LOCK_NB))
+		return fd;
+	if (errno == EWOULDBLOCK && waiting)
+		waiting(ctx, path);
+	while (flock(fd, LOCK_EX))
+		if (errno != EINTR) {
+			pv_fail(err, PV_ERR_IO, "lock %s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	return fd;
+}
+
+void pv_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* closing the last descriptor drops the flock */
+}
+
+int pv_tmp_name(const char *path, char *tmp, size_t size, struct pv_error *err)
+{
+	if (snprintf(tmp, size, "%s.tmp.%d", path, (int)getpid()) >= (int)size)
+		return pv_fail(err, PV_ERR_IO, "%s: path too long", path);
+	return 0;
+}
+
+void pv_remove_tmp(const char *path)
+{
+	char dir[PATH_MAX], prefix[PATH_MAX + 8];
+	const char *slash = strrchr(path, '/');
+	struct dirent *e;
+	size_t n;
+	DIR *d;
+
+	if (!slash || snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) >=
+			      (int)sizeof(dir))
+		return;
+	n = (size_t)snprintf(prefix, sizeof(prefix), "%s.tmp.", slash + 1);
+	d = opendir(dir[0] ? dir : "/");
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, prefix, n)) {
+			char f[2 * PATH_MAX + 2];
+
+			snprintf(f, sizeof(f), "%s/%s", dir, e->d_name);
+			unlink(f);
+		}
+	closedir(d);
+}
+
+int pv_write_atomic(const char *path, const char *text, struct pv_error *err)
+{
+	char tmp[PATH_MAX + 32];
+	FILE *f;
+
+	if (pv_tmp_name(path, tmp, sizeof(tmp), err))
+		return -1;
+	f = fopen(tmp, "w");
+	if (!f)
+		return pv_fail(err, PV_ERR_IO, "%s: %s", tmp, strerror(errno));
+	if (fputs(text, f) == EOF || fflush(f) || fsync(fileno(f))) {
+		fclose(f);
+		unlink(tmp);
+		return pv_fail(err, PV_ERR_IO, "%s: %s", tmp, strerror(errno));
+	}
+	if (fclose(f)) {
+		unlink(tmp);
+		return pv_fail(err, PV_ERR_IO, "%s: %s", tmp, strerror(errno));
+	}
+	if (rename(tmp, path)) {
+		unlink(tmp);
+		return pv_fail(err, PV_ERR_IO, "rename %s: %s", tmp, strerror(errno));
+	}
+	return 0;
+}

@@ -121,7 +121,7 @@ static void test_domu_modules(void **state)
 	snprintf(ramdisk, sizeof(ramdisk), "%s", write_file(scratch("ramdisk.img"), 4097, 2));
 
 	assert_int_equal(run_domu_modules(cache, initrd, kernel, ramdisk, path, sizeof(path),
-					  &reused, &err),
+					  &reused, NULL, &err),
 			 0);
 	assert_false(reused);
 	assert_non_null(strstr(path, "/modules-cache/domu/modules-kernel.elf-ramdisk.img.cpio"));
@@ -137,7 +137,7 @@ static void test_domu_modules(void **state)
 	/* The same inputs again: the same file, untouched. */
 	assert_int_equal(stat(path, &st1), 0);
 	assert_int_equal(run_domu_modules(cache, initrd, kernel, ramdisk, path, sizeof(path),
-					  &reused, &err),
+					  &reused, NULL, &err),
 			 0);
 	assert_true(reused);
 	assert_int_equal(stat(path, &st2), 0);
@@ -146,7 +146,7 @@ static void test_domu_modules(void **state)
 	/* A kernel rebuilt to the same size: made again, through a new file. */
 	write_file(kernel, 777, 3);
 	assert_int_equal(run_domu_modules(cache, initrd, kernel, ramdisk, path, sizeof(path),
-					  &reused, &err),
+					  &reused, NULL, &err),
 			 0);
 	assert_false(reused);
 	assert_int_equal(stat(path, &st2), 0);
@@ -159,7 +159,7 @@ static void test_domu_modules(void **state)
 
 	/* No ramdisk: a file of its own, with the kernel alone. */
 	assert_int_equal(run_domu_modules(cache, initrd, kernel, NULL, path, sizeof(path), &reused,
-					  &err),
+					  NULL, &err),
 			 0);
 	assert_non_null(strstr(path, "/domu/modules-kernel.elf-none.cpio"));
 	r = run_sh("tail -c +1025 '%s' | cpio -it", path);
@@ -167,7 +167,7 @@ static void test_domu_modules(void **state)
 	run_free(&r);
 
 	assert_int_equal(run_domu_modules(cache, "/nonexistent/dom0.cpio", kernel, NULL, path,
-					  sizeof(path), &reused, &err),
+					  sizeof(path), &reused, NULL, &err),
 			 -1);
 	assert_string_equal(err.msg, "dom0-initrd /nonexistent/dom0.cpio: No such file or directory");
 }

@@ -67,7 +67,7 @@ static void test_pattern_ramdisk(void **state)
 	assert_int_equal(run_pattern_sum(0x110e1e), 0xa8bc9d7dec4c3c25ULL);
 
 	/* Made once under the cache, with the pattern's bytes; then reused as it is. */
-	if (run_ramdisk_make(scratch("cache"), 20, path, sizeof(path), &sum, &err))
+	if (run_ramdisk_make(scratch("cache"), 20, path, sizeof(path), &sum, NULL, &err))
 		fail_msg("%s", err.msg);
 	assert_non_null(strstr(path, "/cache/ramdisks/splitmix64-20.img"));
 	assert_int_equal(sum, 0xcc1a19979fc184caULL);
@@ -79,7 +79,7 @@ static void test_pattern_ramdisk(void **state)
 	assert_int_equal(stat(path, &st1), 0);
 	assert_int_equal(st1.st_size, 20);
 	sum = 0;
-	assert_int_equal(run_ramdisk_make(scratch("cache"), 20, path, sizeof(path), &sum, &err), 0);
+	assert_int_equal(run_ramdisk_make(scratch("cache"), 20, path, sizeof(path), &sum, NULL, &err), 0);
 	assert_int_equal(sum, 0xcc1a19979fc184caULL);
 	assert_int_equal(stat(path, &st2), 0);
 	assert_int_equal(st1.st_ino, st2.st_ino);
@@ -252,7 +252,7 @@ static void test_fetch_xen(void **state)
 
 	/* The download fails, apt-get update, the download again, dpkg -x, gunzip. */
 	snprintf(cache, sizeof(cache), "%s", scratch("xen-cache"));
-	if (run_fetch_xen(cache, xen, sizeof(xen), &err))
+	if (run_fetch_xen(cache, xen, sizeof(xen), NULL, &err))
 		fail_msg("%s", err.msg);
 	assert_non_null(strstr(xen, "/xen-cache/xen-hypervisor/xen-4.17"));
 	f = fopen(xen, "rb");
@@ -268,7 +268,7 @@ static void test_fetch_xen(void **state)
 				   "dpkg -x xen-hypervisor-4.17-amd64_4.17.7+13_amd64.deb root\n");
 	run_free(&r);
 	/* Once: the second time nothing runs. */
-	if (run_fetch_xen(cache, xen, sizeof(xen), &err))
+	if (run_fetch_xen(cache, xen, sizeof(xen), NULL, &err))
 		fail_msg("%s", err.msg);
 	r = run_sh("wc -l < '%s/calls'", scratch_dir());
 	assert_string_equal(r.out, "4\n");
@@ -278,7 +278,7 @@ static void test_fetch_xen(void **state)
 	unlink(scratch("updated"));
 	setenv("FAKE_UPDATE_FAILS", "1", 1);
 	snprintf(cache, sizeof(cache), "%s", scratch("xen-cache-2"));
-	assert_int_equal(run_fetch_xen(cache, xen, sizeof(xen), &err), -1);
+	assert_int_equal(run_fetch_xen(cache, xen, sizeof(xen), NULL, &err), -1);
 	assert_int_equal(err.code, PV_ERR_IO);
 	assert_string_equal(err.msg,
 			    "apt-get download xen-hypervisor-4.17-amd64 failed and apt-get update failed (status 100): run 'apt-get update' as root and try again");

@@ -9,19 +9,38 @@
 
 #include "run.h"
 
+static char scratch[512];
+static pid_t scratch_owner;
+
+/*
+ * The scratch directory goes when its test ends, in the process that made
+ * it (a forked child's exit leaves it alone), unless PVBOOT_KEEP_SCRATCH is
+ * set to look at it.
+ */
+static void remove_scratch(void)
+{
+	char cmd[600];
+
+	if (getpid() != scratch_owner || getenv("PVBOOT_KEEP_SCRATCH"))
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
+	if (system(cmd))
+		fprintf(stderr, "warning: could not remove %s\n", scratch);
+}
+
 const char *scratch_dir(void)
 {
-	static char dir[512];
-
-	if (!dir[0]) {
+	if (!scratch[0]) {
 		const char *cache = getenv("PVBOOT_CACHE");
 
-		snprintf(dir, sizeof(dir), "%s/scratch-%d", cache ? cache : "build/cache",
+		snprintf(scratch, sizeof(scratch), "%s/scratch-%d", cache ? cache : "build/cache",
 			 (int)getpid());
 		mkdir(cache ? cache : "build/cache", 0755);
-		mkdir(dir, 0755);
+		mkdir(scratch, 0755);
+		scratch_owner = getpid();
+		atexit(remove_scratch);
 	}
-	return dir;
+	return scratch;
 }
 
 static char *slurp(const char *path, size_t *len)
