@@ -106,8 +106,6 @@ int run_ramdisk_make(const char *cache, uint64_t bytes, char *path, size_t size,
 		     const struct run_progress *pr, struct pv_error *err);
 /* pvsum64 and length of a file.  -1 with @err (PV_ERR_IO). */
 int run_file_sum(const char *path, uint64_t *sum, uint64_t *bytes, struct pv_error *err);
-/* pvsum64 of the pattern ramdisk of @bytes bytes, unwritten. */
-uint64_t run_pattern_sum(uint64_t bytes);
 
 /* ---- qemu.c: QEMU's size, command line and process ---- */
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pvboot/pvsum.h>
 #include <pvboot/x86.h>
 
 #include "harness_priv.h"
@@ -166,7 +167,7 @@ int run_prepare_replay(struct run_plan *p, bool need_sum, struct pv_error *err)
 			return -1;
 		snprintf(p->ramdisk_path, sizeof(p->ramdisk_path), "%s", p->g.ramdisk);
 	} else if (p->ramdisk && need_sum) {
-		p->ramdisk_sum = run_pattern_sum(p->ramdisk_bytes);
+		p->ramdisk_sum = pv_pattern_sum(p->ramdisk_bytes);
 	}
 	return 0;
 }

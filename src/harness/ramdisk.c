@@ -16,20 +16,6 @@
 
 #define CHUNK (1U << 20) /* bytes per read or write, a multiple of 8 */
 
-uint64_t run_pattern_sum(uint64_t bytes)
-{
-	static unsigned char buf[CHUNK];
-	uint64_t h = PV_SUM64_INIT;
-
-	for (uint64_t off = 0; off < bytes; off += CHUNK) {
-		size_t n = bytes - off < CHUNK ? (size_t)(bytes - off) : CHUNK;
-
-		pv_pattern(bytes, off, buf, n);
-		h = pv_sum64(h, buf, n);
-	}
-	return h;
-}
-
 int run_file_sum(const char *path, uint64_t *sum, uint64_t *bytes, struct pv_error *err)
 {
 	unsigned char *buf = malloc(CHUNK);

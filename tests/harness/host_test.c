@@ -62,9 +62,9 @@ static void test_pattern_ramdisk(void **state)
 	FILE *f;
 
 	(void)state;
-	assert_int_equal(run_pattern_sum(20), 0xcc1a19979fc184caULL);
-	assert_int_equal(run_pattern_sum(4096), 0x491eb03c32cb0774ULL);
-	assert_int_equal(run_pattern_sum(0x110e1e), 0xa8bc9d7dec4c3c25ULL);
+	assert_int_equal(pv_pattern_sum(20), 0xcc1a19979fc184caULL);
+	assert_int_equal(pv_pattern_sum(4096), 0x491eb03c32cb0774ULL);
+	assert_int_equal(pv_pattern_sum(0x110e1e), 0xa8bc9d7dec4c3c25ULL);
 
 	/* Made once under the cache, with the pattern's bytes; then reused as it is. */
 	if (run_ramdisk_make(scratch("cache"), 20, path, sizeof(path), &sum, NULL, &err))
