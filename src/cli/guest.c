@@ -1,23 +1,19 @@
 /*
  * The guest a command works on: memory, kernel, ramdisk and builder, from
  * options, with every part the user leaves out taken from the seed's
- * 128 GiB guest (builder-layout.md section 6).  What a builder does with the
- * kernel's notes is the layout engine's (pv_layout_drop_ignored,
- * pv_builder_check_features); this file only gathers the options.
+ * 128 GiB guest (<pvboot/seed.h>, docs/builders.md section 8).  What a
+ * builder does with the kernel's notes is the layout engine's
+ * (pv_layout_drop_ignored, pv_builder_check_features); this file only
+ * gathers the options.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include <pvboot/seed.h>
 #include <pvboot/x86.h>
 #include <pvboot/xen-abi.h>
 
 #include "cli.h"
-
-/* The seed's guest: 131072 MB, kernel 0xffffffff81000000-0xffffffff81e43000, 0x10784 pages of ramdisk. */
-#define SEED_NR_PAGES 0x2000000ULL
-#define SEED_KSTART   0xffffffff81000000ULL
-#define SEED_KEND     0xffffffff81e43000ULL
-#define SEED_RAMDISK  0x10784000ULL
 
 enum {
 	O_MEMORY = 100,
@@ -77,13 +73,13 @@ void guest_defaults(struct guest *g)
 {
 	*g = (struct guest){0};
 	g->in.builder = PV_BUILDER_LIBXC_42;
-	g->in.nr_pages = SEED_NR_PAGES;
+	g->in.nr_pages = PV_SEED_NR_PAGES;
 	g->in.virt_base = START_KERNEL_MAP;
-	g->in.kstart = SEED_KSTART;
-	g->in.kend = SEED_KEND;
+	g->in.kstart = PV_SEED_KSTART;
+	g->in.kend = PV_SEED_KEND;
 	g->in.entry = PV_UNSET_ADDR;
 	g->in.hypercall = PV_UNSET_ADDR;
-	g->in.ramdisk_len = SEED_RAMDISK;
+	g->in.ramdisk_len = PV_SEED_RAMDISK_BYTES;
 	g->in.p2m_base = PV_UNSET_ADDR;
 	g->ramdisk_from_seed = true;
 	g->kernel_from_seed = true;

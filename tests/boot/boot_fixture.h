@@ -9,11 +9,10 @@
 
 #include <pvboot/boot.h>
 #include <pvboot/pvsum.h>
+#include <pvboot/seed.h>
 #include <pvboot/x86.h>
 
 #include "../src/sim/sim.h"
-
-#define SEED_PAGES 0x2000000ULL
 
 struct guest_case {
 	enum pv_builder builder;
@@ -37,10 +36,6 @@ static int pattern_read(void *ctx, uint64_t off, void *buf, size_t n)
 	return 0;
 }
 
-/* The seed's kernel extent, which every guest here has. */
-#define FIXTURE_KSTART 0xffffffff81000000ULL
-#define FIXTURE_KEND   0xffffffff81e43000ULL
-
 /* Lay out and build one guest as its builder does; @pf is its platform. */
 static void build_one(const struct guest_case *g, struct sim *s, struct pv_platform *pf)
 {
@@ -48,9 +43,9 @@ static void build_one(const struct guest_case *g, struct sim *s, struct pv_platf
 		.builder = g->builder,
 		.nr_pages = g->nr_pages,
 		.virt_base = START_KERNEL_MAP,
-		.kstart = FIXTURE_KSTART,
-		.kend = FIXTURE_KEND,
-		.entry = FIXTURE_KSTART,
+		.kstart = PV_SEED_KSTART,
+		.kend = PV_SEED_KEND,
+		.entry = PV_SEED_KSTART,
 		.hypercall = PV_UNSET_ADDR,
 		.ramdisk_len = g->ramdisk,
 		.p2m_base = g->p2m_base,
@@ -78,8 +73,8 @@ static struct pv_boot_opts boot_opts(enum pv_boot_mode mode, uint64_t fail_alloc
 	return (struct pv_boot_opts){
 		.mode = mode,
 		.virt_base = START_KERNEL_MAP,
-		.kernel_start = FIXTURE_KSTART,
-		.kernel_end = FIXTURE_KEND,
+		.kernel_start = PV_SEED_KSTART,
+		.kernel_end = PV_SEED_KEND,
 		.fail_alloc = fail_alloc,
 		.verify_full = full,
 		.skip_cleanhighmap = extra.skip_cleanhighmap,

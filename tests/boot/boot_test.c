@@ -18,7 +18,8 @@
 
 static void test_seed(void **state)
 {
-	struct guest_case g = {PV_BUILDER_LIBXC_42, SEED_PAGES, 0x10784000, PV_UNSET_ADDR, false};
+	struct guest_case g = {PV_BUILDER_LIBXC_42, PV_SEED_NR_PAGES, PV_SEED_RAMDISK_BYTES,
+			       PV_UNSET_ADDR, false};
 	struct pv_boot_result r;
 	struct sim s;
 
@@ -30,7 +31,7 @@ static void test_seed(void **state)
 	assert_false(r.module_ok);
 	assert_true(r.ka_pmds_left > 0);
 	assert_int_equal(r.p2m_leaves_copied, 0);
-	assert_int_equal(r.pfns_verified, SEED_PAGES);
+	assert_int_equal(r.pfns_verified, PV_SEED_NR_PAGES);
 	assert_int_equal(r.mismatches, 0);
 	assert_int_equal(r.pages_leaked, 0);
 	assert_non_null(strstr(s.console, "PVBOOT-RESULT {\"mode\":\"no-revector\""));
@@ -41,10 +42,10 @@ static void test_seed(void **state)
 	assert_string_equal(r.module_alloc, "ok");
 	assert_true(r.module_ok);
 	assert_int_equal(r.module_vaddr, MODULES_VADDR);
-	assert_int_equal(r.p2m_leaves_copied, SEED_PAGES / 512);
+	assert_int_equal(r.p2m_leaves_copied, PV_SEED_NR_PAGES / 512);
 	assert_int_equal(r.ka_pmds_left, 0);
 	assert_true(r.ka_pmds_removed > 0);
-	assert_int_equal(r.pfns_verified, SEED_PAGES);
+	assert_int_equal(r.pfns_verified, PV_SEED_NR_PAGES);
 	assert_int_equal(r.mismatches, 0);
 	assert_int_equal(r.pages_leaked, 0);
 	assert_int_equal(r.pages_double_freed, 0);
@@ -52,11 +53,11 @@ static void test_seed(void **state)
 	{
 		const shared_info_t *sh = sim_frame(&s, _mfn(s.shared_info_mfn));
 
-		assert_int_equal(sh->arch.max_pfn, SEED_PAGES);
-		for (uint64_t pfn = 0; pfn < SEED_PAGES; pfn += 4099)
+		assert_int_equal(sh->arch.max_pfn, PV_SEED_NR_PAGES);
+		for (uint64_t pfn = 0; pfn < PV_SEED_NR_PAGES; pfn += 4099)
 			assert_int_equal(tools_read(&s, pfn), mfn_x(sim_pfn_to_mfn(&s, _pfn(pfn))));
-		assert_int_equal(tools_read(&s, SEED_PAGES - 1),
-				 mfn_x(sim_pfn_to_mfn(&s, _pfn(SEED_PAGES - 1))));
+		assert_int_equal(tools_read(&s, PV_SEED_NR_PAGES - 1),
+				 mfn_x(sim_pfn_to_mfn(&s, _pfn(PV_SEED_NR_PAGES - 1))));
 	}
 	/* Nothing of the builder's region is left under __ka past the kernel. */
 	for (uint64_t va = 0xffffffff82000000ULL; va < 0xffffffffc0000000ULL; va += PMD_SIZE)
@@ -117,10 +118,11 @@ static void test_module_ramdisk_broken(void **state)
 	sim_fini(&s);
 
 	/* The seed's dom0 without xen_cleanhighmap: the fix undone, the module fails. */
-	g = (struct guest_case){PV_BUILDER_XEN_DOM0, SEED_PAGES, 0x10784000, PV_UNSET_ADDR, false};
+	g = (struct guest_case){PV_BUILDER_XEN_DOM0, PV_SEED_NR_PAGES, PV_SEED_RAMDISK_BYTES,
+				PV_UNSET_ADDR, false};
 	extra = (struct boot_extra){.skip_cleanhighmap = true};
 	assert_int_equal(boot_one(&g, PV_MODE_REVECTOR, 0, false, &s, &r), 0);
-	assert_int_equal(r.p2m_leaves_copied, SEED_PAGES / 512);
+	assert_int_equal(r.p2m_leaves_copied, PV_SEED_NR_PAGES / 512);
 	assert_false(r.module_ok);
 	assert_false(r.module_ran);
 	assert_true(r.ka_pmds_left > 0);
@@ -176,7 +178,7 @@ static void test_null_and_limits(void **state)
 	g.nr_pages = 16ULL << 18;
 	assert_int_equal(boot_one(&g, PV_MODE_REVECTOR, 0, true, &s, &r), 0);
 	assert_true(r.module_ok);
-	for (uint64_t va = 0xffffffff81000000ULL; va < 0xffffffff81e43000ULL; va += PAGE_SIZE)
+	for (uint64_t va = PV_SEED_KSTART; va < PV_SEED_KEND; va += PAGE_SIZE)
 		assert_false(mfn_eq(sim_va_mfn(&s, va), INVALID_MFN));
 	assert_int_equal(r.mismatches, 0);
 	assert_int_equal(r.pfns_verified, g.nr_pages);

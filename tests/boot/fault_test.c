@@ -730,7 +730,8 @@ static const struct pick ci_pick = {.head = ~0ULL};
 
 static void test_seed_guest(void **state)
 {
-	struct guest_case g = {PV_BUILDER_LIBXC_42, SEED_PAGES, 0x10784000, PV_UNSET_ADDR, false};
+	struct guest_case g = {PV_BUILDER_LIBXC_42, PV_SEED_NR_PAGES, PV_SEED_RAMDISK_BYTES,
+			       PV_UNSET_ADDR, false};
 	struct pick pick = pick_from_env(ci_pick);
 
 	(void)state;

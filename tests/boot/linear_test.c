@@ -140,14 +140,14 @@ static void test_seed(void **state)
 {
 	(void)state;
 	for (int b = 0; b < PV_BUILDER_NR; b++) {
-		struct guest_case g = {(enum pv_builder)b, SEED_PAGES, 0x10784000, PV_UNSET_ADDR,
-				       false};
+		struct guest_case g = {(enum pv_builder)b, PV_SEED_NR_PAGES, PV_SEED_RAMDISK_BYTES,
+				       PV_UNSET_ADDR, false};
 		struct pv_boot_result r;
 		struct sim s;
 
 		print_message("%s\n", pv_builder_name((enum pv_builder)b));
 		assert_int_equal(boot_one(&g, PV_MODE_LINEAR, 0, true, &s, &r), 0);
-		expect_booted(&s, &r, SEED_PAGES, true);
+		expect_booted(&s, &r, PV_SEED_NR_PAGES, true);
 		assert_int_equal(r.module_vaddr, MODULES_VADDR);
 		assert_true(r.ka_pmds_removed > 0);
 		assert_non_null(
@@ -157,7 +157,7 @@ static void test_seed(void **state)
 		for (uint64_t va = 0xffffffff82000000ULL; va < 0xffffffffc0000000ULL; va += PMD_SIZE)
 			if (va < MODULES_VADDR || va >= MODULES_VADDR + PMD_SIZE)
 				assert_true(mfn_eq(sim_va_mfn(&s, va), INVALID_MFN));
-		expect_tools_view(&s, SEED_PAGES, 4099);
+		expect_tools_view(&s, PV_SEED_NR_PAGES, 4099);
 		sim_fini(&s);
 	}
 }

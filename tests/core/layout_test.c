@@ -14,14 +14,11 @@
 #include <cmocka.h>
 
 #include <pvboot/layout.h>
+#include <pvboot/seed.h>
 #include <pvboot/x86.h>
 #include <pvboot/xen-abi.h>
 
 #include "util/seed.h"
-
-#define SEED_KSTART 0xffffffff81000000ULL
-#define SEED_KEND 0xffffffff81e43000ULL
-#define SEED_RAMDISK 0x10784000ULL
 
 struct captured {
 	char line[64][160];
@@ -42,9 +39,9 @@ static struct pv_layout_in seed_in(enum pv_builder b, uint64_t nr_pages, uint64_
 		.builder = b,
 		.nr_pages = nr_pages,
 		.virt_base = START_KERNEL_MAP,
-		.kstart = SEED_KSTART,
-		.kend = SEED_KEND,
-		.entry = SEED_KSTART,
+		.kstart = PV_SEED_KSTART,
+		.kend = PV_SEED_KEND,
+		.entry = PV_SEED_KSTART,
 		.hypercall = PV_UNSET_ADDR,
 		.ramdisk_len = ramdisk,
 		.p2m_base = PV_UNSET_ADDR,
@@ -62,7 +59,8 @@ static void build_ok(const struct pv_layout_in *in, struct pv_layout *l, struct 
 
 static void test_seed_log(void **state)
 {
-	struct pv_layout_in in = seed_in(PV_BUILDER_LIBXC_42, 0x2000000, SEED_RAMDISK);
+	struct pv_layout_in in =
+		seed_in(PV_BUILDER_LIBXC_42, PV_SEED_NR_PAGES, PV_SEED_RAMDISK_BYTES);
 	struct pv_layout l;
 	struct captured c = {0};
 
@@ -76,7 +74,7 @@ static void test_seed_log(void **state)
 	assert_false(pv_layout_warnings(&l) & (1U << PV_WARN_INITIAL_MAPPING_OVER_1G));
 	assert_int_equal(l.si.start_info_va, 0xffffffffa25c7000ULL);
 	assert_int_equal(l.si.stack_top, 0xffffffffa26e2000ULL);
-	assert_int_equal(l.si.mod_len, 0x10784000ULL);
+	assert_int_equal(l.si.mod_len, PV_SEED_RAMDISK_BYTES);
 	assert_int_equal(l.si.nr_pt_frames, 0x117);
 }
 
@@ -86,7 +84,8 @@ static void test_seed_log(void **state)
  */
 static void test_seed_libxc417(void **state)
 {
-	struct pv_layout_in in = seed_in(PV_BUILDER_LIBXC_417, 0x2000000, SEED_RAMDISK);
+	struct pv_layout_in in =
+		seed_in(PV_BUILDER_LIBXC_417, PV_SEED_NR_PAGES, PV_SEED_RAMDISK_BYTES);
 	struct pv_layout l;
 	struct captured c = {0};
 
@@ -128,7 +127,8 @@ static void test_worked_table(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(worked) / sizeof(worked[0]); i++) {
 		const struct worked *w = &worked[i];
-		struct pv_layout_in in = seed_in(PV_BUILDER_LIBXC_42, w->nr_pages, SEED_RAMDISK);
+		struct pv_layout_in in =
+			seed_in(PV_BUILDER_LIBXC_42, w->nr_pages, PV_SEED_RAMDISK_BYTES);
 		struct pv_layout l;
 		struct captured c = {0};
 		unsigned groups = 0;
@@ -160,7 +160,7 @@ static void test_worked_table(void **state)
 /* The 512 GiB case runs two passes: 664 tables first, 662 at the fixed point. */
 static void test_512g_two_passes(void **state)
 {
-	struct pv_layout_in in = seed_in(PV_BUILDER_LIBXC_42, 0x8000000, SEED_RAMDISK);
+	struct pv_layout_in in = seed_in(PV_BUILDER_LIBXC_42, 0x8000000, PV_SEED_RAMDISK_BYTES);
 	struct pv_layout l;
 	struct captured c = {0};
 
@@ -184,7 +184,7 @@ static void test_thresholds(void **state)
 		uint64_t ramdisk;
 		uint64_t p2m_pages, modules_mib, over_1g_mib;
 	} t[] = {
-		{SEED_RAMDISK, 28602880, 110949 - 1, 372581 - 1},
+		{PV_SEED_RAMDISK_BYTES, 28602880, 110949 - 1, 372581 - 1},
 		{0, 63142400, 245869 - 1, 507501 - 1},
 	};
 
@@ -247,7 +247,8 @@ static void test_libxc417_exact_ends(void **state)
 /* INIT_P2M and MOD_START_PFN with libxenguest: both land after the mapping. */
 static void test_libxc417_init_p2m(void **state)
 {
-	struct pv_layout_in in = seed_in(PV_BUILDER_LIBXC_417, 0x2000000, SEED_RAMDISK);
+	struct pv_layout_in in =
+		seed_in(PV_BUILDER_LIBXC_417, PV_SEED_NR_PAGES, PV_SEED_RAMDISK_BYTES);
 	struct pv_layout l;
 	struct captured c = {0};
 	uint64_t pad_pfn;
@@ -259,13 +260,13 @@ static void test_libxc417_init_p2m(void **state)
 	assert_false(l.p2m_in_mapping);
 	assert_int_equal(pv_layout_warnings(&l) & ~(1U << PV_WARN_P2M_TREE_LIMIT), 0);
 	/* The mapping holds the kernel, magic pages, tables and stack only. */
-	assert_true(l.mapping_end < SEED_KEND + 0x800000);
+	assert_true(l.mapping_end < PV_SEED_KEND + 0x800000);
 	pad_pfn = (l.mapping_end - START_KERNEL_MAP) >> PAGE_SHIFT;
 	assert_int_equal(l.seg[PV_SEG_RAMDISK].pfn, pad_pfn);
 	assert_false(l.seg[PV_SEG_RAMDISK].mapped);
 	assert_int_equal(l.si.flags, 1U << 3); /* SIF_MOD_START_PFN */
 	assert_int_equal(l.si.mod_start, pad_pfn);
-	assert_int_equal(l.si.mod_len, SEED_RAMDISK);
+	assert_int_equal(l.si.mod_len, PV_SEED_RAMDISK_BYTES);
 	assert_int_equal(l.seg[PV_SEG_P2M].vstart, LINUX_INIT_P2M);
 	assert_int_equal(l.seg[PV_SEG_P2M].vend, LINUX_INIT_P2M + 0x10000000);
 	assert_int_equal(l.si.mfn_list, LINUX_INIT_P2M);
@@ -429,41 +430,41 @@ static void test_builder_errors(void **state)
 
 	(void)state;
 	/* Too little memory for what the mapping must hold. */
-	in = seed_in(PV_BUILDER_LIBXC_42, 0x10000, SEED_RAMDISK);
+	in = seed_in(PV_BUILDER_LIBXC_42, 0x10000, PV_SEED_RAMDISK_BYTES);
 	expect_error(in, PV_ERR_PFN_RANGE, "pfn out of range");
-	in = seed_in(PV_BUILDER_LIBXC_42, 0x12700, SEED_RAMDISK);
+	in = seed_in(PV_BUILDER_LIBXC_42, 0x12700, PV_SEED_RAMDISK_BYTES);
 	expect_error(in, PV_ERR_INITIAL_MAPPING, "not enough memory for initial mapping");
-	in = seed_in(PV_BUILDER_LIBXC_417, 0x10000, SEED_RAMDISK);
+	in = seed_in(PV_BUILDER_LIBXC_417, 0x10000, PV_SEED_RAMDISK_BYTES);
 	expect_error(in, PV_ERR_SEGMENT_TOO_LARGE, "segment module0 too large");
-	in = seed_in(PV_BUILDER_LIBXC_417, 0x12700, SEED_RAMDISK);
+	in = seed_in(PV_BUILDER_LIBXC_417, 0x12700, PV_SEED_RAMDISK_BYTES);
 	expect_error(in, PV_ERR_INITIAL_MAPPING, "not enough memory for initial mapping");
-	in = seed_in(PV_BUILDER_XEN_DOM0, 0x1000, SEED_RAMDISK);
+	in = seed_in(PV_BUILDER_XEN_DOM0, 0x1000, PV_SEED_RAMDISK_BYTES);
 	expect_error(in, PV_ERR_DOM0_TOO_SMALL, "Domain 0 allocation is too small for kernel image");
 	/*
 	 * Xen 4.17 grants the initial mapping one chunk of at most 2^18 pages:
 	 * the seed's dom0 builds up to 505,442 MiB and not one MiB more
 	 * (tests/real/dom0_alloc_test boots both sides for the plain kernel).
 	 */
-	in = seed_in(PV_BUILDER_XEN_DOM0, 505442ULL * 256, SEED_RAMDISK);
+	in = seed_in(PV_BUILDER_XEN_DOM0, 505442ULL * 256, PV_SEED_RAMDISK_BYTES);
 	expect_builds(in);
-	in = seed_in(PV_BUILDER_XEN_DOM0, 505443ULL * 256, SEED_RAMDISK);
+	in = seed_in(PV_BUILDER_XEN_DOM0, 505443ULL * 256, PV_SEED_RAMDISK_BYTES);
 	expect_error(in, PV_ERR_DOM0_NO_RAM, "Not enough RAM for domain 0 allocation");
 	/* With INIT_P2M the list is outside the mapping: the same size builds. */
 	in.p2m_base = 0x8000000000ULL;
 	expect_builds(in);
 	/* 1 TiB without INIT_P2M: a 2 GiB P2M cannot fit below 2^64. */
-	in = seed_in(PV_BUILDER_LIBXC_42, 1ULL << 28, SEED_RAMDISK);
+	in = seed_in(PV_BUILDER_LIBXC_42, 1ULL << 28, PV_SEED_RAMDISK_BYTES);
 	expect_error(in, PV_ERR_ADDRESS_WRAP, "top of the address space");
-	in = seed_in(PV_BUILDER_LIBXC_417, 1ULL << 28, SEED_RAMDISK);
+	in = seed_in(PV_BUILDER_LIBXC_417, 1ULL << 28, PV_SEED_RAMDISK_BYTES);
 	expect_error(in, PV_ERR_ADDRESS_WRAP, "top of the address space");
-	in = seed_in(PV_BUILDER_XEN_DOM0, 1ULL << 28, SEED_RAMDISK);
+	in = seed_in(PV_BUILDER_XEN_DOM0, 1ULL << 28, PV_SEED_RAMDISK_BYTES);
 	expect_error(in, PV_ERR_ADDRESS_WRAP, "top of the address space");
 	/* libelf's bounds checks. */
 	in = seed_in(PV_BUILDER_LIBXC_42, 0x2000000, 0);
 	in.kstart = START_KERNEL_MAP - 0x1000;
 	expect_error(in, PV_ERR_ELF_BOUNDS, "ELF start or entries are out of bounds");
 	in = seed_in(PV_BUILDER_LIBXC_417, 0x2000000, 0);
-	in.p2m_base = SEED_KSTART + 0x1000;
+	in.p2m_base = PV_SEED_KSTART + 0x1000;
 	expect_error(in, PV_ERR_ELF_BOUNDS, "P->M table base is out of bounds");
 	in = seed_in(PV_BUILDER_LIBXC_42, 0, 0);
 	expect_error(in, PV_ERR_RANGE, "at least one page");
@@ -491,18 +492,19 @@ static void test_drop_ignored(void **state)
 		bool want_unmapped;
 		unsigned dropped;
 	} t[] = {
-		{PV_BUILDER_LIBXC_42, LINUX_INIT_P2M, SEED_RAMDISK, PV_UNSET_ADDR, false,
+		{PV_BUILDER_LIBXC_42, LINUX_INIT_P2M, PV_SEED_RAMDISK_BYTES, PV_UNSET_ADDR, false,
 		 1U << PV_IGNORED_INIT_P2M | 1U << PV_IGNORED_MOD_START_PFN},
 		{PV_BUILDER_LIBXC_42, PV_UNSET_ADDR, 0, PV_UNSET_ADDR, false, 0},
-		{PV_BUILDER_LIBXC_417, LINUX_INIT_P2M, SEED_RAMDISK, LINUX_INIT_P2M, true, 0},
-		{PV_BUILDER_LIBXC_417, START_KERNEL_MAP, SEED_RAMDISK, PV_UNSET_ADDR, true,
+		{PV_BUILDER_LIBXC_417, LINUX_INIT_P2M, PV_SEED_RAMDISK_BYTES, LINUX_INIT_P2M, true, 0},
+		{PV_BUILDER_LIBXC_417, START_KERNEL_MAP, PV_SEED_RAMDISK_BYTES, PV_UNSET_ADDR, true,
 		 1U << PV_IGNORED_INIT_P2M_HIGH},
-		{PV_BUILDER_XEN_DOM0, START_KERNEL_MAP, SEED_RAMDISK, START_KERNEL_MAP, true, 0},
+		{PV_BUILDER_XEN_DOM0, START_KERNEL_MAP, PV_SEED_RAMDISK_BYTES, START_KERNEL_MAP,
+		 true, 0},
 	};
 
 	(void)state;
 	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		struct pv_layout_in in = seed_in(t[i].b, 0x2000000, t[i].ramdisk);
+		struct pv_layout_in in = seed_in(t[i].b, PV_SEED_NR_PAGES, t[i].ramdisk);
 
 		in.p2m_base = t[i].p2m_base;
 		in.unmapped_initrd = true;
@@ -536,7 +538,8 @@ static void test_huge_init_p2m(void **state)
 {
 	(void)state;
 	for (int b = PV_BUILDER_LIBXC_417; b <= PV_BUILDER_XEN_DOM0; b++) {
-		struct pv_layout_in in = seed_in((enum pv_builder)b, 1ULL << 32, SEED_RAMDISK);
+		struct pv_layout_in in =
+			seed_in((enum pv_builder)b, 1ULL << 32, PV_SEED_RAMDISK_BYTES);
 		struct pv_layout l;
 
 		in.p2m_base = LINUX_INIT_P2M;
