@@ -91,6 +91,8 @@ int run_cache_dir(char *buf, size_t size, struct pv_error *err);
  */
 int run_fetch_xen(const char *cache, char *path, size_t size, const struct run_progress *pr,
 		  struct pv_error *err);
+/* A note on @pr's note callback, printf-style; nothing when @pr has none. */
+void run_note(const struct run_progress *pr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* pv_lock() on @path, saying on @pr that it waits for another run. */
 int run_lock(const char *path, const struct run_progress *pr, struct pv_error *err);
 

@@ -4,6 +4,7 @@
  * and what a real boot needs of the host: memory, QEMU, Xen, the
  * directory for the logs, and whatever the kind needs besides.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,13 +86,22 @@ int run_plan_guest(struct run_plan *p, struct pv_error *err)
 	return 0;
 }
 
+void run_note(const struct run_progress *pr, const char *fmt, ...)
+{
+	char note[2 * PATH_MAX];
+	va_list ap;
+
+	if (!pr || !pr->note)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(note, sizeof(note), fmt, ap);
+	va_end(ap);
+	pr->note(pr->ctx, note);
+}
+
 static void say_waiting(void *ctx, const char *path)
 {
-	const struct run_progress *pr = ctx;
-	char note[PATH_MAX + 64];
-
-	snprintf(note, sizeof(note), "waiting for another run to finish with %s", path);
-	pr->note(pr->ctx, note);
+	run_note(ctx, "waiting for another run to finish with %s", path);
 }
 
 int run_lock(const char *path, const struct run_progress *pr, struct pv_error *err)

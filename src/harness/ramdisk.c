@@ -99,7 +99,7 @@ int run_ramdisk_make(const char *cache, uint64_t bytes, char *path, size_t size,
 		goto out;
 	}
 	pv_remove_tmp(path);
-	fprintf(stderr, "pvboot: run: writing a %llu-byte pattern ramdisk to %s\n",
+	run_note(pr, "writing a %llu-byte pattern ramdisk to %s",
 		(unsigned long long)bytes, path);
 	if (pv_tmp_name(path, tmp, sizeof(tmp), err) || write_pattern(tmp, bytes, sum, err)) {
 		unlink(tmp);

@@ -71,7 +71,7 @@ static bool find_deb(const char *dir, char *name, size_t size)
  * through sudo -n) and once more: the package lists may be stale or
  * missing, as scripts/fetch-debian does it.
  */
-static int download(const char *dir, struct pv_error *err)
+static int download(const char *dir, const struct run_progress *pr, struct pv_error *err)
 {
 	char *get[] = {"apt-get", "download", "-q", XEN_PKG, NULL};
 	char *update[] = {"apt-get", "update", "-q", NULL};
@@ -83,7 +83,7 @@ static int download(const char *dir, struct pv_error *err)
 		return pv_fail(err, PV_ERR_IO,
 			       "apt-get not found: the hypervisor comes from Debian's " XEN_PKG
 			       " (or give --xen FILE)");
-	fprintf(stderr, "pvboot: run: fetching Xen: apt-get download " XEN_PKG " in %s\n", dir);
+	run_note(pr, "fetching Xen: apt-get download " XEN_PKG " in %s", dir);
 	rc = pv_command(get, dir, err);
 	if (rc < 0)
 		return -1;
@@ -93,7 +93,7 @@ static int download(const char *dir, struct pv_error *err)
 		return pv_fail(err, PV_ERR_IO,
 			       "apt-get download " XEN_PKG
 			       " failed: the package lists may be stale; run 'apt-get update' as root and try again");
-	fprintf(stderr, "pvboot: run: apt-get download failed; running apt-get update\n");
+	run_note(pr, "apt-get download failed; running apt-get update");
 	rc = pv_command(root ? update : sudo_update, NULL, err);
 	if (rc < 0)
 		return -1;
@@ -168,7 +168,8 @@ static int remove_tree(const char *dir, struct pv_error *err)
  * Download, unpack and gunzip in <dir>/work, which no later run trusts:
  * only the renamed xen-4.17 and then the stamp say it is done.
  */
-static int make_xen(const char *dir, const char *path, const char *stamp, struct pv_error *err)
+static int make_xen(const char *dir, const char *path, const char *stamp,
+		    const struct run_progress *pr, struct pv_error *err)
 {
 	char work[PATH_MAX + 8], deb[256], gz[PATH_MAX + 300], root[PATH_MAX + 300];
 	char *unpack[] = {"dpkg", "-x", deb, "root", NULL};
@@ -177,7 +178,7 @@ static int make_xen(const char *dir, const char *path, const char *stamp, struct
 	snprintf(work, sizeof(work), "%s/work", dir);
 	if (remove_tree(work, err) || pv_mkdirs(work, err))
 		return -1;
-	if (download(work, err))
+	if (download(work, pr, err))
 		return -1;
 	if (!find_deb(work, deb, sizeof(deb)))
 		return pv_fail(err, PV_ERR_IO, "apt-get download left no " XEN_PKG "_*.deb in %s",
@@ -205,7 +206,7 @@ static int make_xen(const char *dir, const char *path, const char *stamp, struct
 	snprintf(gz, sizeof(gz), "%s\n", deb);
 	if (pv_write_atomic(stamp, gz, err) || remove_tree(work, err))
 		return -1;
-	fprintf(stderr, "pvboot: run: Xen 4.17 from %s is %s\n", deb, path);
+	run_note(pr, "Xen 4.17 from %s is %s", deb, path);
 	return 0;
 }
 
@@ -226,7 +227,7 @@ int run_fetch_xen(const char *cache, char *path, size_t size, const struct run_p
 	if (pv_mkdirs(dir, err) || (fd = run_lock(lock, pr, err)) < 0)
 		return -1;
 	/* Another run may have made it while this one waited. */
-	rc = pv_is_file(stamp) && pv_is_file(path) ? 0 : make_xen(dir, path, stamp, err);
+	rc = pv_is_file(stamp) && pv_is_file(path) ? 0 : make_xen(dir, path, stamp, pr, err);
 	pv_unlock(fd);
 	return rc;
 }
