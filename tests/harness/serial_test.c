@@ -1,10 +1,10 @@
 /*
- * pvboot run's reading of a serial log (src/cli/run_parse.c) and its
- * report (src/cli/run_report.c), in process: Xen's arrangement from the
- * verbatim examples of real-xen.md section 10 (tests/cli/fixtures), the
- * same arrangement from the layout engine, the flat JSON of PVBOOT-RESULT,
- * timestamps, Xen's crash lines, and the report of two runs (of the log a
- * real run would leave, made with pvboot layout and pvboot simulate).
+ * The harness's reading of a serial log (src/harness/serial.c) and its
+ * evaluate step, in process and without QEMU: Xen's arrangement from the
+ * verbatim logs in tests/cli/fixtures (docs/real-xen.md), the same
+ * arrangement from the layout engine, PVBOOT-RESULT lines, timestamps,
+ * Xen's crash lines, and the checks of two runs (on the log a real run
+ * would leave, made with pvboot layout and pvboot simulate).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,32 +15,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/cli/run_report.h"
 #include "../../src/harness/harness_priv.h"
-#include "util/run.h"
-#include "cli/run_log.h"
+#include "harness/two_runs.h"
 
 #define FIXTURES "tests/cli/fixtures/"
-
-static void feed_file(const char *path, struct run_serial *s)
-{
-	FILE *f = fopen(path, "r");
-	char line[4096];
-
-	if (!f)
-		fail_msg("%s: cannot open (run the tests from the repository root)", path);
-	run_serial_init(s);
-	while (fgets(line, sizeof(line), f)) {
-		const char *text;
-		double t;
-
-		line[strcspn(line, "\r\n")] = '\0';
-		text = run_split_time(line, &t);
-		run_serial_line(s, t, text);
-	}
-	fclose(f);
-}
-
 static void expect_seg(const struct run_serial *s, enum pv_seg seg, uint64_t lo, uint64_t hi)
 {
 	const struct pv_segment *g = &s->arr.l.seg[seg];
@@ -92,26 +70,6 @@ static void test_fixture_linux(void **state)
 	assert_true(run_arrangement_complete(&s.arr));
 	expect_seg(&s, PV_SEG_P2M, 0x8000000000, 0x8001000000);
 	assert_true(s.t_xen < 0); /* no banner, no timestamps */
-}
-
-/* What the layout engine says for a minipv-like kernel (no INIT_P2M, no MOD_START_PFN). */
-static void predict(uint64_t nr_pages, uint64_t ramdisk_len, struct pv_layout *out)
-{
-	struct pv_layout_in in = {
-		.builder = PV_BUILDER_XEN_DOM0,
-		.nr_pages = nr_pages,
-		.virt_base = 0xffffffff80000000,
-		.kstart = 0xffffffff80000000,
-		.kend = 0xffffffff80008420,
-		.entry = 0xffffffff80000000,
-		.hypercall = PV_UNSET_ADDR,
-		.ramdisk_len = ramdisk_len,
-		.p2m_base = PV_UNSET_ADDR,
-	};
-	struct pv_error err = {0};
-
-	if (pv_layout_build(&in, out, NULL, &err))
-		fail_msg("%s", err.msg);
 }
 
 /* 10.3 and 10.6, minipv with a mapped module: parsed, they equal the engine's, field by field. */
@@ -280,67 +238,40 @@ static void test_json_of_simulate(void **state)
 }
 
 /*
- * Two runs of one plan: the text shows them side by side, the JSON is
- * {"runs": [...]}.  Both read the log of a 512 MiB revector boot.
+ * evaluate is a pure function of the parsed log: two runs of one plan on
+ * the log of a 512 MiB revector boot, no QEMU.  The run asked for
+ * no-revector fails on the mode its result names, and only there.
  */
-static void test_report_two_runs(void **state)
+static void test_evaluate_two_runs(void **state)
 {
 	struct run_plan *p = calloc(1, sizeof(*p));
 	struct run_one *runs = calloc(2, sizeof(*runs));
-	char path[600], kernel[600], log[600], *text = NULL;
-	size_t len = 0;
-	FILE *f;
-	struct run r;
+	unsigned failed = 0;
 
 	(void)state;
 	assert_non_null(p);
 	assert_non_null(runs);
-	snprintf(kernel, sizeof(kernel), "%s/minipv.elf", scratch_dir());
-	snprintf(log, sizeof(log), "%s/dom0-512M-revector.log", scratch_dir());
-	minipv_write(kernel, 0);
-	run_log_write(log, kernel, "--memory 512M --ramdisk-size 1117726", "revector", 33);
-	p->kind = &run_kind_dom0;
-	p->memory = 512ULL << 20;
-	p->ramdisk = true;
-	p->ramdisk_bytes = 0x110e1e;
-	p->ramdisk_sum = 0xa8bc9d7dec4c3c25ULL;
-	p->verify_full = true;
-	p->timeout = 60;
-	p->g.kernel = "k.elf";
-	predict(0x20000, 0x110e1e, &p->predicted);
-	for (int m = 0; m < 2; m++) {
-		assert_int_equal(run_one_init(p, &runs[m], m ? PV_MODE_REVECTOR : PV_MODE_NO_REVECTOR,
-					      &(struct pv_error){0}),
-				 0);
-		feed_file(log, &runs[m].ser);
-		runs[m].exit = runs[m].ser.logged;
-		snprintf(runs[m].log, sizeof(runs[m].log), "x.log");
-		run_evaluate(p, &runs[m]);
-	}
-	assert_false(runs[0].ok); /* the log is of a revector run */
+	two_runs_evaluated(p, runs);
+	assert_false(runs[0].ok);
 	assert_true(runs[0].agree);
+	for (unsigned i = 0; i < runs[0].nr_checks; i++)
+		if (!runs[0].check[i].ok) {
+			failed++;
+			assert_string_equal(runs[0].check[i].name, "result-mode");
+			assert_string_equal(runs[0].check[i].detail,
+					    "mode \"revector\", asked for no-revector");
+		}
+	assert_int_equal(failed, 1);
 	assert_true(runs[1].ok);
-
-	f = open_memstream(&text, &len);
-	run_report_text(f, p, runs, 2);
-	fclose(f);
-	assert_non_null(strstr(text, "== pvboot run: 512 MiB dom0, no-revector, verify full =="));
-	assert_non_null(strstr(text, "result-mode: mode \"revector\", asked for no-revector"));
-	assert_non_null(strstr(text, "  module_alloc      ok                   ok"));
-	assert_non_null(strstr(text, "  checks            FAILED               ok"));
-	free(text);
-
-	snprintf(path, sizeof(path), "%s/two-runs.json", scratch_dir());
-	f = fopen(path, "w");
-	assert_non_null(f);
-	run_report_json(f, p, runs, 2);
-	fclose(f);
-	r = run_sh("jq -r '[(.runs | length), .ok, .runs[0].ok, .runs[1].ok, "
-		   ".runs[1].arrangement.agree, .runs[1].wall_seconds.kernel] | map(tostring) | join(\" \")' '%s'",
-		   path);
-	assert_int_equal(r.status, 0);
-	assert_string_equal(r.out, "2 false false true true 0.22\n");
-	run_free(&r);
+	assert_true(runs[1].agree);
+	assert_int_equal(runs[1].nr_checks, 14); /* no simulation-agrees: none was run */
+	/* The same again gives the same: nothing but the log and the plan goes in. */
+	run_evaluate(p, &runs[1]);
+	assert_true(runs[1].ok);
+	assert_int_equal(runs[1].nr_checks, 14); /* no simulation-agrees: none was run */
+	for (int m = 0; m < 2; m++)
+		run_one_free(p, &runs[m]);
+	run_plan_free(p);
 	free(runs);
 	free(p);
 }
@@ -354,7 +285,7 @@ int main(void)
 		cmocka_unit_test(test_crash_lines),
 		cmocka_unit_test(test_result_lines),
 		cmocka_unit_test(test_json_of_simulate),
-		cmocka_unit_test(test_report_two_runs),
+		cmocka_unit_test(test_evaluate_two_runs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

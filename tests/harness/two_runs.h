@@ -1,0 +1,91 @@
+/*
+ * Two runs of one plan, judged from one recorded log without QEMU, through
+ * the harness's public API only: the fixture of tests/harness/serial_test
+ * (the checks) and tests/cli/run_report_test (the report of them).
+ */
+#ifndef PVBOOT_TEST_TWO_RUNS_H
+#define PVBOOT_TEST_TWO_RUNS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pvboot/harness.h>
+
+#include "cli/run_log.h"
+#include "util/run.h"
+
+/* Read a recorded serial log into @s, as pvboot run --serial-log does. */
+static void feed_file(const char *path, struct run_serial *s)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+
+	if (!f)
+		fail_msg("%s: cannot open (run the tests from the repository root)", path);
+	run_serial_init(s);
+	while (fgets(line, sizeof(line), f)) {
+		const char *text;
+		double t;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		text = run_split_time(line, &t);
+		run_serial_line(s, t, text);
+	}
+	fclose(f);
+}
+
+/* What the layout engine says for a minipv-like kernel (no INIT_P2M, no MOD_START_PFN). */
+static void predict(uint64_t nr_pages, uint64_t ramdisk_len, struct pv_layout *out)
+{
+	struct pv_layout_in in = {
+		.builder = PV_BUILDER_XEN_DOM0,
+		.nr_pages = nr_pages,
+		.virt_base = 0xffffffff80000000,
+		.kstart = 0xffffffff80000000,
+		.kend = 0xffffffff80008420,
+		.entry = 0xffffffff80000000,
+		.hypercall = PV_UNSET_ADDR,
+		.ramdisk_len = ramdisk_len,
+		.p2m_base = PV_UNSET_ADDR,
+	};
+	struct pv_error err = {0};
+
+	if (pv_layout_build(&in, out, NULL, &err))
+		fail_msg("%s", err.msg);
+}
+
+/*
+ * A 512 MiB dom0 plan with the pattern ramdisk, and its two runs (modes
+ * no-revector and revector) evaluated on the log a real revector boot of
+ * minipv leaves: the first fails result-mode, the second holds.
+ */
+static void two_runs_evaluated(struct run_plan *p, struct run_one *runs)
+{
+	char kernel[600], log[600];
+	struct pv_error err = {0};
+
+	snprintf(kernel, sizeof(kernel), "%s/minipv.elf", scratch_dir());
+	snprintf(log, sizeof(log), "%s/dom0-512M-revector.log", scratch_dir());
+	minipv_write(kernel, 0);
+	run_log_write(log, kernel, "--memory 512M --ramdisk-size 1117726", "revector", 33);
+	if (run_plan_init(p, run_kind_find("dom0"), &err))
+		fail_msg("%s", err.msg);
+	p->memory = 512ULL << 20;
+	p->ramdisk = true;
+	p->ramdisk_bytes = 0x110e1e;
+	p->ramdisk_sum = 0xa8bc9d7dec4c3c25ULL;
+	p->timeout = 60;
+	p->g.kernel = "k.elf";
+	predict(0x20000, 0x110e1e, &p->predicted);
+	for (int m = 0; m < 2; m++) {
+		if (run_one_init(p, &runs[m], m ? PV_MODE_REVECTOR : PV_MODE_NO_REVECTOR, &err))
+			fail_msg("%s", err.msg);
+		feed_file(log, &runs[m].ser);
+		runs[m].exit = runs[m].ser.logged;
+		snprintf(runs[m].log, sizeof(runs[m].log), "x.log");
+		run_evaluate(p, &runs[m]);
+	}
+}
+
+#endif
