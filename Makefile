@@ -26,14 +26,49 @@ HOST_FLAGS := $(COMMON) -D_GNU_SOURCE -Iinclude
 
 LIBS := -lelf -lz -lbz2 -llzma -llzo2 -llz4 -lzstd -lm
 
-FREE_SRC  := $(wildcard src/core/*.c) $(wildcard src/boot/*.c)
-HOST_SRC := $(wildcard src/image/*.c) $(wildcard src/sim/*.c) $(wildcard src/util/*.c) $(wildcard src/harness/*.c)
-CLI_SRC   := $(filter-out src/cli/main.c,$(wildcard src/cli/*.c))
+# One static library per layer; a program links its own layer and the
+# layers below it, no more, so that a test reaching above its layer fails
+# to link (docs/README.md, "Layers"):
+#
+#   core     freestanding: layout engine, P2M tree and list, page tables
+#   boot     freestanding: the boot sequence and the guest protocol
+#   image    kernel images, ramdisks, memory images
+#   util     host plumbing: JSON output, files, locks, child processes
+#   sim      the simulated Xen, the boot path's host platform
+#   harness  real boots under QEMU, one ops table per kind of guest
+#   cli      the pvboot command
+LAYERS       := core boot image util sim harness cli
+core_DEPS    :=
+boot_DEPS    := core
+image_DEPS   := core
+util_DEPS    := core
+sim_DEPS     := boot image util core
+harness_DEPS := util boot image core
+cli_DEPS     := harness sim image util boot core
+# Link order: every layer before the layers it uses.
+LINK_ORDER   := cli harness sim image util boot core
 
-FREE_OBJ  := $(FREE_SRC:%.c=$(BUILD)/%.o)
-HOST_OBJ := $(HOST_SRC:%.c=$(BUILD)/%.o)
-CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
-LIB_OBJ   := $(FREE_OBJ) $(HOST_OBJ) $(CLI_OBJ)
+layer_src = $(filter-out src/cli/main.c,$(wildcard src/$(1)/*.c))
+layer_lib = $(BUILD)/lib/libpv$(1).a
+# The libraries a program of layers $(1) links, in link order.
+libs_of = $(foreach L,$(LINK_ORDER),$(if $(filter $(L),$(1) $(foreach M,$(1),$($(M)_DEPS))),$(call layer_lib,$(L))))
+
+FREE_SRC := $(call layer_src,core) $(call layer_src,boot)
+HOST_SRC := $(foreach L,image util sim harness,$(call layer_src,$(L)))
+LIB_OBJ  := $(foreach L,$(LAYERS),$(patsubst %.c,$(BUILD)/%.o,$(call layer_src,$(L))))
+
+# For tests/layers/layers_test.sh: the layers, and the libraries of $(LAYER).
+layer-names:
+	@echo $(LAYERS)
+layer-libs:
+	@echo $(call libs_of,$(LAYER))
+
+define layer_rule
+$(call layer_lib,$(1)): $(patsubst %.c,$(BUILD)/%.o,$(call layer_src,$(1)))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && $(AR) rcs $$@ $$^
+endef
+$(foreach L,$(LAYERS),$(eval $(call layer_rule,$(L))))
 
 # tests/real boots real Xen in QEMU: once, in its own stage, not under ASan.
 TEST_SRC  := $(filter-out tests/real/%,$(wildcard tests/*/*_test.c))
@@ -42,7 +77,7 @@ REAL_BIN  := $(REAL_SRC:%.c=$(BUILD)/%)
 TEST_BIN  := $(TEST_SRC:%.c=$(BUILD)/%)
 TEST_UTIL := $(wildcard tests/util/*.c)
 
-.PHONY: all deps run check test unit-test san-test real-test fuzz fuzz-run bench clean format kernel
+.PHONY: layer-names layer-libs script-test all deps run check test unit-test san-test real-test fuzz fuzz-run bench clean format kernel
 all: $(BUILD)/pvboot $(BUILD)/pvboot-kernel.elf $(BUILD)/pvboot-kernel-broken.elf \
 	$(BUILD)/pvboot-kernel-seed.elf $(BUILD)/pvboot-kernel-initp2m.elf
 
@@ -66,15 +101,35 @@ $(BUILD)/src/%.o: src/%.c | $(XENINC)/xen
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_FLAGS) -MMD -c $< -o $@
 
-$(BUILD)/pvboot: $(LIB_OBJ) $(BUILD)/src/cli/main.o
+$(BUILD)/pvboot: $(BUILD)/src/cli/main.o $(call libs_of,cli)
 	$(CC) $(COMMON) $^ -o $@ $(LIBS)
 
 # Headers by hand: -MMD over two sources records only one's.
 TEST_HDR := $(wildcard tests/*/*.h include/pvboot/*.h src/*/*.h)
 
-$(BUILD)/tests/%_test: tests/%_test.c $(TEST_UTIL) $(LIB_OBJ) $(TEST_HDR)
-	@mkdir -p $(dir $@)
-	$(CC) $(HOST_FLAGS) -Itests -MMD $< $(TEST_UTIL) $(LIB_OBJ) -o $@ $(LIBS) -lcmocka
+# A test links the layer its directory is named after and those below it.
+# tests/boot runs the boot path on a platform, the simulated one (src/sim);
+# tests/real drives the whole pvboot command.  An integration test that
+# needs more says so here, with why.
+TEST_LAYERS_core    := core
+TEST_LAYERS_boot    := boot sim
+TEST_LAYERS_image   := image
+TEST_LAYERS_sim     := sim
+TEST_LAYERS_harness := harness
+TEST_LAYERS_cli     := cli
+TEST_LAYERS_real    := cli
+# p2m_read_test reads memory images that the simulation writes.
+TEST_LAYERS_core/p2m_read_test := sim
+
+test_dir = $(word 2,$(subst /, ,$(1)))
+test_layers = $(TEST_LAYERS_$(call test_dir,$(1))) $(TEST_LAYERS_$(patsubst tests/%.c,%,$(1)))
+
+define test_rule
+$(patsubst %.c,$(BUILD)/%,$(1)): $(1) $(TEST_UTIL) $(TEST_HDR) $(call libs_of,$(call test_layers,$(1)))
+	@mkdir -p $$(dir $$@)
+	$(CC) $(HOST_FLAGS) -Itests -MMD $(1) $(TEST_UTIL) $(call libs_of,$(call test_layers,$(1))) -o $$@ $(LIBS) -lcmocka
+endef
+$(foreach T,$(TEST_SRC) $(REAL_SRC),$(eval $(call test_rule,$(T))))
 
 -include $(shell find $(BUILD)/src $(BUILD)/tests -name '*.d' 2>/dev/null)
 
@@ -157,7 +212,7 @@ $(KERNEL_SEED): $(KERNEL) kernel/kernel.lds
 check: deps
 	rm -rf $(BUILD)/test-results $(CACHE)/scratch-*
 	@rc=0; mkdir -p $(BUILD)/test-results/stages; \
-	for stage in all unit-test san-test fuzz-run real-test; do \
+	for stage in all unit-test script-test san-test fuzz-run real-test; do \
 		$(MAKE) $$stage || { rc=1; echo "$$stage" >> $(BUILD)/test-results/stages/failed; }; \
 	done; \
 	./tests/summary.sh $(BUILD)/test-results || rc=1; \
@@ -167,6 +222,12 @@ unit-test: $(TEST_BIN) $(BUILD)/pvboot
 	@PVBOOT=$(BUILD)/pvboot ./tests/run.sh $(RESULTS)/$(if $(SAN),san,plain) $(TEST_BIN)
 
 test: unit-test
+
+# Shell tests: the scripts' mirror and cache rules, and the layers as the
+# build enforces them (after the libraries are built).
+SCRIPT_TESTS := $(wildcard tests/scripts/*_test.sh) tests/layers/layers_test.sh
+script-test: $(foreach L,$(LAYERS),$(call layer_lib,$(L))) | $(XENINC)/xen
+	@BUILD=$(BUILD) ./tests/run-sh.sh $(RESULTS)/scripts $(SCRIPT_TESTS)
 
 # Real boots under Xen 4.17 in QEMU (TCG), one after another; each boot has
 # its own --timeout.  Xen comes from Debian into build/cache on first use.
@@ -216,8 +277,8 @@ fuzz-run: $(FUZZ_BIN) $(DUMP_FUZZ_BIN) $(DUMP_SEEDS)/stamp
 	exit $$rc
 
 # Speed targets, measured side by side and printed as ratios (not a test).
-$(BUILD)/bench: bench/bench.c $(LIB_OBJ)
-	$(CC) $(HOST_FLAGS) -MMD $< $(LIB_OBJ) -o $@ $(LIBS)
+$(BUILD)/bench: bench/bench.c $(call libs_of,cli)
+	$(CC) $(HOST_FLAGS) -MMD $< $(call libs_of,cli) -o $@ $(LIBS)
 
 bench: deps
 	$(MAKE) all $(BUILD)/bench
