@@ -25,9 +25,9 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include <pvboot/host.h>
 #include <pvboot/p2m.h>
 #include <pvboot/p2m_linear.h>
 
@@ -35,14 +35,6 @@
 
 #define NR_PFNS	       (128ULL << 18) /* 128 GiB */
 #define RANDOM_LOOKUPS (8ULL << 20)
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /*
  * Tree pages come from an arena touched beforehand, as memcpy's destination
@@ -171,30 +163,30 @@ static void lookups(void)
 		idx[i] = x % NR_PFNS;
 	}
 
-	t = now(), sum = 0;
+	t = pv_now(), sum = 0;
 	for (uint64_t i = 0; i < NR_PFNS; i++)
 		sum += flat[i];
-	flat_seq = (now() - t) / NR_PFNS * 1e9, sink = sum;
-	t = now(), sum = 0;
+	flat_seq = (pv_now() - t) / NR_PFNS * 1e9, sink = sum;
+	t = pv_now(), sum = 0;
 	for (uint64_t i = 0; i < NR_PFNS; i++)
 		sum += p2m_get(&p, _pfn(i));
-	tree_seq = (now() - t) / NR_PFNS * 1e9, sink = sum;
-	t = now(), sum = 0;
+	tree_seq = (pv_now() - t) / NR_PFNS * 1e9, sink = sum;
+	t = pv_now(), sum = 0;
 	for (uint64_t i = 0; i < RANDOM_LOOKUPS; i++)
 		sum += flat[idx[i]];
-	flat_rnd = (now() - t) / RANDOM_LOOKUPS * 1e9, sink = sum;
-	t = now(), sum = 0;
+	flat_rnd = (pv_now() - t) / RANDOM_LOOKUPS * 1e9, sink = sum;
+	t = pv_now(), sum = 0;
 	for (uint64_t i = 0; i < RANDOM_LOOKUPS; i++)
 		sum += p2m_get(&p, _pfn(idx[i]));
-	tree_rnd = (now() - t) / RANDOM_LOOKUPS * 1e9, sink = sum;
-	t = now(), sum = 0;
+	tree_rnd = (pv_now() - t) / RANDOM_LOOKUPS * 1e9, sink = sum;
+	t = pv_now(), sum = 0;
 	for (uint64_t i = 0; i < NR_PFNS; i++)
 		sum += p2m_linear_get(&l, _pfn(i));
-	lin_seq = (now() - t) / NR_PFNS * 1e9, sink = sum;
-	t = now(), sum = 0;
+	lin_seq = (pv_now() - t) / NR_PFNS * 1e9, sink = sum;
+	t = pv_now(), sum = 0;
 	for (uint64_t i = 0; i < RANDOM_LOOKUPS; i++)
 		sum += p2m_linear_get(&l, _pfn(idx[i]));
-	lin_rnd = (now() - t) / RANDOM_LOOKUPS * 1e9, sink = sum;
+	lin_rnd = (pv_now() - t) / RANDOM_LOOKUPS * 1e9, sink = sum;
 
 	printf("P2M lookup, 128 GiB guest     flat array   3-level tree   tree/flat   target\n");
 	printf("  sequential (ns/lookup)      %10.2f   %12.2f   %8.2fx\n", flat_seq, tree_seq,
@@ -229,21 +221,21 @@ static void revector_speed(void)
 	arena_reset(NR_PFNS / 512 + 2048);
 	memset(dst, 0, NR_PFNS * 8);
 	for (int k = 0; k < 5; k++) {
-		t = now();
+		t = pv_now();
 		memcpy(dst, list, NR_PFNS * 8);
-		t = now() - t;
+		t = pv_now() - t;
 		copy = t < copy ? t : copy;
 		sink = dst[NR_PFNS - 1];
 
 		fill_list(list);
 		arena_next = 0;
 		tree(&p, &list);
-		t = now();
+		t = pv_now();
 		if (p2m_revector(&p, list, NR_PFNS * 8, &st, &err)) {
 			fprintf(stderr, "bench: %s\n", err.msg);
 			exit(1);
 		}
-		t = now() - t;
+		t = pv_now() - t;
 		rev = t < rev ? t : rev;
 		if (st.leaves_copied != NR_PFNS / 512 || p2m_get(&p, _pfn(NR_PFNS - 1)) !=
 		    list_entry(NR_PFNS - 1)) {
@@ -265,7 +257,7 @@ static void boot(const char *pvboot, const char *what, const char *args, double 
 {
 	char cmd[1024];
 	struct rusage ru;
-	double t = now();
+	double t = pv_now();
 	pid_t pid;
 	int status;
 
@@ -281,7 +273,7 @@ static void boot(const char *pvboot, const char *what, const char *args, double 
 		perror("bench: simulate");
 		return;
 	}
-	t = now() - t;
+	t = pv_now() - t;
 	printf("  %-26s %7.2f s %s  %8.0f MiB   %6.2fx of %5.0f MiB\n", what, t,
 	       WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok    " : "FAILED",
 	       ru.ru_maxrss / 1024.0, ru.ru_maxrss / 1024.0 / p2m_mib, p2m_mib);

@@ -25,6 +25,9 @@ enum pv_builder { PV_BUILDER_LIBXC_42, PV_BUILDER_LIBXC_417, PV_BUILDER_XEN_DOM0
 const char *pv_builder_name(enum pv_builder b);		    /* "libxc-4.2", ... */
 int pv_builder_parse(const char *name, enum pv_builder *b); /* 0 or -1 */
 
+/* The most memory pvboot models: 2^34 pages, 64 TiB, Linux's MAXMEM on x86-64. */
+#define PV_MAX_PAGES (1ULL << 34)
+
 struct pv_layout_in {
 	enum pv_builder builder;
 	uint64_t nr_pages;     /* guest RAM in 4 KiB pages (libxc: total_pages) */
@@ -167,18 +170,16 @@ void pv_warning_message(enum pv_warning w, const struct pv_layout *l, char *buf,
  * bisection: every limit is monotonic in the guest's size.
  */
 struct pv_limit {
-	bool never;	    /* no size up to PV_LIMIT_MAX_PAGES reaches it */
+	bool never;	    /* no size up to PV_MAX_PAGES reaches it */
 	bool always;	    /* even the smallest guest that builds reaches it */
 	bool builder_first; /* the builder refuses the guest before it is reached */
 	uint64_t largest;   /* pages: the largest size below the limit */
 };
 
-#define PV_LIMIT_MAX_PAGES (1ULL << 34) /* 64 TiB */
-
 struct pv_limits {
 	uint64_t smallest;	   /* pages: the smallest guest that builds */
 	uint64_t largest;	   /* pages: the largest guest that builds */
-	bool largest_is_max;	   /* ... and that is PV_LIMIT_MAX_PAGES */
+	bool largest_is_max;	   /* ... and that is PV_MAX_PAGES */
 	struct pv_error too_large; /* why the next size up fails */
 	struct pv_limit limit[PV_WARN_NR];
 	unsigned layouts; /* layouts computed: the search's cost */

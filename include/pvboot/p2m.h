@@ -36,7 +36,7 @@
 #define P2M_PER_PAGE	 512ULL
 #define P2M_MID_PER_PAGE 512ULL
 #define P2M_TOP_PER_PAGE 512ULL
-#define P2M_MAX_PFN	 (P2M_PER_PAGE * P2M_MID_PER_PAGE * P2M_TOP_PER_PAGE)
+#define P2M_MAX_PFN	 (P2M_PER_PAGE * P2M_MID_PER_PAGE * P2M_TOP_PER_PAGE) /* Linux's MAX_P2M_PFN */
 
 /* Where the tree gets its 4 KiB pages. */
 struct p2m_ops {

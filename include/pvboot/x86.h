@@ -31,8 +31,7 @@
  */
 #define INITIAL_MAPPING_LIMIT_1G (START_KERNEL_MAP + PUD_SIZE)
 
-/* The 3-level P2M tree: 512 * 512 * 512 pfns = 512 GiB on x86-64. */
-#define MAX_P2M_PFN (1ULL << 27) /* 512 entries per page at each of three levels */
+/* The 3-level P2M tree's 512 GiB of pfns is P2M_MAX_PFN, in <pvboot/p2m.h>. */
 
 /* The INIT_P2M address Linux asks for: PUD_SIZE * PTRS_PER_PUD. */
 #define LINUX_INIT_P2M 0x8000000000ULL

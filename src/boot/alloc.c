@@ -17,7 +17,6 @@
 #include "boot_priv.h"
 
 #define FREE_MAGIC 0x70766272656546ULL /* "pvbreeF" */
-#define NO_PFN	   (~0ULL)
 
 static uint64_t pages_of(uint64_t bytes)
 {

@@ -12,6 +12,9 @@
 
 #define BOOT_SPARE_RANGES 256 /* 4 KiB of struct boot */
 
+/* No page: what the allocator returns when it has none to give. */
+#define NO_PFN (~0ULL)
+
 /* How the boot path maps data pages: Linux's PAGE_KERNEL and PAGE_KERNEL_RO, less _PAGE_GLOBAL. */
 #define BOOT_PROT_RW (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX)
 #define BOOT_PROT_RO (_PAGE_PRESENT | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_NX)

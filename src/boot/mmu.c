@@ -17,8 +17,6 @@
  */
 #include "boot_priv.h"
 
-#define NO_PFN (~0ULL)
-
 static const uint64_t *pt_table(void *ctx, mfn_t mfn)
 {
 	struct boot *b = ctx;

@@ -86,14 +86,11 @@ void guest_defaults(struct guest *g)
 	g->memory_from_seed = true;
 }
 
-/* The most memory pvboot models: 2^34 pages (64 TiB, Linux's MAXMEM). */
-#define MAX_PAGES (1ULL << 34)
-
 static int set_pages(struct guest *g, uint64_t pages, const char *what, struct pv_error *err)
 {
 	if (pages == 0)
 		return pv_fail(err, PV_ERR_RANGE, "%s: a guest needs at least one 4 KiB page", what);
-	if (pages > MAX_PAGES)
+	if (pages > PV_MAX_PAGES)
 		return pv_fail(err, PV_ERR_RANGE,
 			       "%s: more than 64 TiB, the most an x86-64 PV guest can address", what);
 	g->in.nr_pages = pages;

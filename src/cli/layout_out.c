@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pvboot/p2m.h>
 #include <pvboot/x86.h>
 
 #include "cli.h"
@@ -259,8 +260,8 @@ void layout_picture(FILE *f, const struct pv_layout *l)
 		r[n] = (struct row){.top = true, .limit = true};
 		snprintf(r[n++].what, sizeof(r[0].what), "2 GiB: top of the address space");
 	}
-	if (l->p2m_in_mapping && p2m->vstart + MAX_P2M_PFN * 8 > p2m->vstart)
-		add_row(r, &n, p2m->vstart + MAX_P2M_PFN * 8, true,
+	if (l->p2m_in_mapping && p2m->vstart + P2M_MAX_PFN * 8 > p2m->vstart)
+		add_row(r, &n, p2m->vstart + P2M_MAX_PFN * 8, true,
 			"P2M tree limit: pfn 2^27 (512 GiB) would be here");
 	qsort(r, n, sizeof(r[0]), row_cmp);
 

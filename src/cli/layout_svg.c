@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pvboot/p2m.h>
 #include <pvboot/x86.h>
 
 #include "cli.h"
@@ -173,7 +174,7 @@ void layout_svg(FILE *f, const struct guest *g, const struct pv_layout *l)
 	{
 		struct mark m[5];
 		int n = 0;
-		uint64_t tree = l->seg[PV_SEG_P2M].vstart + MAX_P2M_PFN * 8;
+		uint64_t tree = l->seg[PV_SEG_P2M].vstart + P2M_MAX_PFN * 8;
 
 		m[n++] = (struct mark){y_of(l, l->mapping_end), "#1f4e99",
 				       "end of the initial mapping", l->mapping_end, false};

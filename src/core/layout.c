@@ -24,6 +24,7 @@
 #include <stdarg.h>
 
 #include <pvboot/fmt.h>
+#include <pvboot/p2m.h>
 #include <pvboot/x86.h>
 #include <pvboot/xen-abi.h>
 
@@ -116,9 +117,6 @@ void pv_logf(const struct pv_log *log, const char *fmt, ...)
 	log->line(log->ctx, line);
 }
 
-/* The largest guest pvboot models: 2^34 pages = 64 TiB, Linux's MAXMEM. */
-#define PV_MAX_PAGES (1ULL << 34)
-
 static int check_input(const struct pv_layout_in *in, struct pv_error *err)
 {
 	if ((unsigned)in->builder >= PV_BUILDER_NR)
@@ -197,7 +195,7 @@ unsigned pv_layout_warnings(const struct pv_layout *l)
 				w |= 1U << PV_WARN_NEEDS_INIT_P2M;
 		}
 	}
-	if (l->nr_pages > MAX_P2M_PFN)
+	if (l->nr_pages > P2M_MAX_PFN)
 		w |= 1U << PV_WARN_P2M_TREE_LIMIT;
 	return w;
 }
@@ -226,7 +224,7 @@ void pv_warning_message(enum pv_warning w, const struct pv_layout *l, char *buf,
 	case PV_WARN_P2M_TREE_LIMIT:
 		pv_snprintf(buf, size,
 			    "0x%llx pages is more than the 0x%llx pfns (512 GiB) a 3-level P2M tree describes: the guest needs the linear P2M list, and tools that read pfn_to_mfn_frame_list_list cannot see all of it",
-			    (unsigned long long)l->nr_pages, MAX_P2M_PFN);
+			    (unsigned long long)l->nr_pages, P2M_MAX_PFN);
 		break;
 	case PV_WARN_NEEDS_INIT_P2M:
 		pv_snprintf(buf, size,

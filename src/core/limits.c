@@ -77,10 +77,10 @@ int pv_layout_limits(const struct pv_layout_in *in, uint64_t step, struct pv_lim
 		     struct pv_error *err)
 {
 	struct probe p = {.in = *in, .out = out};
-	uint64_t max = PV_LIMIT_MAX_PAGES / step, first, bad;
+	uint64_t max = PV_MAX_PAGES / step, first, bad;
 
 	*out = (struct pv_limits){0};
-	if (step == 0 || step > PV_LIMIT_MAX_PAGES)
+	if (step == 0 || step > PV_MAX_PAGES)
 		return pv_fail(err, PV_ERR_RANGE, "limits: a step of %llu pages makes no sense",
 			       (unsigned long long)step);
 

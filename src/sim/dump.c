@@ -16,9 +16,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include <pvboot/host.h>
 #include <pvboot/x86.h>
 
 #include "dump.h"
@@ -289,14 +289,6 @@ static int w_frames(struct writer *w, const struct sim *s, const struct runs *R)
 	return rc;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Header, shared_info, M2P, the frames, the end record. */
 static int w_image(struct writer *w, const struct sim *s, const struct runs *R, uint64_t *page)
 {
@@ -327,7 +319,7 @@ int sim_dump(struct sim *s, const char *path, struct pv_sim_dump_stats *st, stru
 	size_t plen = strlen(path);
 	char *tmp = malloc(plen + 5);
 	uint64_t *page = malloc(PAGE_SIZE);
-	double t0 = now();
+	double t0 = pv_now();
 	int rc = -1;
 
 	*st = (struct pv_sim_dump_stats){0};
@@ -368,7 +360,7 @@ out:
 	st->bytes = w.bytes;
 	st->records = w.nr_records;
 	st->m2p_runs = R.n;
-	st->seconds = now() - t0;
+	st->seconds = pv_now() - t0;
 	free(R.v);
 	free(w.raw);
 	free(w.buf);

@@ -8,11 +8,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <pvboot/x86.h>
+
 #include "sim.h"
 
-#define PAGE   4096ULL
 #define EXTENT 512ULL /* pfns per 2 MiB extent */
-#define CHUNK  (512 * PAGE)
+#define CHUNK  (512 * PAGE_SIZE)
 
 /* Frames below the domain: what Xen and the host would hold (4 GiB). */
 #define DOM_BASE 0x100000ULL
@@ -20,7 +21,7 @@
 int sim_init(struct sim *s, uint64_t nr_pages, uint64_t contig, struct pv_error *err)
 {
 	*s = (struct sim){0};
-	if (nr_pages == 0 || nr_pages > (1ULL << 34))
+	if (nr_pages == 0 || nr_pages > PV_MAX_PAGES)
 		return pv_fail(err, PV_ERR_RANGE, "sim: %llu pages is not a guest size",
 			       (unsigned long long)nr_pages);
 	if (contig > nr_pages)
@@ -34,7 +35,7 @@ int sim_init(struct sim *s, uint64_t nr_pages, uint64_t contig, struct pv_error 
 	s->dom_base = DOM_BASE;
 	s->shared_info_mfn = DOM_BASE - 1;
 	s->nr_frames = DOM_BASE + nr_pages + EXTENT;
-	s->mem_bytes = s->nr_frames * PAGE;
+	s->mem_bytes = s->nr_frames * PAGE_SIZE;
 	/* Aligned to 2 MiB, so that a chunk of 512 frames is one huge page. */
 	s->mem_map = mmap(NULL, s->mem_bytes + CHUNK, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -107,7 +108,7 @@ void *sim_frame(const struct sim *s, mfn_t mfn)
 {
 	if (mfn_x(mfn) >= s->nr_frames)
 		return NULL;
-	return s->mem + mfn_x(mfn) * PAGE;
+	return s->mem + mfn_x(mfn) * PAGE_SIZE;
 }
 
 /*
@@ -143,7 +144,7 @@ static unsigned lazy_nr_sims;
 
 static uint8_t *chunk_addr(const struct sim *s, uint64_t c)
 {
-	return s->mem + (s->lazy_first + c * EXTENT) * PAGE;
+	return s->mem + (s->lazy_first + c * EXTENT) * PAGE_SIZE;
 }
 
 void sim_list_page(const struct sim *s, uint64_t k, uint64_t *page)
@@ -219,7 +220,7 @@ static int lazy_fault(uint8_t *addr)
 		struct sim *s = lazy_sims[i];
 		uint64_t c;
 
-		if (!s || addr < chunk_addr(s, 0) || addr >= s->mem + s->lazy_end * PAGE)
+		if (!s || addr < chunk_addr(s, 0) || addr >= s->mem + s->lazy_end * PAGE_SIZE)
 			continue;
 		c = (uint64_t)(addr - chunk_addr(s, 0)) / CHUNK;
 		if (s->lazy_state[c] == CHUNK_LAZY)
@@ -308,10 +309,11 @@ int sim_lazy_list(struct sim *s, mfn_t list, uint64_t nr_frames, struct pv_error
 	}
 	s->lazy_first = first;
 	s->lazy_end = end;
-	madvise(s->mem + first * PAGE, (end - first) * PAGE, MADV_HUGEPAGE);
-	if (mprotect(s->mem + first * PAGE, (end - first) * PAGE, PROT_NONE) ||
+	madvise(s->mem + first * PAGE_SIZE, (end - first) * PAGE_SIZE, MADV_HUGEPAGE);
+	if (mprotect(s->mem + first * PAGE_SIZE, (end - first) * PAGE_SIZE, PROT_NONE) ||
 	    lazy_register(s)) {
-		mprotect(s->mem + first * PAGE, (end - first) * PAGE, PROT_READ | PROT_WRITE);
+		mprotect(s->mem + first * PAGE_SIZE, (end - first) * PAGE_SIZE,
+			 PROT_READ | PROT_WRITE);
 		s->lazy_first = s->lazy_end = 0;
 		return pv_fail(err, PV_ERR_NOMEM, "sim: cannot make the list lazy: %s",
 			       strerror(errno));
@@ -339,5 +341,5 @@ void sim_discard(struct sim *s, mfn_t mfn)
 		if (s->lazy_state[c] == CHUNK_MADE && lazy_keep(s, c))
 			return;
 	}
-	madvise(f, PAGE, MADV_DONTNEED);
+	madvise(f, PAGE_SIZE, MADV_DONTNEED);
 }

@@ -7,22 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include <pvboot/host.h>
 #include <pvboot/protocol.h>
 #include <pvboot/pvsum.h>
 #include <pvboot/sim.h>
 
 #include "dump.h"
 #include "sim.h"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /*
  * The ramdisk's contents: the file's bytes when it gave one the builder
@@ -101,7 +93,7 @@ int pv_sim_run(const struct pv_sim_guest *g, const struct pv_sim_opts *opts,
 		.fail_alloc = opts->fail_alloc,
 		.verify_full = opts->verify_full,
 	};
-	double t0 = now();
+	double t0 = pv_now();
 	struct ramdisk_src rd;
 	uint64_t mapped;
 	uint8_t *kernel = NULL;
@@ -151,7 +143,7 @@ int pv_sim_run(const struct pv_sim_guest *g, const struct pv_sim_opts *opts,
 	}
 	pf = sim_platform(&s);
 	out->rc = pv_boot(&pf, &o, &out->res);
-	out->seconds = now() - t0;
+	out->seconds = pv_now() - t0;
 	snprintf(out->console, sizeof(out->console), "%s", s.console);
 	if (opts->dump_path && sim_dump(&s, opts->dump_path, &out->dump, err)) {
 		sim_fini(&s);

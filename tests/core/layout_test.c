@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <pvboot/layout.h>
+#include <pvboot/p2m.h>
 #include <pvboot/seed.h>
 #include <pvboot/x86.h>
 #include <pvboot/xen-abi.h>
@@ -200,7 +201,7 @@ static void test_thresholds(void **state)
 				 t[i].modules_mib);
 		assert_int_equal(lim.limit[PV_WARN_INITIAL_MAPPING_OVER_1G].largest >> 8,
 				 t[i].over_1g_mib);
-		assert_int_equal(lim.limit[PV_WARN_P2M_TREE_LIMIT].largest, MAX_P2M_PFN);
+		assert_int_equal(lim.limit[PV_WARN_P2M_TREE_LIMIT].largest, P2M_MAX_PFN);
 		/* A bisection, not a scan of every size. */
 		assert_true(lim.layouts < 400);
 

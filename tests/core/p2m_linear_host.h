@@ -39,9 +39,9 @@
 #include <unistd.h>
 
 #include <pvboot/p2m_linear.h>
+#include <pvboot/x86.h>
 
 #define LH_MFN_BASE 0x100000ULL
-#define LH_PAGE	    4096ULL
 #define LH_NONE	    (~0ULL)
 
 enum lh_state { LH_FREE, LH_LIB, LH_BUILDER, LH_HOST };
@@ -92,7 +92,7 @@ static inline char *lh_frame(struct lhost *h, uint64_t frame)
 {
 	if (frame >= h->nr_frames)
 		lh_bug("frame 0x%llx out of 0x%llx", frame, h->nr_frames);
-	return h->machine + frame * LH_PAGE;
+	return h->machine + frame * PAGE_SIZE;
 }
 
 /* What the tools do: read a machine frame by number. */
@@ -109,7 +109,7 @@ static inline uint64_t lh_take_frame(struct lhost *h, enum lh_state st)
 
 	if (h->nr_freed && st != LH_HOST) {
 		f = h->freed[--h->nr_freed];
-		for (uint64_t i = 0; i < LH_PAGE; i++)
+		for (uint64_t i = 0; i < PAGE_SIZE; i++)
 			if ((unsigned char)lh_frame(h, f)[i] != 0x6b)
 				lh_bug("frame 0x%llx was written after it was freed (byte %llu)", f,
 				       i);
@@ -138,13 +138,13 @@ static inline uint64_t lh_ptr_frame(struct lhost *h, const void *p)
 {
 	uint64_t a = (uint64_t)(uintptr_t)p;
 
-	if (a >= (uintptr_t)h->direct && a - (uintptr_t)h->direct < h->nr_frames * LH_PAGE)
-		return (a - (uintptr_t)h->direct) / LH_PAGE;
-	if (a >= (uintptr_t)h->machine && a - (uintptr_t)h->machine < h->nr_frames * LH_PAGE)
-		return (a - (uintptr_t)h->machine) / LH_PAGE; /* ptr() when not direct */
+	if (a >= (uintptr_t)h->direct && a - (uintptr_t)h->direct < h->nr_frames * PAGE_SIZE)
+		return (a - (uintptr_t)h->direct) / PAGE_SIZE;
+	if (a >= (uintptr_t)h->machine && a - (uintptr_t)h->machine < h->nr_frames * PAGE_SIZE)
+		return (a - (uintptr_t)h->machine) / PAGE_SIZE; /* ptr() when not direct */
 	if (a >= h->va && a - h->va < h->va_bytes) {
 		uint64_t off = a - h->va, t = h->pmd_table[off / P2M_LINEAR_PMD_BYTES];
-		uint64_t pte = ((const uint64_t *)lh_frame(h, t))[off / LH_PAGE % 512];
+		uint64_t pte = ((const uint64_t *)lh_frame(h, t))[off / PAGE_SIZE % 512];
 
 		return mfn_x(pte_mfn(pte)) - LH_MFN_BASE;
 	}
@@ -160,9 +160,9 @@ static inline void *lh_alloc(void *ctx)
 	if (h->fail_at && ++h->allocs == h->fail_at)
 		return NULL;
 	f = lh_take_frame(h, LH_LIB);
-	memset(lh_frame(h, f), 0x5a, LH_PAGE);
+	memset(lh_frame(h, f), 0x5a, PAGE_SIZE);
 	h->live++;
-	return h->direct + f * LH_PAGE;
+	return h->direct + f * PAGE_SIZE;
 }
 
 static inline void lh_free(void *ctx, void *page)
@@ -170,7 +170,7 @@ static inline void lh_free(void *ctx, void *page)
 	struct lhost *h = ctx;
 	uint64_t f = lh_ptr_frame(h, page);
 
-	if ((uintptr_t)page % LH_PAGE)
+	if ((uintptr_t)page % PAGE_SIZE)
 		lh_bug("free of 0x%llx, not a page (%llu)", (unsigned long long)(uintptr_t)page, 0);
 	if (h->state[f] == LH_LIB)
 		h->live--;
@@ -178,11 +178,11 @@ static inline void lh_free(void *ctx, void *page)
 		h->builder--;
 	else
 		lh_bug("free of frame 0x%llx in state %llu", f, h->state[f]);
-	if (h->ro[f] && mprotect(h->direct + f * LH_PAGE, LH_PAGE, PROT_READ | PROT_WRITE))
+	if (h->ro[f] && mprotect(h->direct + f * PAGE_SIZE, PAGE_SIZE, PROT_READ | PROT_WRITE))
 		lh_die("mprotect");
 	h->ro[f] = 0;
 	h->state[f] = LH_FREE;
-	memset(lh_frame(h, f), 0x6b, LH_PAGE);
+	memset(lh_frame(h, f), 0x6b, PAGE_SIZE);
 	if (h->nr_freed == h->cap_freed) {
 		h->cap_freed = h->cap_freed ? 2 * h->cap_freed : 1024;
 		h->freed = realloc(h->freed, h->cap_freed * sizeof(*h->freed));
@@ -210,10 +210,10 @@ static inline uint64_t lh_copies(struct lhost *h, uint64_t frame)
 		h->ro_frame[i] = frame;
 		h->ro_copies[i] = lh_take_run(h, 512, LH_HOST);
 		for (uint64_t c = 0; c < 512; c++)
-			memcpy(lh_frame(h, h->ro_copies[i] + c), lh_frame(h, frame), LH_PAGE);
+			memcpy(lh_frame(h, h->ro_copies[i] + c), lh_frame(h, frame), PAGE_SIZE);
 		h->nr_ro++;
 	}
-	if (memcmp(lh_frame(h, h->ro_copies[i]), lh_frame(h, frame), LH_PAGE))
+	if (memcmp(lh_frame(h, h->ro_copies[i]), lh_frame(h, frame), PAGE_SIZE))
 		lh_bug("frame 0x%llx changed after it was mapped read-only (%llu)", frame, 0);
 	return h->ro_copies[i];
 }
@@ -234,9 +234,9 @@ static inline void lh_apply(struct lhost *h, uint64_t pmd, uint64_t t, unsigned 
 		       mfn_x(pte_mfn(pte[j])) - LH_MFN_BASE == (rw ? f + (j - i) : f))
 			j++;
 		off = rw ? f : lh_copies(h, f) + i;
-		if (mmap((char *)(uintptr_t)h->va + pmd * P2M_LINEAR_PMD_BYTES + i * LH_PAGE,
-			 (j - i) * LH_PAGE, rw ? PROT_READ | PROT_WRITE : PROT_READ,
-			 MAP_SHARED | MAP_FIXED, h->fd, (off_t)(off * LH_PAGE)) == MAP_FAILED)
+		if (mmap((char *)(uintptr_t)h->va + pmd * P2M_LINEAR_PMD_BYTES + i * PAGE_SIZE,
+			 (j - i) * PAGE_SIZE, rw ? PROT_READ | PROT_WRITE : PROT_READ,
+			 MAP_SHARED | MAP_FIXED, h->fd, (off_t)(off * PAGE_SIZE)) == MAP_FAILED)
 			lh_die("mmap (array)");
 		i = j;
 	}
@@ -256,8 +256,8 @@ static inline uint64_t lh_check_remap(struct lhost *h, uint64_t va, uint64_t ali
 static inline int lh_map_pte(void *ctx, uint64_t va, uint64_t pte, struct pv_error *err)
 {
 	struct lhost *h = ctx;
-	uint64_t pmd = lh_check_remap(h, va, LH_PAGE), t = h->pmd_table[pmd];
-	unsigned slot = (va - h->va) / LH_PAGE % 512;
+	uint64_t pmd = lh_check_remap(h, va, PAGE_SIZE), t = h->pmd_table[pmd];
+	unsigned slot = (va - h->va) / PAGE_SIZE % 512;
 
 	if (h->refuse_at && h->remaps == h->refuse_at)
 		return pv_fail(err, PV_ERR_RANGE, "host: update_va_mapping 0x%llx refused",
@@ -280,7 +280,7 @@ static inline int lh_map_pmd(void *ctx, uint64_t va, mfn_t table, struct pv_erro
 			       (unsigned long long)va);
 	if (t >= h->next || h->state[t] != LH_LIB)
 		lh_bug("map_pmd of frame 0x%llx in state %llu", t, t < h->next ? h->state[t] : 0);
-	if (!h->ro[t] && mprotect(h->direct + t * LH_PAGE, LH_PAGE, PROT_READ))
+	if (!h->ro[t] && mprotect(h->direct + t * PAGE_SIZE, PAGE_SIZE, PROT_READ))
 		lh_die("mprotect");
 	h->ro[t] = 1;
 	h->pmd_table[pmd] = t;
@@ -297,7 +297,7 @@ static inline void *lh_va_ptr(void *ctx, uint64_t va)
 		return NULL;
 	if (!h->indirect)
 		return (void *)(uintptr_t)va;
-	return lh_frame(h, lh_ptr_frame(h, (void *)(uintptr_t)va)) + va % LH_PAGE;
+	return lh_frame(h, lh_ptr_frame(h, (void *)(uintptr_t)va)) + va % PAGE_SIZE;
 }
 
 /*
@@ -312,12 +312,12 @@ static inline void lh_init(struct lhost *h, uint64_t frames, uint64_t max_pfn, b
 	h->indirect = indirect;
 	h->nr_frames = frames;
 	h->fd = memfd_create("pvboot-p2m-host", 0);
-	if (h->fd < 0 || ftruncate(h->fd, (off_t)(frames * LH_PAGE)))
+	if (h->fd < 0 || ftruncate(h->fd, (off_t)(frames * PAGE_SIZE)))
 		lh_die("memfd");
-	h->machine = mmap(NULL, frames * LH_PAGE, PROT_READ | PROT_WRITE,
+	h->machine = mmap(NULL, frames * PAGE_SIZE, PROT_READ | PROT_WRITE,
 			  MAP_SHARED | MAP_NORESERVE, h->fd, 0);
-	h->direct = mmap(NULL, frames * LH_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
-			 h->fd, 0);
+	h->direct = mmap(NULL, frames * PAGE_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_NORESERVE, h->fd, 0);
 	h->va_bytes = pmds * P2M_LINEAR_PMD_BYTES;
 	h->reserve_bytes = h->va_bytes + P2M_LINEAR_PMD_BYTES;
 	h->reserve = mmap(NULL, h->reserve_bytes, PROT_NONE,
@@ -335,8 +335,8 @@ static inline void lh_init(struct lhost *h, uint64_t frames, uint64_t max_pfn, b
 
 static inline void lh_fini(struct lhost *h)
 {
-	munmap(h->machine, h->nr_frames * LH_PAGE);
-	munmap(h->direct, h->nr_frames * LH_PAGE);
+	munmap(h->machine, h->nr_frames * PAGE_SIZE);
+	munmap(h->direct, h->nr_frames * PAGE_SIZE);
 	munmap(h->reserve, h->reserve_bytes);
 	close(h->fd);
 	free(h->state);
@@ -362,7 +362,7 @@ static inline uint64_t *lh_builder_list(struct lhost *h, uint64_t entries)
 	uint64_t pages = (entries + 511) / 512, f = lh_take_run(h, pages, LH_BUILDER);
 
 	h->builder += pages;
-	return (uint64_t *)(h->direct + f * LH_PAGE);
+	return (uint64_t *)(h->direct + f * PAGE_SIZE);
 }
 
 /*

@@ -14,23 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <cmocka.h>
 
 #include <fcntl.h>
 
+#include <pvboot/host.h>
 #include <pvboot/p2m_linear.h>
 #include <pvboot/pgtable.h>
 
 #include "core/p2m_dump_fixture.h"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /*
  * A 4 GiB guest in mode revector publishes only the tree: read through it,
@@ -99,12 +91,12 @@ static void big(const struct guest_case *g, const char *name)
 	struct pv_error err;
 	struct sim s;
 	char want[300];
-	double t0 = now(), t1, t2;
+	double t0 = pv_now(), t1, t2;
 
 	boot_ok(g, PV_MODE_LINEAR, false, &s);
-	t1 = now();
+	t1 = pv_now();
 	img = dump_and_open(&s, path);
-	t2 = now();
+	t2 = pv_now();
 	src = pv_memimage_p2m_src(img);
 	assert_int_equal(begin_via(&src, P2M_VIA_TREE, &err), -1);
 	snprintf(want, sizeof(want),
@@ -114,7 +106,7 @@ static void big(const struct guest_case *g, const char *name)
 	expect_every_pfn(&s, &src, P2M_VIA_LIST, true);
 	print_message("%s: boot %.2f s, image %llu bytes in %.2f s, %llu records; every pfn read and compared in %.2f s\n",
 		      name, t1 - t0, (unsigned long long)img->file_bytes, t2 - t1,
-		      (unsigned long long)img->nr_rec, now() - t2);
+		      (unsigned long long)img->nr_rec, pv_now() - t2);
 	/* A few MiB, whatever the guest's size: the list and its PTEs are arithmetic. */
 	assert_true(img->file_bytes < 8 << 20);
 	pv_memimage_close(img);
