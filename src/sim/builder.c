@@ -15,9 +15,8 @@
 #include <string.h>
 
 #include <pvboot/pgtable.h>
+#include <pvboot/sim_machine.h>
 #include <pvboot/x86.h>
-
-#include "sim.h"
 
 /* Where page-table pages come from while mapping one range. */
 struct pool {

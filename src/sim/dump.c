@@ -19,9 +19,8 @@
 #include <unistd.h>
 
 #include <pvboot/host.h>
+#include <pvboot/sim_machine.h>
 #include <pvboot/x86.h>
-
-#include "dump.h"
 
 #define SLAB   8192ULL /* frames per mincore() call: 32 MiB of machine memory */
 #define EXTENT 512ULL  /* frames the builder hands out together */

@@ -8,9 +8,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include <pvboot/sim_machine.h>
 #include <pvboot/x86.h>
-
-#include "sim.h"
 
 #define EXTENT 512ULL /* pfns per 2 MiB extent */
 #define CHUNK  (512 * PAGE_SIZE)

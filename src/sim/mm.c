@@ -34,7 +34,7 @@
 #include <pvboot/xen-abi.h>
 #include <xen/errno.h>
 
-#include "sim.h"
+#include <pvboot/sim_machine.h>
 
 /*
  * Flags Xen refuses in a present L2, L3 or L4 entry (base_disallow_mask,

@@ -6,9 +6,8 @@
  */
 #include <string.h>
 
+#include <pvboot/sim_machine.h>
 #include <pvboot/x86.h>
-
-#include "dump.h"
 
 static int sim_arch(void *ctx, struct p2m_arch *a, struct pv_error *err)
 {

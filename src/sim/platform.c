@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "sim.h"
+#include <pvboot/sim_machine.h>
 
 static void console(void *ctx, const char *str, size_t n)
 {

@@ -12,9 +12,7 @@
 #include <pvboot/protocol.h>
 #include <pvboot/pvsum.h>
 #include <pvboot/sim.h>
-
-#include "dump.h"
-#include "sim.h"
+#include <pvboot/sim_machine.h>
 
 /*
  * The ramdisk's contents: the file's bytes when it gave one the builder

@@ -4,9 +4,8 @@
  * tables are read straight from machine memory, as the hardware walker does.
  */
 #include <pvboot/pgtable.h>
+#include <pvboot/sim_machine.h>
 #include <pvboot/x86.h>
-
-#include "sim.h"
 
 static const uint64_t *frame_table(void *ctx, mfn_t mfn)
 {

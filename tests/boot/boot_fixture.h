@@ -10,9 +10,8 @@
 #include <pvboot/boot.h>
 #include <pvboot/pvsum.h>
 #include <pvboot/seed.h>
+#include <pvboot/sim_machine.h>
 #include <pvboot/x86.h>
-
-#include "../src/sim/sim.h"
 
 struct guest_case {
 	enum pv_builder builder;

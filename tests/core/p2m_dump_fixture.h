@@ -15,8 +15,7 @@
 
 #include <pvboot/memimage.h>
 #include <pvboot/p2m_read.h>
-
-#include "../src/sim/dump.h"
+#include <pvboot/sim_machine.h>
 #include "boot/boot_fixture.h"
 #include "util/run.h"
 

@@ -12,9 +12,8 @@
 #include <cmocka.h>
 
 #include <pvboot/layout.h>
+#include <pvboot/sim_machine.h>
 #include <pvboot/x86.h>
-
-#include "../../src/sim/sim.h"
 #include "image/fixtures.h"
 
 static struct pv_error err;

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../src/sim/sim.h"
+#include <pvboot/sim_machine.h>
 
 #define CHUNK_FRAMES 512ULL
 

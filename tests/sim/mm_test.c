@@ -17,7 +17,7 @@
 #include <pvboot/xen-abi.h>
 #include <xen/errno.h>
 
-#include "../../src/sim/sim.h"
+#include <pvboot/sim_machine.h>
 
 /* __START_KERNEL_map: L4 slot 511, L3 slot 510, L2 slot 0. */
 #define VA     0xffffffff80000000ULL

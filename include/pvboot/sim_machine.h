@@ -1,7 +1,10 @@
 /*
- * The simulated Xen: machine memory, the hypervisor's page-type rules, and a
- * domain builder.  Host code; src/boot reaches it only through struct
- * pv_platform (sim_platform()), and the command through <pvboot/sim.h>.
+ * The simulated Xen's machine, for programs that drive a simulated domain
+ * and look at it from outside, as the boot path's tests do: machine
+ * memory, the hypervisor's page-type rules, a domain builder, and the
+ * memory-image writer.  Host code; src/boot reaches it only through struct
+ * pv_platform (sim_platform()), and the command through <pvboot/sim.h>,
+ * one simulated boot from start to end.
  *
  * Machine memory is one host mapping reserved with MAP_NORESERVE: frame m
  * lives at mem + m * 4096 and costs host memory only once written, so a
@@ -13,8 +16,8 @@
  * the rest come in 2 MiB extents in reverse order, so that the P2M is not the
  * identity and a mix-up of pfn and mfn shows.  The M2P is the inverse.
  */
-#ifndef PVBOOT_SIM_PRIV_H
-#define PVBOOT_SIM_PRIV_H
+#ifndef PVBOOT_SIM_MACHINE_H
+#define PVBOOT_SIM_MACHINE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,7 +26,10 @@
 #include <pvboot/error.h>
 #include <pvboot/frame.h>
 #include <pvboot/layout.h>
+#include <pvboot/memimage.h>
+#include <pvboot/p2m_read.h>
 #include <pvboot/platform.h>
+#include <pvboot/sim.h>
 
 /* Page types, as Xen's PGT_*: a frame has one type at a time, with a count. */
 enum sim_type {
@@ -142,5 +148,18 @@ uint64_t sim_builder_pages(const struct pv_layout *l);
 
 /* platform.c */
 struct pv_platform sim_platform(struct sim *s);
+
+/* ---- dump.c, p2m_src.c: the memory image and the frame source ---- */
+
+/*
+ * Write the image of @s's domain to @path, through @path.tmp renamed at
+ * the end: on any error (ENOSPC, EFBIG, ...) -1 with @err naming it, and
+ * neither file left.  Reads machine memory with loads only (the lazy
+ * list above), so its frames are made and dropped as the guest's are.
+ */
+int sim_dump(struct sim *s, const char *path, struct pv_sim_dump_stats *st, struct pv_error *err);
+
+/* p2m_src.c: the frame source over @s's live domain. */
+struct p2m_src sim_p2m_src(struct sim *s);
 
 #endif
