@@ -11,6 +11,7 @@
 #include <pvboot/image.h>
 #include <pvboot/json.h>
 #include <pvboot/layout.h>
+#include <pvboot/sim.h>
 
 /* Exit statuses: 1 for bad data (images, layouts), 2 for bad usage. */
 #define EXIT_DATA  1
@@ -63,6 +64,8 @@ int guest_option(struct guest *g, int id, const char *value, struct pv_error *er
 /* Read files, apply the builder's rules; fills g->in.  -1 with @err. */
 int guest_resolve(struct guest *g, struct pv_error *err);
 void guest_release(struct guest *g);
+/* What the simulation (<pvboot/sim.h>) needs of @g: its layout input and its files. */
+struct pv_sim_guest guest_sim(const struct guest *g);
 /* The option help shared by layout, limits and simulate. */
 extern const char guest_help[];
 
@@ -82,12 +85,6 @@ int cmd_layout(int argc, char **argv);
 int cmd_limits(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
-/*
- * Boot @g on the simulated Xen in @mode: its PVBOOT-RESULT JSON (without
- * the prefix) in @line.  -1 with @err when the guest cannot be built.
- */
-int simulate_result_line(const struct guest *g, enum pv_boot_mode mode, bool verify_full,
-			 char *line, size_t size, struct pv_error *err);
 int cmd_run(int argc, char **argv); /* cmd_run.c; its pieces share run.h */
 int cmd_p2m_dump(int argc, char **argv);
 

@@ -220,11 +220,12 @@ static int boot_one(const struct run_plan *p, struct run_one *r)
  */
 static void simulate_one(const struct guest *g, const struct run_plan *p, struct run_one *r)
 {
+	struct pv_sim_guest sg = guest_sim(g);
 	struct pv_error err = {0};
 
 	r->sim_tried = true;
-	if (simulate_result_line(g, r->mode, p->verify_full, r->sim_line, sizeof(r->sim_line),
-				 &err))
+	if (pv_sim_result_line(&sg, r->mode, p->verify_full, r->sim_line, sizeof(r->sim_line),
+			       &err))
 		snprintf(r->sim_error, sizeof(r->sim_error), "%s", err.msg);
 }
 

@@ -34,21 +34,6 @@ static const char sim_help[] =
 	"  --dump FILE            after the boot, write a memory image of the domain for\n"
 	"                         pvboot p2m-dump (one --mode only)\n";
 
-/* What pv_sim_run() needs of @g: its layout input and its files. */
-static struct pv_sim_guest sim_guest(const struct guest *g)
-{
-	return (struct pv_sim_guest){&g->in, g->ramdisk_path, g->kernel_path, g->image};
-}
-
-/* For pvboot run (cmd_run.c): pv_sim_result_line() of a command's guest. */
-int simulate_result_line(const struct guest *g, enum pv_boot_mode mode, bool verify_full,
-			 char *line, size_t size, struct pv_error *err)
-{
-	struct pv_sim_guest sg = sim_guest(g);
-
-	return pv_sim_result_line(&sg, mode, verify_full, line, size, err);
-}
-
 /* A failed boot's reason, one line on stderr. */
 static void say_failure(const struct guest *g, const struct pv_boot_result *res)
 {
@@ -166,7 +151,7 @@ int cmd_simulate(int argc, char **argv)
 		guest_release(&g);
 		return cli_error("simulate", &err);
 	}
-	sg = sim_guest(&g);
+	sg = guest_sim(&g);
 	runs = calloc(nmodes, sizeof(*runs));
 	if (!runs)
 		return cli_usage_error("simulate", "out of memory");

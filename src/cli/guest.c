@@ -257,3 +257,8 @@ void guest_release(struct guest *g)
 	free(g->image);
 	g->image = NULL;
 }
+
+struct pv_sim_guest guest_sim(const struct guest *g)
+{
+	return (struct pv_sim_guest){&g->in, g->ramdisk_path, g->kernel_path, g->image};
+}
