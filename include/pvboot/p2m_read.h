@@ -171,4 +171,31 @@ static inline const char *p2m_entry_kind(uint64_t e)
 void p2m_count_block(const struct p2m_src *src, uint64_t pfn, const uint64_t *e, unsigned n,
 		     struct p2m_counts *c);
 
+/*
+ * A whole P2M read (p2m_survey.c): through the tree (rd[0]), the list
+ * (rd[1]) or both, as @ways (P2M_VIA_TREE | P2M_VIA_LIST) asks and the
+ * domain publishes, every entry counted and checked against the M2P, the
+ * two compared where both were read.
+ */
+struct p2m_survey {
+	const struct p2m_src *src;
+	struct p2m_arch arch;	   /* what shared_info said */
+	struct p2m_reader *r[2];   /* tree, list: the ways read, NULL where not */
+	struct pv_error why[2];	   /* ... and why not, when the domain lacks it */
+	struct p2m_read_stats stats;
+	struct p2m_counts counts;
+	uint64_t first_bad; /* first pfn whose frame the M2P contradicts; ~0: none */
+	uint64_t differ;    /* pfns where tree and list differ */
+	uint64_t first_differ, first_tree, first_list;
+};
+
+/*
+ * Survey @src into @s with the readers @rd[2] (caller's memory: they are
+ * large).  -1 with @err when no way can be read (or one asked for alone
+ * cannot), or a read fails; the P2M's own faults (M2P contradictions,
+ * disagreement) are in @s, not errors.
+ */
+int p2m_survey(const struct p2m_src *src, unsigned ways, struct p2m_reader rd[2],
+	       struct p2m_survey *s, struct pv_error *err);
+
 #endif

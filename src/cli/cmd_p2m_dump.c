@@ -33,54 +33,6 @@ static const char dump_help[] =
 	"Exit status: 0 the P2M reads and agrees with itself and the M2P, 1 it does not\n"
 	"(or the image is bad), 2 bad usage.\n";
 
-/* What the summary read gathers. */
-struct tally {
-	const struct p2m_src *src;
-	struct p2m_counts counts;
-	uint64_t differ, first_differ, first_tree, first_list;
-	uint64_t first_bad; /* first pfn the M2P contradicts, ~0: none */
-};
-
-static void tally_restart(void *ctx)
-{
-	struct tally *t = ctx;
-	const struct p2m_src *src = t->src;
-
-	*t = (struct tally){.src = src, .first_bad = ~0ULL};
-}
-
-static int tally_block(void *ctx, uint64_t pfn, const uint64_t *tree, const uint64_t *list,
-		       unsigned n, struct pv_error *err)
-{
-	struct tally *t = ctx;
-	const uint64_t *e = list ? list : tree;
-	uint64_t bad = t->counts.not_owned + t->counts.m2p_other;
-
-	(void)err;
-	p2m_count_block(t->src, pfn, e, n, &t->counts);
-	if (t->first_bad == ~0ULL && t->counts.not_owned + t->counts.m2p_other != bad) {
-		for (unsigned i = 0; i < n && t->first_bad == ~0ULL; i++) {
-			struct p2m_counts one = {0};
-
-			p2m_count_block(t->src, pfn + i, e + i, 1, &one);
-			if (one.not_owned || one.m2p_other)
-				t->first_bad = pfn + i;
-		}
-	}
-	if (tree && list && memcmp(tree, list, n * sizeof(*tree))) {
-		for (unsigned i = 0; i < n; i++) {
-			if (tree[i] == list[i])
-				continue;
-			if (!t->differ++) {
-				t->first_differ = pfn + i;
-				t->first_tree = tree[i];
-				t->first_list = list[i];
-			}
-		}
-	}
-	return 0;
-}
-
 /* Entries asked for, printed as they come (an image's generation cannot move). */
 struct show {
 	struct json *j; /* NULL: text */
@@ -196,18 +148,14 @@ static int parse(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-/* One way in: found (its reader begun), or why not in @why. */
-struct way {
-	const char *name;
-	enum p2m_via via;
-	struct p2m_reader *r; /* NULL when not read */
-	struct pv_error why;
-};
+static const char *const way_name[2] = {"tree", "list"};
 
 static void summary_text(const struct args *a, const struct pv_memimage *img,
-			 const struct p2m_arch *arch, const struct way *w,
-			 const struct p2m_read_stats *st, const struct tally *t)
+			 const struct p2m_survey *t)
 {
+	const struct p2m_arch *arch = &t->arch;
+	const struct p2m_read_stats *st = &t->stats;
+
 	char size[32];
 
 	printf("image       %s: version %u, %llu bytes, %llu records of %llu frames, %llu M2P runs, max mfn %#llx\n",
@@ -219,16 +167,16 @@ static void summary_text(const struct args *a, const struct pv_memimage *img,
 	printf("generation  %llu (%u %s)\n", (unsigned long long)st->generation, st->tries,
 	       st->tries == 1 ? "read" : "reads");
 	for (int k = 0; k < 2; k++) {
-		if (w[k].r && w[k].via == P2M_VIA_TREE)
+		if (t->r[k] && k == 0)
 			printf("tree        frame_list_list mfn %#llx: read, %llu frames\n",
 			       (unsigned long long)arch->frame_list_list,
-			       (unsigned long long)w[k].r->frames_read);
-		else if (w[k].r)
+			       (unsigned long long)t->r[k]->frames_read);
+		else if (t->r[k])
 			printf("list        p2m_cr3 %#llx, p2m_vaddr %#llx: read, %llu frames\n",
 			       (unsigned long long)arch->p2m_cr3, (unsigned long long)arch->p2m_vaddr,
-			       (unsigned long long)w[k].r->frames_read);
+			       (unsigned long long)t->r[k]->frames_read);
 		else
-			printf("%-11s %s\n", w[k].name, w[k].why.code ? w[k].why.msg : "not read");
+			printf("%-11s %s\n", way_name[k], t->why[k].code ? t->why[k].msg : "not read");
 	}
 	printf("entries     %llu valid, %llu invalid, %llu identity, %llu foreign\n",
 	       (unsigned long long)t->counts.valid, (unsigned long long)t->counts.invalid,
@@ -239,7 +187,7 @@ static void summary_text(const struct args *a, const struct pv_memimage *img,
 		       (unsigned long long)t->counts.m2p_other, (unsigned long long)t->first_bad);
 	else
 		printf("m2p         every valid entry's frame is the domain's and its M2P entry names the same pfn\n");
-	if (!w[0].r || !w[1].r)
+	if (!t->r[0] || !t->r[1])
 		printf("agree       one structure read, nothing to compare\n");
 	else if (!t->differ)
 		printf("agree       tree and list agree on all %llu pfns\n",
@@ -251,9 +199,11 @@ static void summary_text(const struct args *a, const struct pv_memimage *img,
 }
 
 static void summary_json(struct json *j, const struct args *a, const struct pv_memimage *img,
-			 const struct p2m_arch *arch, const struct way *w,
-			 const struct p2m_read_stats *st, const struct tally *t)
+			 const struct p2m_survey *t)
 {
+	const struct p2m_arch *arch = &t->arch;
+	const struct p2m_read_stats *st = &t->stats;
+
 	json_str(j, "file", a->path);
 	json_u64(j, "version", img->h.version);
 	json_u64(j, "bytes", img->file_bytes);
@@ -264,18 +214,18 @@ static void summary_json(struct json *j, const struct args *a, const struct pv_m
 	json_u64(j, "generation", st->generation);
 	json_u64(j, "reads", st->tries);
 	for (int k = 0; k < 2; k++) {
-		json_obj(j, w[k].name);
-		json_bool(j, "found", w[k].r != NULL);
-		if (w[k].r && w[k].via == P2M_VIA_TREE) {
+		json_obj(j, way_name[k]);
+		json_bool(j, "found", t->r[k] != NULL);
+		if (t->r[k] && k == 0) {
 			json_hex(j, "frame_list_list", arch->frame_list_list);
-		} else if (w[k].r) {
+		} else if (t->r[k]) {
 			json_hex(j, "p2m_cr3", arch->p2m_cr3);
 			json_hex(j, "p2m_vaddr", arch->p2m_vaddr);
 		}
-		if (w[k].r)
-			json_u64(j, "frames_read", w[k].r->frames_read);
+		if (t->r[k])
+			json_u64(j, "frames_read", t->r[k]->frames_read);
 		else
-			json_str(j, "why", w[k].why.code ? w[k].why.msg : "not read");
+			json_str(j, "why", t->why[k].code ? t->why[k].msg : "not read");
 		json_obj_end(j);
 	}
 	json_obj(j, "counts");
@@ -286,7 +236,7 @@ static void summary_json(struct json *j, const struct args *a, const struct pv_m
 	json_u64(j, "not_owned", t->counts.not_owned);
 	json_u64(j, "m2p_other", t->counts.m2p_other);
 	json_obj_end(j);
-	if (!w[0].r || !w[1].r) {
+	if (!t->r[0] || !t->r[1]) {
 		json_null(j, "agree");
 	} else {
 		json_bool(j, "agree", !t->differ);
@@ -301,64 +251,31 @@ static void summary_json(struct json *j, const struct args *a, const struct pv_m
 	}
 }
 
-/*
- * Begin each way asked for with @arch; keep those the image has.  -1 with
- * @err when none can be read, or one asked for alone cannot.
- */
-static int find_ways(const struct args *a, const struct p2m_src *src, const struct p2m_arch *arch,
-		     struct way *w, struct pv_error *err)
-{
-	unsigned found = 0;
-
-	for (int k = 0; k < 2; k++) {
-		struct p2m_reader *r = w[k].r;
-
-		w[k].r = NULL;
-		if (!(a->via & w[k].via))
-			continue;
-		if (p2m_reader_begin(r, src, w[k].via, arch, &w[k].why) == 0) {
-			w[k].r = r;
-			found++;
-		} else if (a->via == w[k].via || w[k].why.code != PV_ERR_UNSUPPORTED) {
-			*err = w[k].why;
-			return -1;
-		}
-	}
-	if (!found)
-		return pv_fail(err, PV_ERR_FORMAT, "no P2M to read: %s; %s", w[0].why.msg,
-			       w[1].why.msg);
-	return 0;
-}
-
 static int p2m_dump(const struct args *a, struct pv_memimage *img, struct p2m_reader *rd)
 {
 	struct p2m_src src = pv_memimage_p2m_src(img);
-	struct way w[2] = {{"tree", P2M_VIA_TREE, &rd[0], {0}}, {"list", P2M_VIA_LIST, &rd[1], {0}}};
-	struct tally t = {.src = &src, .first_bad = ~0ULL};
-	struct p2m_sink sink = {&t, tally_restart, tally_block};
-	struct p2m_read_stats st;
-	struct p2m_arch arch;
+	struct p2m_survey t;
 	struct pv_error err = {0};
 	struct json j;
 	struct show show = {NULL, false};
 	int rc = 0;
 
-	if (src.arch(src.ctx, &arch, &err))
+	/* A pfn past the end is a usage error, before the whole read. */
+	if (src.arch(src.ctx, &t.arch, &err))
 		return cli_error("p2m-dump", &err);
-	if (a->show && a->last >= arch.max_pfn)
+	if (a->show && a->last >= t.arch.max_pfn)
 		return cli_usage_error("p2m-dump",
 				       "pfn %#llx is past max_pfn: the P2M has %#llx pfns",
-				       (unsigned long long)a->last, (unsigned long long)arch.max_pfn);
-	if (find_ways(a, &src, &arch, w, &err) ||
-	    p2m_read(&src, w[0].r, w[1].r, 0, ~0ULL, &sink, &st, &err))
+				       (unsigned long long)a->last, (unsigned long long)t.arch.max_pfn);
+	if (p2m_survey(&src, a->via, rd, &t, &err))
 		return cli_error("p2m-dump", &err);
 	if (a->json) {
 		json_begin(&j, stdout);
 		json_obj(&j, NULL);
-		summary_json(&j, a, img, &arch, w, &st, &t);
+		summary_json(&j, a, img, &t);
 		show.j = &j;
 	} else {
-		summary_text(a, img, &arch, w, &st, &t);
+		summary_text(a, img, &t);
 	}
 	if (a->show) {
 		struct p2m_sink out = {&show, NULL, show_block};
@@ -366,7 +283,7 @@ static int p2m_dump(const struct args *a, struct pv_memimage *img, struct p2m_re
 
 		if (a->json)
 			json_arr(&j, "entries");
-		if (p2m_read(&src, w[0].r, w[1].r, a->first, a->last + 1, &out, &st2, &err))
+		if (p2m_read(&src, t.r[0], t.r[1], a->first, a->last + 1, &out, &st2, &err))
 			rc = cli_error("p2m-dump", &err);
 		if (a->json)
 			json_arr_end(&j);
