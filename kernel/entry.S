@@ -4,9 +4,9 @@
  *
  * Xen starts a 64-bit PV kernel in ring 3 (cs = FLAT_KERNEL_CS64) with
  * events masked, rsi = start_info and rsp = the builder's one-page boot
- * stack (real-xen.md section 7.1).  That stack sits in the builder's mapping
- * after the page tables, which the boot path takes apart, so the kernel
- * moves to a stack of its own in .bss before running any C.
+ * stack (docs/real-xen.md section 7.3).  That stack sits in the builder's
+ * mapping after the page tables, which the boot path takes apart, so the
+ * kernel moves to a stack of its own in .bss before running any C.
  */
 #include <xen/xen.h>
 
@@ -23,7 +23,7 @@ _start:
 1:	hlt				/* ring 3: traps, and Xen kills us: never reached */
 	jmp	1b
 
-/* Filled by Xen at build time: 128 stubs of 32 bytes (section 7.2). */
+/* Filled by Xen at build time: 128 stubs of 32 bytes (docs/real-xen.md section 7.4). */
 	.balign 4096
 	.globl hypercall_page
 hypercall_page:

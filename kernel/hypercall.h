@@ -1,6 +1,6 @@
 /*
- * Hypercalls through the hypercall page (real-xen.md section 7.2): call
- * hypercall_page + 32 * N with the arguments in rdi, rsi, rdx, r10, r8;
+ * Hypercalls through the hypercall page (docs/real-xen.md section 7.4):
+ * call hypercall_page + 32 * N with the arguments in rdi, rsi, rdx, r10, r8;
  * the stub's syscall clobbers rcx and r11; the result is in rax.
  */
 #ifndef PVBOOT_KERNEL_HYPERCALL_H

@@ -1,5 +1,6 @@
 /*
- * The Xen ELF notes (real-xen.md section 6; xen/include/public/elfnote.h).
+ * The Xen ELF notes (docs/real-xen.md section 7.1,
+ * docs/builders.md sections 3.2 and 3.3; xen/include/public/elfnote.h).
  * Each note: namesz, descsz, type, "Xen\0", then the descriptor, all 4-byte
  * aligned.  Addresses are 8-byte values, SUPPORTED_FEATURES 4 bytes.
  */

@@ -1,6 +1,6 @@
 /*
  * The boot path: what a 64-bit PV guest does with the domain the builder
- * made, in the order of Linux 3.7 (guest-p2m.md section 5), written once
+ * made, in the order of Linux 3.7 (docs/boot.md section 4), written once
  * against struct pv_platform so that it runs on the simulated Xen and in
  * pvboot's own PV kernel.
  *

@@ -38,7 +38,7 @@ static inline uint64_t mfn_x(mfn_t m)
 }
 
 /*
- * What a P2M entry holds (guest-p2m.md 1.1): an MFN, or all ones for
+ * What a P2M entry holds (docs/p2m.md section 1): an MFN, or all ones for
  * "missing", with two flag bits on top.
  */
 #define INVALID_P2M_ENTRY  (~0ULL)

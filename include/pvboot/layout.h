@@ -1,7 +1,7 @@
 /*
  * The layout engine: where a Xen domain builder puts a 64-bit PV guest's
  * kernel, ramdisk, P2M list, start info, page tables and boot stack, computed
- * byte for byte as three real builders do (builder-layout.md):
+ * byte for byte as three real builders do (docs/builders.md):
  *
  *   libxc-4.2      the legacy libxc domU builder (Xen 3.1 ... 4.6)
  *   libxc-4.17     the modern libxenguest domU builder (Xen 4.7 ... 4.17)

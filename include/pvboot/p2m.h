@@ -1,5 +1,5 @@
 /*
- * The Linux 3.7 P2M tree (arch/x86/xen/p2m.c; guest-p2m.md section 2),
+ * The Linux 3.7 P2M tree (arch/x86/xen/p2m.c; docs/p2m.md sections 3 to 6),
  * freestanding.
  *
  *   p2m_top ----> [ 512 mid pointers ]          1 page, covers 512 GiB

@@ -1,7 +1,7 @@
 /*
  * The linear, virtually mapped, sparse P2M list of Linux 3.19 and later
  * ("xen: switch to linear virtual mapped sparse p2m list", arch/x86/xen/p2m.c;
- * guest-p2m.md section 6), freestanding.
+ * docs/p2m.md section 7), freestanding.
  *
  * One array of max_pfn 8-byte entries at a virtual base address, read with
  * one load.  Holes cost no memory: they map shared read-only pages.

@@ -42,7 +42,7 @@
 #define _PAGE_NX       (1ULL << 63)
 #define PTE_MFN_MASK   0x000ffffffffff000ULL
 
-/* What libxc's builder writes (builder-layout.md 1.7). */
+/* What libxc's builder writes (docs/builders.md section 4.6). */
 #define PT_PROT_L1    (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED)
 #define PT_PROT_UPPER (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_USER)
 

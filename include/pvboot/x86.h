@@ -1,6 +1,6 @@
 /*
  * x86-64 address-space constants of a Linux 3.7 PV guest and of Xen, with
- * their meaning in the name (guest-p2m.md section 1.2).
+ * their meaning in the name (docs/boot.md section 1).
  */
 #ifndef PVBOOT_X86_H
 #define PVBOOT_X86_H

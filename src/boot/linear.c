@@ -1,9 +1,10 @@
 /*
  * Mode linear: the guest's P2M becomes a linear, virtually mapped list
  * (include/pvboot/p2m_linear.h) at P2M_LINEAR_VADDR, as in Linux 3.19 and
- * later (guest-p2m.md section 6.2; cf. xen_rebuild_p2m_list and
- * xen_setup_mfn_list_list).  No 3-level tree limits it, so it boots guests
- * above 512 GiB; the tools get the tree only up to there.
+ * later (docs/p2m.md section 7, docs/boot.md section 4 steps 2-3; cf.
+ * xen_rebuild_p2m_list and xen_setup_mfn_list_list).  No 3-level tree limits
+ * it, so it boots guests above 512 GiB; the tools get the tree only up to
+ * there.
  *
  * The array lives in our own L4 (slot 402), under page tables this file
  * makes through the boot path's pt_ops, the same way on the simulated and

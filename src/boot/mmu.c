@@ -2,7 +2,7 @@
  * The boot path's page tables: the platform-backed pt_ops, taking over from
  * the builder and recycling its top tables (cf. xen_setup_kernel_pagetable),
  * and clearing __ka PMDs (cf. cleanup_highmap and xen_cleanhighmap;
- * guest-p2m.md 3.2 to 3.4).
+ * docs/boot.md section 4, steps 1, 4 and 6, and section 5).
  *
  * Our tables after the take-over:
  *

@@ -1,5 +1,6 @@
 /*
- * Loading a module: module_alloc() as Linux 3.7 does it (guest-p2m.md 4.1).
+ * Loading a module: module_alloc() as Linux 3.7 does it
+ * (docs/boot.md section 3 and section 4, step 7).
  *
  * vmalloc's area allocator only knows the areas it made itself, so the first
  * module goes at MODULES_VADDR whatever the page tables hold there.  It

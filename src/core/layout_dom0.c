@@ -1,6 +1,7 @@
 /*
- * The hypervisor's own PV dom0 builder, Xen 4.17 (builder-layout.md section
- * 4; cf. dom0_construct_pv() in xen/arch/x86/pv/dom0_build.c).
+ * The hypervisor's own PV dom0 builder, Xen 4.17
+ * (docs/builders.md section 6; cf. dom0_construct_pv() in
+ * xen/arch/x86/pv/dom0_build.c).
  *
  * Xen lays the initial mapping out in one pass of virtual addresses:
  *

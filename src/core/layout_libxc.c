@@ -1,8 +1,8 @@
 /*
  * libxc's PV domU builder, in its legacy (Xen 3.1 ... 4.6, "4.2") and its
- * modern (Xen 4.7 ... 4.17, libxenguest) form: builder-layout.md sections 1
- * and 3, cf. xc_dom_build_image(), xc_dom_alloc_segment(),
- * count_pgtables() and alloc_p2m_list_x86_64().
+ * modern (Xen 4.7 ... 4.17, libxenguest) form:
+ * docs/builders.md sections 4 and 5, cf. xc_dom_build_image(),
+ * xc_dom_alloc_segment(), count_pgtables() and alloc_p2m_list_x86_64().
  *
  * The seed's 128 GiB guest, as the legacy builder lays it out:
  *
@@ -127,7 +127,7 @@ static int alloc_pad(struct xcdom *d, uint64_t boundary)
  * address).  Legacy: the pfn is the offset from virt_base and the range is
  * checked only when it is mapped (xc_dom_pfn_to_ptr).  Modern: the pfn comes
  * from the pfn allocator, and the printed end is the exact end, vstart +
- * size (measured on 4.17.7, builder-layout.md 3.11).
+ * size (measured on 4.17.7, docs/builders.md section 5.6).
  */
 static int alloc_segment(struct xcdom *d, struct pv_segment *seg, const char *name, uint64_t start,
 			 uint64_t size)
@@ -242,7 +242,10 @@ static int try_end(struct xcdom *d, uint64_t pages, uint64_t *try_virt_end)
 	return 0;
 }
 
-/* Legacy count_pgtables(): the fixed point over 48/39/30/21 bits (section 1.6). */
+/*
+ * Legacy count_pgtables(): the fixed point over 48/39/30/21 bits
+ * (docs/builders.md section 4.5).
+ */
 static int count_pgtables_legacy(struct xcdom *d, uint64_t *virt_pgtab_end)
 {
 	static const unsigned bits[4] = {48, 39, 30, 21};

@@ -11,7 +11,7 @@
  *    instead of writing into the shared p2m_mid_missing;
  *  - storing a real MFN under p2m_identity gives that pfn a private leaf
  *    holding the 511 other identity entries (alloc_p2m fills it with
- *    INVALID, losing them; see guest-p2m.md 2.4).
+ *    INVALID, losing them; see docs/p2m.md section 3.5).
  */
 #include <pvboot/p2m.h>
 

@@ -1,9 +1,10 @@
 /*
- * The domU's files for the dom0 (real-xen.md section 12): Xen hands dom0
- * one initrd, so the guest's kernel and ramdisk travel in a second newc
- * cpio archive appended to the dom0's own initramfs; Linux unpacks
- * concatenated archives one after the other (init/initramfs.c), and
- * scripts/dom0-init finds them as /guest/kernel.elf and /guest/ramdisk.img.
+ * The domU's files for the dom0 (docs/real-xen.md section 9; files and
+ * markers: docs/harness.md section 7): Xen hands dom0 one initrd, so the
+ * guest's kernel and ramdisk travel in a second newc cpio archive appended
+ * to the dom0's own initramfs; Linux unpacks concatenated archives one
+ * after the other (init/initramfs.c), and scripts/dom0-init finds them as
+ * /guest/kernel.elf and /guest/ramdisk.img.
  *
  * newc (the "new ASCII" format, cf. usr/gen_init_cpio.c) is, per entry:
  *

@@ -1,7 +1,8 @@
 /*
  * The Linux dom0 that a domU run boots under Xen to run the real toolstack
- * (docs/real-xen.md): its kernel and initramfs, which scripts/build-dom0
- * builds from Debian's packages into the cache the first time.
+ * (docs/real-xen.md section 9): its kernel and initramfs, which
+ * scripts/build-dom0 builds from Debian's packages into the cache the first
+ * time.
  */
 #include <errno.h>
 #include <fcntl.h>

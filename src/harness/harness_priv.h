@@ -85,9 +85,10 @@ int run_cache_dir(char *buf, size_t size, struct pv_error *err);
 /*
  * The hypervisor, <cache>/xen-hypervisor/xen-4.17: the first time, Debian's
  * xen-hypervisor-4.17-amd64 is fetched with apt-get download, unpacked with
- * dpkg -x and its boot/xen-4.17-amd64.gz gunzipped (docs/real-xen.md), all
- * under the directory's lock and in a work directory; the file, then a
- * stamp, renamed into place mark it done.  Fills @path; -1 with @err.
+ * dpkg -x and its boot/xen-4.17-amd64.gz gunzipped
+ * (docs/real-xen.md sections 2 and 8), all under the directory's lock and in
+ * a work directory; the file, then a stamp, renamed into place mark it done.
+ * Fills @path; -1 with @err.
  */
 int run_fetch_xen(const char *cache, char *path, size_t size, const struct run_progress *pr,
 		  struct pv_error *err);
@@ -119,8 +120,8 @@ unsigned run_qemu_phys_bits(uint64_t qemu_mib);
 int run_host_available(uint64_t *bytes, struct pv_error *err);
 /*
  * @in with every ',' doubled, as a multiboot module string needs
- * (docs/real-xen.md), into @out.  Returns the length of the full result;
- * it was truncated if that is >= @size.
+ * (docs/real-xen.md section 2), into @out.  Returns the length of the full
+ * result; it was truncated if that is >= @size.
  */
 size_t run_escape_commas(const char *in, char *out, size_t size);
 /* The arguments every QEMU of pvboot's gets (TCG, CPU, serial, RAM backend), at @c's end. */

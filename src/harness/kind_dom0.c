@@ -65,7 +65,8 @@ static void xen_size(uint64_t bytes, char *buf, size_t size)
 /*
  * Xen with the kernel and its command line as multiboot module 0 (Xen
  * drops its first word), the ramdisk as module 1, and the debug-exit port
- * the kernel's verdict comes through (docs/real-xen.md).
+ * the kernel's verdict comes through (docs/real-xen.md sections 2 and 6;
+ * docs/harness.md section 3).
  */
 int run_dom0_cmdline(const struct run_plan *p, enum pv_boot_mode mode, struct run_cmdline *c,
 		     struct pv_error *err)

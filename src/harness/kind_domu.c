@@ -346,7 +346,10 @@ static void domu_checks(const struct run_plan *p, struct run_one *r)
 
 /* ---- the plan ---- */
 
-/* 2048 MiB (docs/real-xen.md), and more for the largest guests (their P2M, xl's buffers). */
+/*
+ * 2048 MiB (docs/real-xen.md sections 1 and 9.2), and more for the largest guests (their P2M,
+ * xl's buffers).
+ */
 uint64_t run_domu_dom0_mib(uint64_t domu_bytes)
 {
 	return domu_bytes > 256 * GiB ? 3072 : 2048;
@@ -439,7 +442,10 @@ static int domu_plan(struct run_plan *p, struct pv_error *err)
 	if (p->g.in.nr_pages % 256)
 		return pv_fail(err, PV_ERR_USAGE,
 			       "--memory: a domU's memory must be whole MiB (xl's memory=)");
-	/* The dom0 Linux boots in about 10 s; xl create takes 26 s at 512 GiB (docs/real-xen.md). */
+	/*
+	 * The dom0 Linux boots in about 10 s; xl create takes 26 s at 512 GiB
+	 * (docs/real-xen.md section 11).
+	 */
 	dp->dom0_mib = run_domu_dom0_mib(p->memory);
 	p->qemu_mib = run_domu_qemu_mib(dp->dom0_mib, p->memory, p->ramdisk_bytes);
 	p->host_need = run_domu_host_need(p->qemu_mib, p->memory, p->ramdisk_bytes);

@@ -1,6 +1,6 @@
 /*
  * QEMU for pvboot run: how big the machine must be, its command line
- * (real-xen.md sections 3.2, 3.4 and 13), and the process itself, whose
+ * (docs/real-xen.md sections 1, 4 and 5), and the process itself, whose
  * serial output is read line by line as it comes.
  */
 #include <errno.h>
@@ -111,7 +111,7 @@ int run_cmd_add(struct run_cmdline *c, size_t *used, struct pv_error *err, const
 }
 
 /*
- * What every run's QEMU gets (real-xen.md sections 3.2, 3.4, 4, 8): TCG,
+ * What every run's QEMU gets (docs/real-xen.md sections 1 and 3 to 6): TCG,
  * -cpu max without SMAP, @smp vCPUs, the serial line on stdout, no reboot,
  * and @qemu_mib of RAM in a backend that reserves nothing, so QEMU backs
  * only the pages the guest touches; with @debug_exit, the isa-debug-exit
@@ -127,7 +127,10 @@ int run_qemu_common(struct run_cmdline *c, size_t *used, struct pv_error *err, u
 	rc |= run_cmd_add(c, used, err, "-accel");
 	rc |= run_cmd_add(c, used, err, "tcg");
 	rc |= run_cmd_add(c, used, err, "-cpu");
-	/* TCG's max CPU has 40 physical address bits: about 1 TiB of RAM needs more (section 13). */
+	/*
+	 * TCG's max CPU has 40 physical address bits: about 1 TiB of RAM needs more
+	 * (docs/real-xen.md section 4).
+	 */
 	if (phys_bits)
 		rc |= run_cmd_add(c, used, err, "max,-smap,phys-bits=%u", phys_bits);
 	else
@@ -145,7 +148,10 @@ int run_qemu_common(struct run_cmdline *c, size_t *used, struct pv_error *err, u
 		rc |= run_cmd_add(c, used, err, "-device");
 		rc |= run_cmd_add(c, used, err, "isa-debug-exit,iobase=0xf4,iosize=0x04");
 	}
-	/* reserve=off: QEMU backs only the pages the guest touches (section 3.4). */
+	/*
+	 * reserve=off: QEMU backs only the pages the guest touches
+	 * (docs/real-xen.md section 5.2).
+	 */
 	rc |= run_cmd_add(c, used, err, "-object");
 	rc |= run_cmd_add(c, used, err, "memory-backend-ram,id=m0,size=%lluM,reserve=off",
 			  (unsigned long long)qemu_mib);

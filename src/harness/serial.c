@@ -1,9 +1,10 @@
 /*
  * What the serial line of a pvboot run says, one line at a time: Xen's
  * banner and dom0 build, its PHYSICAL and VIRTUAL MEMORY ARRANGEMENT
- * (real-xen.md section 10), the kernel's "pvboot:" lines and its one
- * "PVBOOT-RESULT {json}" line (read by the guest protocol's
- * pv_result_parse), and Xen's word that dom0 crashed.
+ * (docs/builders.md section 6.6; examples: docs/real-xen.md section 10),
+ * the kernel's "pvboot:" lines and its one "PVBOOT-RESULT {json}" line
+ * (read by the guest protocol's pv_result_parse), and Xen's word that dom0
+ * crashed.
  *
  * Xen prints the arrangement as
  *

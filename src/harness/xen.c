@@ -1,7 +1,7 @@
 /*
  * pvboot run's host plumbing: the cache directory, helper processes, and
- * the hypervisor itself, Debian's xen-hypervisor-4.17-amd64 (real-xen.md
- * section 2):
+ * the hypervisor itself, Debian's xen-hypervisor-4.17-amd64
+ * (docs/real-xen.md sections 2 and 8):
  *
  *   apt-get download xen-hypervisor-4.17-amd64
  *   dpkg -x xen-hypervisor-4.17-amd64_*.deb root

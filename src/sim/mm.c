@@ -21,9 +21,9 @@
  *   cr3 (MMUEXT_NEW_BASEPTR)        L4 on the current root
  *
  * So a frame mapped writable anywhere cannot become a table, and a table
- * cannot be mapped writable: the read-only rule of guest-p2m.md 3.6.  Xen's
- * general references (count_info) are left out: with one domain that frees
- * nothing they change no outcome.
+ * cannot be mapped writable: the read-only rule of docs/boot.md section 6.
+ * Xen's general references (count_info) are left out: with one domain that
+ * frees nothing they change no outcome.
  *
  * Errors are Xen's negative errno values, as the hypercall would return them.
  */

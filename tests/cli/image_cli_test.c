@@ -108,7 +108,8 @@ static void test_inspect_debian(void **state)
 }
 
 /*
- * Xen 4.17.7 built a dom0 from this Debian kernel (real-xen.md 10.1); the
+ * Xen 4.17.7 built a dom0 from this Debian kernel
+ * (docs/real-xen.md section 10, fixture xen-10.1-linux-2048M.log); the
  * arrangement pvboot predicts must start from the kernel's own extent.
  */
 static void test_layout_debian_kernel(void **state)

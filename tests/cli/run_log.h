@@ -38,14 +38,16 @@ static size_t minipv_note(uint8_t *b, size_t at, uint32_t type, uint64_t v, int 
 
 /*
  * Xen's line for the image minipv_write makes, as Xen 4.17 prints it
- * (real-xen.md 10.3: "paddr %#lx -> %#lx").
+ * (docs/real-xen.md section 10, fixture xen-10.3-minipv-512M.log:
+ * "paddr %#lx -> %#lx").
  */
 #define MINIPV_XEN_KERNEL_LINE "(XEN)  Dom0 kernel: 64-bit, lsb, paddr 0 -> 0x8420"
 
 /*
  * Write an ELF64 PV kernel of notes only to @path: linked at
  * 0xffffffff80000000, paddr 0 to 0x8420, so Xen's arrangement for it is
- * minipv's (real-xen.md 10.3); @init_p2m adds the INIT_P2M note when not 0.
+ * minipv's (docs/real-xen.md section 10, fixture xen-10.3-minipv-512M.log);
+ * @init_p2m adds the INIT_P2M note when not 0.
  */
 static void minipv_write(const char *path, uint64_t init_p2m)
 {

@@ -1,8 +1,8 @@
 /*
  * The layout engine against the numbers real builders printed: the seed's
- * 128 GiB log, the worked table of builder-layout.md sections 7 and 8, the
- * libxenguest 4.17.7 measurements (section 3.11) and the Xen 4.17.7 dom0
- * arrangements of real-xen.md section 10.
+ * 128 GiB log, the worked table of docs/builders.md sections 9.1 and 9.2,
+ * the libxenguest 4.17.7 measurements (docs/builders.md section 5.6) and the
+ * Xen 4.17.7 dom0 arrangements of docs/real-xen.md section 10.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -81,7 +81,8 @@ static void test_seed_log(void **state)
 
 /*
  * libxenguest 4.17 gives the same numbers, with module0 and three
- * count_pgtables lines for four nr_page_tables ones (builder-layout.md 3.11).
+ * count_pgtables lines for four nr_page_tables ones
+ * (docs/builders.md section 5.6).
  */
 static void test_seed_libxc417(void **state)
 {
@@ -106,7 +107,7 @@ static void test_seed_libxc417(void **state)
 		assert_string_equal(c.line[i], seed_log[i + 1]);
 }
 
-/* builder-layout.md section 7: one row per guest size. */
+/* docs/builders.md section 9.1: one row per guest size. */
 static const struct worked {
 	uint64_t nr_pages;
 	uint64_t p2m_end, p2m_pages, start_info_pfn, pt_vstart, pt_pages, l2, l1;
@@ -178,7 +179,7 @@ static void test_512g_two_passes(void **state)
 	assert_false(pv_layout_warnings(&l) & (1U << PV_WARN_P2M_TREE_LIMIT));
 }
 
-/* builder-layout.md section 8, found by pv_layout_limits' bisection. */
+/* docs/builders.md section 9.2, found by pv_layout_limits' bisection. */
 static void test_thresholds(void **state)
 {
 	static const struct {
@@ -219,7 +220,7 @@ static void test_thresholds(void **state)
 	}
 }
 
-/* builder-layout.md 3.11: 4.17.7 prints a segment's exact end. */
+/* docs/builders.md section 5.6: 4.17.7 prints a segment's exact end. */
 static void test_libxc417_exact_ends(void **state)
 {
 	struct pv_layout_in in = {
@@ -287,7 +288,10 @@ static void test_libxc417_init_p2m(void **state)
 	}
 }
 
-/* real-xen.md section 10: Xen 4.17.7's own prints, line for line. */
+/*
+ * docs/real-xen.md section 10 (and docs/builders.md section 6.6): Xen
+ * 4.17.7's own prints, line for line.
+ */
 static const struct dom0_case {
 	const char *name;
 	uint64_t nr_pages, kstart, kend, entry, initrd;

@@ -1,7 +1,7 @@
 /*
  * The host side of pvboot run --domu: the newc cpio writer (listed and
  * unpacked again by cpio(1)), the dom0's module file and its reuse, the
- * machine's size against the measured QEMU peaks (real-xen.md section 12),
+ * machine's size against the measured QEMU peaks (docs/real-xen.md section 11),
  * QEMU's command line; and whole runs with stand-ins for QEMU (playing a
  * recorded domU log) and for scripts/build-dom0.
  */
@@ -178,7 +178,8 @@ static void test_sizes(void **state)
 {
 	/*
 	 * QEMU's peak RSS: domU, ramdisk, bytes; measured with pvboot's kernel
-	 * (revector, every pfn verified), or in section 12 with another guest.
+	 * (revector, every pfn verified), or in docs/real-xen.md section 11 with
+	 * another guest.
 	 */
 	static const struct {
 		uint64_t domu, ramdisk, peak;

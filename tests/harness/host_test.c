@@ -121,7 +121,8 @@ static void test_qemu_size(void **state)
 		{128ULL << 30, 0x10784000, 136704, false}, /* the seed's guest */
 		{512ULL << 20, 0, 1792, false},
 		{8ULL << 30, 0x19111200, 9984, false},
-		{1000ULL << 30, 0, 1057024, true}, /* section 13: 1000 GiB needs more than 40 bits */
+		/* docs/real-xen.md section 4: 1000 GiB needs more than 40 bits. */
+		{1000ULL << 30, 0, 1057024, true},
 	};
 
 	(void)state;

@@ -1,7 +1,7 @@
 /*
  * The harness's reading of a serial log (src/harness/serial.c) and its
  * evaluate step, in process and without QEMU: Xen's arrangement from the
- * verbatim logs in tests/cli/fixtures (docs/real-xen.md), the same
+ * verbatim logs in tests/cli/fixtures (docs/real-xen.md section 10), the same
  * arrangement from the layout engine, PVBOOT-RESULT lines, timestamps,
  * Xen's crash lines, and the checks of two runs (on the log a real run
  * would leave, made with pvboot layout and pvboot simulate).

@@ -1,7 +1,7 @@
 /*
  * The CPU pvboot run gives QEMU, against the real qemu-system-x86_64: for
  * RAM sizes on both sides of where TCG's 40 physical-address bits stop
- * sufficing (1009 and 1010 GiB, real-xen.md section 13), QEMU is started
+ * sufficing (1009 and 1010 GiB, docs/real-xen.md section 4), QEMU is started
  * with the machine run_qemu_common() asks for and a kernel that does not
  * exist.  Past memory setup QEMU stops at the kernel; with too few bits it
  * stops before, saying "phys-bits too low".  Where pvboot adds phys-bits,

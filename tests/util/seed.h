@@ -1,4 +1,4 @@
-/* The seed's guest and its log, for tests (builder-layout.md section 6). */
+/* The seed's guest and its log, for tests (docs/builders.md section 8). */
 #ifndef PVBOOT_TEST_SEED_H
 #define PVBOOT_TEST_SEED_H
 
