@@ -91,20 +91,20 @@ $(XENINC)/xen:
 
 $(BUILD)/src/core/%.o: src/core/%.c | $(XENINC)/xen
 	@mkdir -p $(dir $@)
-	$(CC) $(FREE_FLAGS) -MMD -c $< -o $@
+	$(CC) $(FREE_FLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/src/boot/%.o: src/boot/%.c | $(XENINC)/xen
 	@mkdir -p $(dir $@)
-	$(CC) $(FREE_FLAGS) -MMD -c $< -o $@
+	$(CC) $(FREE_FLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/src/%.o: src/%.c | $(XENINC)/xen
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_FLAGS) -MMD -c $< -o $@
+	$(CC) $(HOST_FLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/pvboot: $(BUILD)/src/cli/main.o $(call libs_of,cli)
 	$(CC) $(COMMON) $^ -o $@ $(LIBS)
 
-# Headers by hand: -MMD over two sources records only one's.
+# Headers by hand: -MMD -MP over two sources records only one's.
 TEST_HDR := $(wildcard tests/*/*.h include/pvboot/*.h src/*/*.h)
 
 # A test links the layer its directory is named after and those below it.
@@ -127,7 +127,7 @@ test_layers = $(TEST_LAYERS_$(call test_dir,$(1))) $(TEST_LAYERS_$(patsubst test
 define test_rule
 $(patsubst %.c,$(BUILD)/%,$(1)): $(1) $(TEST_UTIL) $(TEST_HDR) $(call libs_of,$(call test_layers,$(1)))
 	@mkdir -p $$(dir $$@)
-	$(CC) $(HOST_FLAGS) -Itests -MMD $(1) $(TEST_UTIL) $(call libs_of,$(call test_layers,$(1))) -o $$@ $(LIBS) -lcmocka
+	$(CC) $(HOST_FLAGS) -Itests -MMD -MP $(1) $(TEST_UTIL) $(call libs_of,$(call test_layers,$(1))) -o $$@ $(LIBS) -lcmocka
 endef
 $(foreach T,$(TEST_SRC) $(REAL_SRC),$(eval $(call test_rule,$(T))))
 
@@ -154,11 +154,11 @@ kernel: $(KERNEL)
 
 $(KOBJDIR)/%.o: %.c | $(XENINC)/xen
 	@mkdir -p $(dir $@)
-	$(CC) $(KFLAGS) -MMD -c $< -o $@
+	$(CC) $(KFLAGS) -MMD -MP -c $< -o $@
 
 $(KOBJDIR)/%.o: %.S | $(XENINC)/xen
 	@mkdir -p $(dir $@)
-	$(CC) $(KFLAGS) -D__ASSEMBLY__ -MMD -c $< -o $@
+	$(CC) $(KFLAGS) -D__ASSEMBLY__ -MMD -MP -c $< -o $@
 
 $(KERNEL): $(KERNEL_OBJ) kernel/kernel.lds
 	$(LD) $(KLDFLAGS) -T kernel/kernel.lds $(KERNEL_OBJ) -o $@
@@ -169,7 +169,7 @@ KERNEL_BROKEN := $(BUILD)/pvboot-kernel-broken.elf
 
 $(KOBJDIR)/broken/main.o: kernel/main.c | $(XENINC)/xen
 	@mkdir -p $(dir $@)
-	$(CC) $(KFLAGS) -DPVBOOT_BROKEN_CLEANHIGHMAP -MMD -c $< -o $@
+	$(CC) $(KFLAGS) -DPVBOOT_BROKEN_CLEANHIGHMAP -MMD -MP -c $< -o $@
 
 $(KERNEL_BROKEN): $(filter-out $(KOBJDIR)/kernel/main.o,$(KERNEL_OBJ)) $(KOBJDIR)/broken/main.o kernel/kernel.lds
 	$(LD) $(KLDFLAGS) -T kernel/kernel.lds $(filter %.o,$^) -o $@
@@ -180,7 +180,7 @@ KERNEL_INITP2M := $(BUILD)/pvboot-kernel-initp2m.elf
 
 $(KOBJDIR)/initp2m/notes.o: kernel/notes.S | $(XENINC)/xen
 	@mkdir -p $(dir $@)
-	$(CC) $(KFLAGS) -D__ASSEMBLY__ -DPVBOOT_INIT_P2M -MMD -c $< -o $@
+	$(CC) $(KFLAGS) -D__ASSEMBLY__ -DPVBOOT_INIT_P2M -MMD -MP -c $< -o $@
 
 $(KERNEL_INITP2M): $(filter-out $(KOBJDIR)/kernel/notes.o,$(KERNEL_OBJ)) $(KOBJDIR)/initp2m/notes.o kernel/kernel.lds
 	$(LD) $(KLDFLAGS) -T kernel/kernel.lds $(filter %.o,$^) -o $@
@@ -278,7 +278,7 @@ fuzz-run: $(FUZZ_BIN) $(DUMP_FUZZ_BIN) $(DUMP_SEEDS)/stamp
 
 # Speed targets, measured side by side and printed as ratios (not a test).
 $(BUILD)/bench: bench/bench.c $(call libs_of,cli)
-	$(CC) $(HOST_FLAGS) -MMD $< $(call libs_of,cli) -o $@ $(LIBS)
+	$(CC) $(HOST_FLAGS) -MMD -MP $< $(call libs_of,cli) -o $@ $(LIBS)
 
 bench: deps
 	$(MAKE) all $(BUILD)/bench

@@ -1,7 +1,8 @@
 /*
  * Reading a 64-bit PV guest's P2M from outside the guest, as Xen's
  * save/restore tools do (map_p2m_tree and map_p2m_list in libxenguest's
- * xg_sr_save_x86_pv.c; guest-p2m.md sections 2.3 and 6), freestanding.
+ * xg_sr_save_x86_pv.c; docs/p2m.md section 9, the structures read in
+ * sections 5 and 7), freestanding.
  *
  * Two ways in, both from shared_info.arch:
  *

@@ -1,6 +1,6 @@
 /*
- * A whole P2M read from outside (include/pvboot/p2m_read.h, docs/p2m.md
- * section 9): every entry through the tree, the list or both, each valid
+ * A whole P2M read from outside (docs/p2m.md section 9,
+ * include/pvboot/p2m_read.h): every entry through the tree, the list or both, each valid
  * frame checked against the M2P, the two ways compared pfn by pfn.  What a
  * dump tool reports about a domain, independent of where its frames come
  * from (a memory image, or a live domain's).

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include <pvboot/host.h>
+
 #include "util/run.h"
 #include "run_log.h"
 
@@ -257,7 +259,7 @@ static void test_log_failures(void **state)
 
 /*
  * Mode null: the exit status, the arrangement, and the null boot's result
- * against the simulated one.  Xen's own logs of section 10 booted minipv,
+ * against the simulated one.  Xen's own logs (docs/real-xen.md section 10) booted minipv,
  * which prints no PVBOOT-RESULT: their arrangement agrees, but the
  * simulation has nothing to compare with.
  */
@@ -426,14 +428,6 @@ static const char *fake_qemu(void)
 	return dir;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* pvboot run with the stand-in; @pre and @post go around it in the shell. */
 static struct run run_fake(const char *mode, const char *pre, const char *args, const char *post)
 {
@@ -478,26 +472,26 @@ static void test_qemu_process(void **state)
 	run_free(&r);
 
 	/* QEMU's exit ends the run even when something it left holds the serial pipe. */
-	t0 = now();
+	t0 = pv_now();
 	r = run_fake("orphan", "", REVECTOR_ARGS " --mode revector --timeout 30", "");
-	assert_true(now() - t0 < 10);
+	assert_true(pv_now() - t0 < 10);
 	assert_int_equal(r.status, 0);
 	run_free(&r);
 
 	/* Killed at the timeout, and gone. */
-	t0 = now();
+	t0 = pv_now();
 	r = run_fake("hang", "", REVECTOR_ARGS " --mode revector --timeout 1", "");
-	assert_true(now() - t0 < 10);
+	assert_true(pv_now() - t0 < 10);
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.out, "qemu-exit: timed out after 1 s"));
 	assert_false(fake_alive());
 	run_free(&r);
 
 	/* Killed as soon as Xen says dom0 crashed, not 5 s later. */
-	t0 = now();
+	t0 = pv_now();
 	r = run_fake("crash", "", REVECTOR_ARGS " --mode revector --format json",
 		     "| jq -r .checks[0].detail");
-	assert_true(now() - t0 < 4);
+	assert_true(pv_now() - t0 < 4);
 	assert_string_equal(r.out,
 			    "Xen reported a crash: (XEN) Hardware Dom0 crashed: rebooting machine in 5 seconds.\n");
 	assert_false(fake_alive());
