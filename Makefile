@@ -225,7 +225,7 @@ test: unit-test
 
 # Shell tests: the scripts' mirror and cache rules, and the layers as the
 # build enforces them (after the libraries are built).
-SCRIPT_TESTS := $(wildcard tests/scripts/*_test.sh) tests/layers/layers_test.sh
+SCRIPT_TESTS := $(wildcard tests/scripts/*_test.sh) tests/layers/layers_test.sh tests/docs/citations_test.sh
 script-test: $(foreach L,$(LAYERS),$(call layer_lib,$(L))) | $(XENINC)/xen
 	@BUILD=$(BUILD) ./tests/run-sh.sh $(RESULTS)/scripts $(SCRIPT_TESTS)
 

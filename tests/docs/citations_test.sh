@@ -1,0 +1,60 @@
+#!/bin/sh
+# Every reference in the repository can be followed in the repository
+# (docs/README.md): a comment cites a section of docs/ or an upstream
+# function.  One line a check, "ok - ..." or "FAIL - ...":
+#   - no file cites the design notes that came before docs/ (guest-p2m.md,
+#     builder-layout.md, or real-xen.md without docs/);
+#   - every "docs/F.md section N" (or N.M, "sections N and M", "sections N
+#     to M", also across a line break) names a file in docs/ with that
+#     numbered heading.
+# Usage: tests/docs/citations_test.sh   (from the repository root)
+set -u
+failed=0
+pass() { echo "ok - $1"; }
+fail() {
+	echo "FAIL - $1"
+	failed=1
+}
+files=$(git ls-files 2>/dev/null | grep -v '^docs/' | grep -E '\.(c|h|S|sh|lds)$|^Makefile$|^README.md$|^scripts/' || true)
+[ -n "$files" ] || files=$(find src include kernel tests scripts bench Makefile README.md -type f)
+
+old=$(grep -nE 'guest-p2m\.md|builder-layout\.md' $files | head -n 5)
+old_rx=$(grep -nE '(^|[^/])real-xen\.md' $files | head -n 5)
+if [ -z "$old$old_rx" ]; then
+	pass "no file cites the notes that came before docs/"
+else
+	fail "citations of notes outside the repository: $(echo "$old $old_rx" | tr '\n' ' ')"
+fi
+
+# Join each file's lines (comment leaders dropped) so a citation broken
+# across lines reads whole, then pull out "docs/F.md section(s) N ...".
+cites=0
+bad=""
+for f in $files; do
+	sed -e 's/^[[:space:]]*\(\*\|#\|\/\/\|;\)[[:space:]]*/ /' "$f" | tr '\n' ' ' | tr -s ' ' |
+		grep -oE 'docs/[a-z-]+\.md,? sections? [0-9]+(\.[0-9]+)?((,? (and|to|or) |, )[0-9]+(\.[0-9]+)?)*' |
+		sed "s|^|$f: |"
+done >citations.tmp.$$
+while IFS= read -r line; do
+	file=${line%%: *}
+	cite=${line#*: }
+	doc=$(echo "$cite" | sed 's/^\(docs\/[a-z-]*\.md\).*/\1/')
+	nums=$(echo "$cite" | sed 's/^docs\/[a-z-]*\.md,\{0,1\} sections\{0,1\} //' | tr -c '0-9.\n' ' ')
+	cites=$((cites + 1))
+	if [ ! -f "$doc" ]; then
+		bad="$bad $file:$doc"
+		continue
+	fi
+	for n in $nums; do
+		if ! grep -qE "^#{2,3} $n[. ]" "$doc"; then
+			bad="$bad $file:$doc#$n"
+		fi
+	done
+done <citations.tmp.$$
+rm -f citations.tmp.$$
+if [ -z "$bad" ]; then
+	pass "all $cites citations of docs/ sections name a heading that is there"
+else
+	fail "citations of sections docs/ does not have:$bad"
+fi
+exit $failed
