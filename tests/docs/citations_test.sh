@@ -6,7 +6,9 @@
 #     builder-layout.md, or real-xen.md without docs/);
 #   - every "docs/F.md section N" (or N.M, "sections N and M", "sections N
 #     to M", also across a line break) names a file in docs/ with that
-#     numbered heading.
+#     numbered heading;
+#   - every function docs/boot.md section 10 names for a mechanism of the
+#     2012 posting is defined in the file that row names.
 # Usage: tests/docs/citations_test.sh   (from the repository root)
 set -u
 failed=0
@@ -56,5 +58,27 @@ if [ -z "$bad" ]; then
 	pass "all $cites citations of docs/ sections name a heading that is there"
 else
 	fail "citations of sections docs/ does not have:$bad"
+fi
+# The posting's mechanisms: each row's functions, defined in its files.
+rows=0
+missing=""
+awk '/^## 10\./,/^## 11\./' docs/boot.md | grep '^| ' | tail -n +3 >rows.tmp.$$
+while IFS= read -r row; do
+	rows=$((rows + 1))
+	srcs=$(echo "$row" | grep -oE '`(src|kernel)/[a-z0-9_/]+\.[chS]`' | tr -d '`')
+	fns=$(echo "$row" | awk -F'|' '{ print $4 }' | grep -oE '`[a-z_0-9]+\(' | tr -d '`(')
+	for fn in $fns; do
+		found=""
+		for f in $srcs; do
+			grep -qE "^[a-z].*[ *]$fn\(" "$f" 2>/dev/null && found=$f
+		done
+		[ -n "$found" ] || missing="$missing $fn($srcs)"
+	done
+done <rows.tmp.$$
+rm -f rows.tmp.$$
+if [ "$rows" -gt 20 ] && [ -z "$missing" ]; then
+	pass "docs/boot.md section 10: every function of its $rows rows is defined where the row says"
+else
+	fail "docs/boot.md section 10 ($rows rows) names what is not there:$missing"
 fi
 exit $failed
