@@ -185,13 +185,14 @@ $(KOBJDIR)/initp2m/notes.o: kernel/notes.S | $(XENINC)/xen
 $(KERNEL_INITP2M): $(filter-out $(KOBJDIR)/kernel/notes.o,$(KERNEL_OBJ)) $(KOBJDIR)/initp2m/notes.o kernel/kernel.lds
 	$(LD) $(KLDFLAGS) -T kernel/kernel.lds $(filter %.o,$^) -o $@
 
-# The same kernel with the seed's extent, 0xffffffff81000000-0xffffffff81e43000,
-# so a builder prints the seed's own numbers for it (pvboot run --kernel-extent seed).
+# The same kernel with the seed's extent (PV_SEED_KSTART-PV_SEED_KEND in
+# include/pvboot/seed.h), so a builder prints the seed's own numbers for it
+# (pvboot run --kernel-extent seed).
 KERNEL_SEED := $(BUILD)/pvboot-kernel-seed.elf
 
 # The bss grows by what the plain kernel lacks of that end (the arithmetic
 # on the low 32 bits: sh's is signed 64-bit, and both are 0xffffffff8.......).
-SEED_END := 0xffffffff81e43000
+SEED_END := $(shell sed -n 's/^\#define PV_SEED_KEND[[:space:]]*\(0x[0-9a-f]*\)ULL.*/\1/p' include/pvboot/seed.h)
 
 $(KERNEL_SEED): $(KERNEL) kernel/kernel.lds
 	@end=$$(nm $(KERNEL) | awk '$$3 == "_end" { print $$1 }'); \
