@@ -213,15 +213,18 @@ const struct run_kind *run_kind_of_log(const char *path, const struct run_kind *
 const char *run_kind_name(const struct run_kind *k);
 /* Who lays this kind out: the builder the prediction uses. */
 enum pv_builder run_kind_builder(const struct run_kind *k);
+/* The kernel make builds beside pvboot for a --kernel-extent ("plain", "seed"), or NULL. */
+const char *run_kernel_extent_file(const char *extent);
 /*
- * The kernel file (beside pvboot) this kind boots when none is named:
- * @seed_memory (no --memory given), @linear (mode linear only).
+ * The kernel a run of @k boots, into @path: @given, else the file @extent
+ * names beside pvboot, else the kind's own for @seed_memory (no --memory
+ * given) and @linear (mode linear only); checked to be a file that the kind
+ * can pass to its guest with @ramdisk.  -1 with @err (PV_ERR_USAGE for
+ * what the kind cannot pass).
  */
-const char *run_kind_default_kernel(const struct run_kind *k, bool seed_memory, bool linear);
-
-/* Whether @k can pass these files (NULL: none) to its guest; -1 with @err (PV_ERR_USAGE). */
-int run_kind_check_files(const struct run_kind *k, const char *kernel, const char *ramdisk,
-			 struct pv_error *err);
+int run_kernel_path(const struct run_kind *k, const char *given, const char *extent,
+		    bool seed_memory, bool linear, const char *ramdisk, char *path, size_t size,
+		    struct pv_error *err);
 
 /* ---- the steps ---- */
 

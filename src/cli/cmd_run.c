@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include <pvboot/harness.h>
-#include <pvboot/host.h>
 #include <pvboot/x86.h>
 
 #include "cli.h"
@@ -108,46 +107,14 @@ static void make_opts(struct opt *opts, int *ramdisk_id, int *ramdisk_size_id)
 	}
 }
 
-/* --kernel-extent: the kernels make builds beside pvboot. */
-static const struct {
-	const char *name, *file;
-} extents[] = {
-	{"plain", "pvboot-kernel.elf"},
-	{"seed", "pvboot-kernel-seed.elf"}, /* the seed's extent, include/pvboot/seed.h */
-};
-
-static const char *extent_file(const char *name)
-{
-	for (size_t i = 0; i < sizeof(extents) / sizeof(extents[0]); i++)
-		if (!strcmp(name, extents[i].name))
-			return extents[i].file;
-	return NULL;
-}
-
-/* The kernel: --kernel, else the one --kernel-extent names beside pvboot, else the kind's. */
+/* The kernel: --kernel, else the one --kernel-extent names, else the kind's. */
 static int choose_kernel(struct guest *g, const struct run_kind *kind, const char *extent,
 			 bool linear, char *path, size_t size, struct pv_error *err)
 {
-	const char *file;
-	char dir[PATH_MAX];
-
-	if (g->kernel_path) {
-		snprintf(path, size, "%s", g->kernel_path);
-	} else {
-		file = extent ? extent_file(extent)
-			      : run_kind_default_kernel(kind, g->memory_from_seed, linear);
-		if (pv_exe_dir(dir, sizeof(dir), err))
-			return -1;
-		if (snprintf(path, size, "%s/%s", dir, file) >= (int)size)
-			return pv_fail(err, PV_ERR_IO, "%s: path too long", dir);
-	}
-	g->kernel_path = path;
-	if (run_kind_check_files(kind, path, g->ramdisk_path, err))
+	if (run_kernel_path(kind, g->kernel_path, extent, g->memory_from_seed, linear,
+			    g->ramdisk_path, path, size, err))
 		return -1;
-	if (!pv_is_file(path))
-		return pv_fail(err, PV_ERR_IO,
-			       "%s: no such file (the PV kernel: build it with make, or give --kernel)",
-			       path);
+	g->kernel_path = path;
 	return 0;
 }
 
@@ -308,7 +275,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->domu = true;
 			break;
 		case O_KERNEL_EXTENT:
-			if (!extent_file(v))
+			if (!run_kernel_extent_file(v))
 				return cli_usage_error("run",
 						       "--kernel-extent: unknown extent '%s' (plain, seed)",
 						       v);

@@ -2,6 +2,7 @@
  * The kinds of guest the harness boots, and what the report asks of
  * them.  A new kind is its own file and one line in this table.
  */
+#include <limits.h>
 #include <string.h>
 
 #include "harness_priv.h"
@@ -47,15 +48,49 @@ enum pv_builder run_kind_builder(const struct run_kind *k)
 	return k->builder;
 }
 
-const char *run_kind_default_kernel(const struct run_kind *k, bool seed_memory, bool linear)
+/* --kernel-extent: the kernels make builds beside pvboot. */
+static const struct {
+	const char *name, *file;
+} extents[] = {
+	{"plain", "pvboot-kernel.elf"},
+	{"seed", "pvboot-kernel-seed.elf"}, /* the seed's extent, include/pvboot/seed.h */
+};
+
+const char *run_kernel_extent_file(const char *extent)
 {
-	return k->default_kernel(seed_memory, linear);
+	for (size_t i = 0; i < sizeof(extents) / sizeof(extents[0]); i++)
+		if (!strcmp(extent, extents[i].name))
+			return extents[i].file;
+	return NULL;
 }
 
-int run_kind_check_files(const struct run_kind *k, const char *kernel, const char *ramdisk,
-			 struct pv_error *err)
+int run_kernel_path(const struct run_kind *k, const char *given, const char *extent,
+		    bool seed_memory, bool linear, const char *ramdisk, char *path, size_t size,
+		    struct pv_error *err)
 {
-	return k->check_files ? k->check_files(kernel, ramdisk, err) : 0;
+	const char *file = extent ? run_kernel_extent_file(extent) : NULL;
+	char dir[PATH_MAX];
+
+	if (given) {
+		snprintf(path, size, "%s", given);
+	} else {
+		if (extent && !file)
+			return pv_fail(err, PV_ERR_USAGE,
+				       "--kernel-extent: unknown extent '%s' (plain, seed)", extent);
+		if (!file)
+			file = k->default_kernel(seed_memory, linear);
+		if (pv_exe_dir(dir, sizeof(dir), err))
+			return -1;
+		if (snprintf(path, size, "%s/%s", dir, file) >= (int)size)
+			return pv_fail(err, PV_ERR_IO, "%s: path too long", dir);
+	}
+	if (k->check_files && k->check_files(path, ramdisk, err))
+		return -1;
+	if (!pv_is_file(path))
+		return pv_fail(err, PV_ERR_IO,
+			       "%s: no such file (the PV kernel: build it with make, or give --kernel)",
+			       path);
+	return 0;
 }
 
 void run_title(const struct run_plan *p, enum pv_boot_mode mode, char *buf, size_t size)
