@@ -6,6 +6,7 @@
  * replay judges the run as the boot did (docs/harness.md).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,7 +77,7 @@ int run_boot(const struct run_plan *p, struct run_one *r, const struct run_progr
 	struct live lv = {.p = p, .r = r, .pr = pr};
 	struct run_stream s = {on_line, on_tick, &lv};
 	struct run_exit *e = &r->exit;
-	char stage[320], size[32];
+	char stage[320], size[32], tmp[PATH_MAX + 32];
 	int rc;
 
 	if (p->kind->cmdline(p, r->mode, &r->cmd, err))
@@ -85,9 +86,15 @@ int run_boot(const struct run_plan *p, struct run_one *r, const struct run_progr
 		     (unsigned long long)(p->memory >> 20),
 		     pv_boot_mode_name(r->mode)) >= (int)sizeof(r->log))
 		return pv_fail(err, PV_ERR_IO, "%s: path too long", p->logs);
-	lv.log = fopen(r->log, "w");
+	/*
+	 * Written under a name of this run's own and renamed when QEMU has
+	 * gone: two runs of one guest at once each leave a whole log.
+	 */
+	if (pv_tmp_name(r->log, tmp, sizeof(tmp), err))
+		return -1;
+	lv.log = fopen(tmp, "w");
 	if (!lv.log)
-		return pv_fail(err, PV_ERR_IO, "%s: %s", r->log, strerror(errno));
+		return pv_fail(err, PV_ERR_IO, "%s: %s", tmp, strerror(errno));
 	setvbuf(lv.log, NULL, _IOLBF, 0);
 	fprintf(lv.log, RUN_LOG_TAG "command:");
 	for (unsigned i = 0; i < r->cmd.argc; i++)
@@ -100,12 +107,14 @@ int run_boot(const struct run_plan *p, struct run_one *r, const struct run_progr
 	rc = run_qemu(r->cmd.argv, p->timeout, &s, e, err);
 	e->timeout = p->timeout;
 	snprintf(e->qemu_err, sizeof(e->qemu_err), "%s", lv.qemu_err);
-	if (rc) {
-		fclose(lv.log);
+	if (!rc)
+		log_ending(lv.log, e);
+	if (fclose(lv.log) && !rc)
+		rc = pv_fail(err, PV_ERR_IO, "%s: %s", tmp, strerror(errno));
+	if (rename(tmp, r->log) && !rc)
+		rc = pv_fail(err, PV_ERR_IO, "rename %s: %s", tmp, strerror(errno));
+	if (rc)
 		return -1;
-	}
-	log_ending(lv.log, e);
-	fclose(lv.log);
 	if (e->interrupted)
 		return 0;
 

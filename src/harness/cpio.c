@@ -24,6 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <pvboot/pvsum.h>
+
 #include "harness_priv.h"
 
 #define NEWC_HEADER 110
@@ -161,15 +163,22 @@ static bool stamp_matches(const char *path, const char *want)
 	return !strcmp(have, want);
 }
 
-/* The file's name: the kernel's and the ramdisk's base names, one file each pair. */
-static int module_path(const char *cache, const char *kernel, const char *ramdisk, char *path,
-		       size_t size, struct pv_error *err)
+/*
+ * The file's name: the kernel's and the ramdisk's base names, for people,
+ * and the pvsum64 of what it is made of (@want), so that a name, once made,
+ * never holds anything else: a run booting it cannot see it rewritten by
+ * another run with other inputs of the same names.
+ */
+static int module_path(const char *cache, const char *kernel, const char *ramdisk,
+		       const char *want, char *path, size_t size, struct pv_error *err)
 {
 	const char *k = strrchr(kernel, '/'), *r = ramdisk ? strrchr(ramdisk, '/') : NULL;
+	uint64_t id = pv_sum64(PV_SUM64_INIT, want, strlen(want));
 
 	k = k ? k + 1 : kernel;
 	r = ramdisk ? (r ? r + 1 : ramdisk) : "none";
-	if (snprintf(path, size, "%s/domu/modules-%s-%s.cpio", cache, k, r) >= (int)size)
+	if (snprintf(path, size, "%s/domu/modules-%s-%s-%016llx.cpio", cache, k, r,
+		     (unsigned long long)id) >= (int)size)
 		return pv_fail(err, PV_ERR_IO, "%s: path too long", cache);
 	return 0;
 }
@@ -210,8 +219,8 @@ int run_domu_modules(const char *cache, const char *dom0_initrd, const char *ker
 	int fd, rc = 0;
 
 	*reused = false;
-	if (module_path(cache, kernel, ramdisk, path, size, err) ||
-	    want_stamp(dom0_initrd, kernel, ramdisk, want, sizeof(want), err))
+	if (want_stamp(dom0_initrd, kernel, ramdisk, want, sizeof(want), err) ||
+	    module_path(cache, kernel, ramdisk, want, path, size, err))
 		return -1;
 	snprintf(stamp, sizeof(stamp), "%s.stamp", path);
 	snprintf(lock, sizeof(lock), "%s.lock", path);
@@ -226,13 +235,11 @@ int run_domu_modules(const char *cache, const char *dom0_initrd, const char *ker
 		*reused = true; /* made while this run waited */
 		goto out;
 	}
+	/* What a killed run left; the stamp, last, says the file is whole. */
 	pv_remove_tmp(path);
 	pv_remove_tmp(stamp);
-	/* No stamp while the file is rewritten: a stale stamp must never describe a new file. */
-	if (unlink(stamp) && errno != ENOENT)
-		rc = pv_fail(err, PV_ERR_IO, "%s: %s", stamp, strerror(errno));
-	else if (make_modules(path, dom0_initrd, e, ramdisk ? 2 : 1, err) ||
-		 pv_write_atomic(stamp, want, err))
+	if (make_modules(path, dom0_initrd, e, ramdisk ? 2 : 1, err) ||
+	    pv_write_atomic(stamp, want, err))
 		rc = -1;
 out:
 	pv_unlock(fd);

@@ -204,10 +204,11 @@ int run_cpio_write(FILE *out, uint64_t *off, const struct run_cpio_entry *e, uns
 /*
  * The dom0's module: @dom0_initrd, zeros to a 512-byte block, and an
  * archive of RUN_GUEST_KERNEL (@kernel) and RUN_GUEST_RAMDISK (@ramdisk,
- * or none when NULL), as <cache>/domu/modules-<kernel>-<ramdisk>.cpio.
- * Written through a temporary file and rename; reused (@reused) when a
- * stamp beside it says it was made of the same files (path, size, mtime,
- * and the kernel's pvsum64).  Fills @path; -1 with @err.
+ * or none when NULL), as <cache>/domu/modules-<kernel>-<ramdisk>-<id>.cpio,
+ * where <id> is the pvsum64 of what it is made of (each file's path, size
+ * and mtime, and the kernel's pvsum64).  Made under its lock through a
+ * temporary file and rename, its stamp last; reused (@reused) when the
+ * stamp is there.  Fills @path; -1 with @err.
  */
 int run_domu_modules(const char *cache, const char *dom0_initrd, const char *kernel,
 		     const char *ramdisk, char *path, size_t size, bool *reused,

@@ -175,7 +175,10 @@ static int make_xen(const char *dir, const char *path, const char *stamp,
 	char *unpack[] = {"dpkg", "-x", deb, "root", NULL};
 	int rc;
 
+	/* What a killed run left: its work directory, a half-gunzipped file, a stamp's temporary. */
 	snprintf(work, sizeof(work), "%s/work", dir);
+	pv_remove_tmp(path);
+	pv_remove_tmp(stamp);
 	if (remove_tree(work, err) || pv_mkdirs(work, err))
 		return -1;
 	if (download(work, pr, err))
@@ -204,9 +207,12 @@ static int make_xen(const char *dir, const char *path, const char *stamp,
 	if (rename(gz, root))
 		return pv_fail(err, PV_ERR_IO, "rename %s: %s", gz, strerror(errno));
 	snprintf(gz, sizeof(gz), "%s\n", deb);
-	if (pv_write_atomic(stamp, gz, err) || remove_tree(work, err))
+	if (pv_write_atomic(stamp, gz, err))
 		return -1;
 	run_note(pr, "Xen 4.17 from %s is %s", deb, path);
+	/* Xen is whole and stamped: a work directory left behind is only litter, removed next time. */
+	if (remove_tree(work, err))
+		run_note(pr, "%s (left for the next fetch to remove)", err->msg);
 	return 0;
 }
 

@@ -143,7 +143,8 @@ double pv_now(void)
 int pv_lock(const char *path, void (*waiting)(void *ctx, const char *path), void *ctx,
 	    struct pv_error *err)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* Read-only: flock needs no more, and a lock file another user made still opens. */
+	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
 
 	if (fd < 0)
 		return pv_fail(err, PV_ERR_IO, "%s: %s", path, strerror(errno));

@@ -54,7 +54,7 @@ static void write_script(const char *dir, const char *name, const char *body)
 }
 
 /*
- * The stand-ins.  apt-get download takes a second (so two runs overlap)
+ * The stand-ins.  apt-get download takes two seconds (so two runs overlap)
  * and, with FAKE_HANG=download, leaves half a .deb and hangs; dpkg -x, with
  * FAKE_HANG=unpack, leaves half a tree and hangs.  QEMU plays the log of
  * a good 512 MiB revector boot of the kernel.
@@ -224,6 +224,36 @@ static void test_killed_in_unpack(void **state)
 }
 
 /*
+ * What a run killed at any other point leaves (a half-gunzipped Xen, a
+ * stamp's and a ramdisk's temporaries, a work directory with half a .deb)
+ * is removed by the next run, which makes each thing whole.
+ */
+static void test_leftovers_removed(void **state)
+{
+	const char *cache;
+	struct run r;
+
+	(void)state;
+	fakes(kernel());
+	cache = scratch("cache-leftovers");
+	r = run_sh("mkdir -p '%1$s/xen-hypervisor/work' '%1$s/ramdisks' && "
+		   "echo half > '%1$s/xen-hypervisor/work/xen-hypervisor-4.17-amd64_4.17.7+13_amd64.deb' && "
+		   "echo half > '%1$s/xen-hypervisor/xen-4.17.tmp.99999' && "
+		   "echo half > '%1$s/xen-hypervisor/.pvboot-xen-4.17-done.tmp.99999' && "
+		   "echo half > '%1$s/ramdisks/splitmix64-1117726.img.tmp.99999'",
+		   cache);
+	assert_int_equal(r.status, 0);
+	run_free(&r);
+	r = run_sh("%s '%s' run --kernel '%s' " ARGS, env(cache), pvboot(), kernel());
+	if (r.status)
+		fail_msg("the run failed (%d): %s", r.status, r.err);
+	assert_non_null(strstr(r.out, "ok: all 15 checks hold"));
+	run_free(&r);
+	assert_xen_whole(cache);
+	assert_clean(cache);
+}
+
+/*
  * A run killed while it writes a 1 GiB pattern ramdisk (the kill lands
  * once the temporary file has grown past 1 MiB): the next run writes it
  * whole, equal to one written in a fresh cache, and the run after that
@@ -277,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_two_runs_at_once),
 		cmocka_unit_test(test_killed_in_download),
 		cmocka_unit_test(test_killed_in_unpack),
+		cmocka_unit_test(test_leftovers_removed),
 		cmocka_unit_test(test_killed_in_ramdisk),
 	};
 

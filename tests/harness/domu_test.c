@@ -108,7 +108,7 @@ static void test_cpio_write(void **state)
 
 static void test_domu_modules(void **state)
 {
-	char cache[700], initrd[700], kernel[700], ramdisk[700], path[PATH_MAX];
+	char cache[700], initrd[700], kernel[700], ramdisk[700], path[PATH_MAX], first[PATH_MAX];
 	struct pv_error err = {0};
 	struct stat st1, st2;
 	bool reused;
@@ -124,7 +124,9 @@ static void test_domu_modules(void **state)
 					  &reused, NULL, &err),
 			 0);
 	assert_false(reused);
-	assert_non_null(strstr(path, "/modules-cache/domu/modules-kernel.elf-ramdisk.img.cpio"));
+	assert_non_null(strstr(path, "/modules-cache/domu/modules-kernel.elf-ramdisk.img-"));
+	assert_non_null(strstr(path, ".cpio"));
+	snprintf(first, sizeof(first), "%s", path);
 	/* The dom0's archive, zeros to 1024, then the guest's: what Linux unpacks in turn. */
 	r = run_sh("f='%1$s'; head -c 1000 \"$f\" | cmp - '%2$s' && "
 		   "[ \"$(head -c 1024 \"$f\" | tail -c 24 | tr -d '\\0' | wc -c)\" = 0 ] && "
@@ -143,14 +145,17 @@ static void test_domu_modules(void **state)
 	assert_int_equal(stat(path, &st2), 0);
 	assert_int_equal(st1.st_ino, st2.st_ino);
 
-	/* A kernel rebuilt to the same size: made again, through a new file. */
+	/* A kernel rebuilt to the same size: made again, as a new file; the first stays whole. */
 	write_file(kernel, 777, 3);
 	assert_int_equal(run_domu_modules(cache, initrd, kernel, ramdisk, path, sizeof(path),
 					  &reused, NULL, &err),
 			 0);
 	assert_false(reused);
+	assert_string_not_equal(path, first);
 	assert_int_equal(stat(path, &st2), 0);
 	assert_int_not_equal(st1.st_ino, st2.st_ino);
+	assert_int_equal(stat(first, &st2), 0);
+	assert_int_equal(st1.st_ino, st2.st_ino);
 	r = run_sh("tail -c +1025 '%s' | (cd '%s' && rm -rf x && mkdir x && cd x && cpio -id --quiet) && "
 		   "cmp '%s' '%s/x/guest/kernel.elf'",
 		   path, scratch_dir(), kernel, scratch_dir());
@@ -161,7 +166,7 @@ static void test_domu_modules(void **state)
 	assert_int_equal(run_domu_modules(cache, initrd, kernel, NULL, path, sizeof(path), &reused,
 					  NULL, &err),
 			 0);
-	assert_non_null(strstr(path, "/domu/modules-kernel.elf-none.cpio"));
+	assert_non_null(strstr(path, "/domu/modules-kernel.elf-none-"));
 	r = run_sh("tail -c +1025 '%s' | cpio -it", path);
 	assert_string_equal(r.out, "guest/kernel.elf\n");
 	run_free(&r);
@@ -389,9 +394,9 @@ static void test_fake_run(void **state)
 			       "ramdisk_sum=0xa8bc9d7dec4c3c25\" pvboot.ramdisk=/guest/ramdisk.img "
 			       "pvboot.timeout=60,"));
 	assert_non_null(
-		strstr(r.out, "/cache/domu/modules-domu-kernel.elf-splitmix64-1117726.img.cpio\n"));
+		strstr(r.out, "/cache/domu/modules-domu-kernel.elf-splitmix64-1117726.img-"));
 	run_free(&r);
-	r = run_sh("tail -c +1025 '%s/cache/domu/modules-domu-kernel.elf-splitmix64-1117726.img.cpio' "
+	r = run_sh("tail -c +1025 '%s'/cache/domu/modules-domu-kernel.elf-splitmix64-1117726.img-*.cpio "
 		   "| cpio -it",
 		   scratch_dir());
 	assert_string_equal(r.out, "guest/kernel.elf\nguest/ramdisk.img\n");
