@@ -75,7 +75,7 @@ static const char *fakes(const char *kernel)
 		     "if [ \"$FAKE_HANG\" = download ]; then\n"
 		     "  echo half > \"$deb\"; : > \"$FAKE_DIR/hung\"; exec sleep 100\n"
 		     "fi\n"
-		     "sleep 1; echo whole > \"$deb\"\n");
+		     "sleep 2; echo whole > \"$deb\"\n");
 	write_script(dir, "dpkg",
 		     "echo \"dpkg $*\" >> \"$FAKE_DIR/calls\"\n"
 		     "grep -qx whole \"$2\" || { echo \"dpkg-deb: error: $2 is truncated\" >&2; exit 2; }\n"
