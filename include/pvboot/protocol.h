@@ -72,7 +72,12 @@ const char *pv_exit_code_meaning(int code);
 /* ---- the result line ---- */
 
 #define PV_RESULT_TAG "PVBOOT-RESULT "
-#define PV_RESULT_JSON_MAX 1024 /* a buffer that always holds the JSON */
+/*
+ * A buffer that always holds the JSON: every field at its longest, strings
+ * all control bytes (six bytes each escaped); protocol_test formats that
+ * and reads it back.
+ */
+#define PV_RESULT_JSON_MAX 2560
 
 /* The fields of the result line, in the order they are written. */
 enum pv_result_field {
@@ -113,9 +118,10 @@ enum pv_json_type pv_result_value(const struct pv_boot_result *r, enum pv_result
 				  char *buf, size_t size);
 /*
  * The fields of @r in @fields (1 << enum pv_result_field) as one line of
- * JSON, without the tag, into @buf of at least PV_RESULT_JSON_MAX bytes.
+ * JSON, without the tag, into @buf; PV_RESULT_JSON_MAX bytes always hold
+ * it.  Returns the length of the whole line, as snprintf does.
  */
-void pv_result_format(const struct pv_boot_result *r, uint32_t fields, char *buf, size_t size);
+size_t pv_result_format(const struct pv_boot_result *r, uint32_t fields, char *buf, size_t size);
 /*
  * Read a result line's JSON (without the tag): the fields it has into @r
  * (others left as they were) and their bits into @fields.  -1 with @err

@@ -39,7 +39,7 @@ int pv_boot_mode_parse(const char *s, enum pv_boot_mode *m)
 
 void boot_say(struct boot *b, const char *fmt, ...)
 {
-	char line[1024];
+	char line[PV_RESULT_JSON_MAX + 32]; /* the longest: PVBOOT-RESULT and its JSON */
 	size_t n;
 	va_list ap;
 

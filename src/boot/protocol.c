@@ -286,7 +286,7 @@ static void put_json_string(char *buf, size_t size, size_t *n, const char *s)
 	*n += pv_snprintf(*n < size ? buf + *n : NULL, *n < size ? size - *n : 0, "\"");
 }
 
-void pv_result_format(const struct pv_boot_result *r, uint32_t which, char *buf, size_t size)
+size_t pv_result_format(const struct pv_boot_result *r, uint32_t which, char *buf, size_t size)
 {
 	char value[sizeof(r->error) + 8];
 	size_t n = pv_snprintf(buf, size, "{");
@@ -305,7 +305,8 @@ void pv_result_format(const struct pv_boot_result *r, uint32_t which, char *buf,
 			n += pv_snprintf(n < size ? buf + n : NULL, n < size ? size - n : 0, "%s",
 					 value);
 	}
-	pv_snprintf(n < size ? buf + n : NULL, n < size ? size - n : 0, "}");
+	n += pv_snprintf(n < size ? buf + n : NULL, n < size ? size - n : 0, "}");
+	return n;
 }
 
 /* ---- reading it back ---- */

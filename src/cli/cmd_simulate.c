@@ -196,8 +196,8 @@ int cmd_simulate(int argc, char **argv)
 		       (unsigned long long)runs[0].res.ka_pmds_left,
 		       (unsigned long long)runs[1].res.ka_pmds_left);
 	for (unsigned m = 0; m < nmodes && !rc; m++)
-		if (runs[m].rc || runs[m].res.mismatches || runs[m].res.pages_leaked ||
-		    runs[m].res.pages_double_freed) {
+		if (pv_exit_code_of(runs[m].rc, &runs[m].res,
+				    &(struct pv_guest_args){.mode = modes[m]}) == PV_EXIT_FAIL) {
 			/* The text says why on stdout; with JSON, stderr says it too. */
 			if (json)
 				say_failure(&g, &runs[m].res);

@@ -36,7 +36,8 @@ struct run_domu {
 	char state[16];	   /* PVBOOT-DOMU's state= and reason= */
 	char reason[16];
 	double domu_seconds;	  /* from xl create's end to the shutdown, or -1 */
-	char config_mode[16];	  /* mode= in the xl config's extra= */
+	struct pv_guest_args config; /* the xl config's extra=, the guest's command line */
+	bool config_read;	     /* ... was there and read */
 	char xl_error[240];	  /* xl's first "...: error: ..." line */
 	char dom0_error[240];	  /* PVBOOT-DOM0-ERROR's message */
 	struct run_lines builder; /* the builder's lines, without "domainbuilder: detail: " */

@@ -77,9 +77,14 @@ static void xl_line(struct run_domu *d, const char *text)
 	const char *m;
 
 	if (d->section == SEC_CONFIG) {
-		if (starts(text, "extra = \"") && (m = strstr(text, "mode=")))
-			snprintf(d->config_mode, sizeof(d->config_mode), "%.*s",
-				 (int)strcspn(m + 5, " \""), m + 5);
+		/* extra = "mode=... verify=...": the guest's command line, as the kernel reads it. */
+		if (starts(text, "extra = \"") && (m = strchr(text + 9, '"'))) {
+			char words[256];
+
+			snprintf(words, sizeof(words), "%.*s", (int)(m - (text + 9)), text + 9);
+			pv_args_defaults(&d->config);
+			d->config_read = !pv_args_parse(words, &d->config, NULL);
+		}
 		return;
 	}
 	if (is_builder_line(text))
@@ -495,7 +500,7 @@ static const char *domu_logged_mode(const struct run_one *r)
 {
 	const struct run_domu *d = run_domu_of(r);
 
-	return d->config_mode[0] ? d->config_mode : NULL;
+	return d->config_read ? pv_boot_mode_name(d->config.mode) : NULL;
 }
 
 const struct run_kind run_kind_domu = {

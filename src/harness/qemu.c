@@ -146,7 +146,8 @@ int run_qemu_common(struct run_cmdline *c, size_t *used, struct pv_error *err, u
 	rc |= run_cmd_add(c, used, err, "stdio");
 	if (debug_exit) {
 		rc |= run_cmd_add(c, used, err, "-device");
-		rc |= run_cmd_add(c, used, err, "isa-debug-exit,iobase=0xf4,iosize=0x04");
+		rc |= run_cmd_add(c, used, err, "isa-debug-exit,iobase=%#x,iosize=0x04",
+				  PV_DEBUG_EXIT_PORT);
 	}
 	/*
 	 * reserve=off: QEMU backs only the pages the guest touches

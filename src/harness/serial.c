@@ -270,7 +270,7 @@ enum run_stage run_serial_line(struct run_serial *s, double t, const char *text)
 		return stage;
 	}
 	if ((r = strstr(text, PV_RESULT_TAG)) && !s->have_result) {
-		result_line(s, t, r + 14);
+		result_line(s, t, r + strlen(PV_RESULT_TAG));
 		s->stages |= 1U << RUN_STAGE_RESULT;
 		return RUN_STAGE_RESULT;
 	}

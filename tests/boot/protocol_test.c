@@ -86,6 +86,34 @@ static void test_result_round_trip(void **state)
 	assert_true(back.pages_leaked == INT64_MIN);
 }
 
+/* Every field at its longest, strings all control bytes: the buffer holds it whole. */
+static void test_result_longest(void **state)
+{
+	struct pv_boot_result r = {.mode = PV_MODE_NO_REVECTOR, .ramdisk_ok = 0}, back = {0};
+	char line[PV_RESULT_JSON_MAX];
+	struct pv_error err = {0};
+	uint32_t which;
+	size_t n;
+
+	(void)state;
+	r.nr_pages = r.p2m_leaves_copied = r.ka_pmds_removed = r.ka_pmds_left = UINT64_MAX;
+	r.pfns_verified = r.mismatches = r.module_vaddr = r.ramdisk_bytes = UINT64_MAX;
+	r.ramdisk_sum = r.pages_allocated = r.pages_freed = r.pages_double_freed = UINT64_MAX;
+	r.pages_leaked = INT64_MIN;
+	r.module_ran = false;
+	memset(r.module_alloc, 0x01, sizeof(r.module_alloc) - 1);
+	memset(r.error, 0x1f, sizeof(r.error) - 1);
+	n = pv_result_format(&r, PV_RF_ALL, line, sizeof(line));
+	print_message("longest result line: %zu bytes of %d\n", n, PV_RESULT_JSON_MAX);
+	assert_true(n < sizeof(line));
+	assert_int_equal(strlen(line), n);
+	assert_int_equal(pv_result_parse(line, &back, &which, &err), 0);
+	assert_int_equal(which, PV_RF_ALL);
+	assert_same_result(&r, &back);
+	/* Cut short, it says how long it would have been. */
+	assert_int_equal(pv_result_format(&r, PV_RF_ALL, line, 100), n);
+}
+
 /* The line as the kernel has always printed it: the harness's old logs still read. */
 static void test_result_format_is_the_logs(void **state)
 {
@@ -287,7 +315,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_result_round_trip), cmocka_unit_test(test_result_format_is_the_logs),
-		cmocka_unit_test(test_result_partial),	  cmocka_unit_test(test_result_bad),
+		cmocka_unit_test(test_result_longest),	  cmocka_unit_test(test_result_partial),	  cmocka_unit_test(test_result_bad),
 		cmocka_unit_test(test_args_round_trip),	  cmocka_unit_test(test_args_bad),
 		cmocka_unit_test(test_exit_codes),
 	};
