@@ -174,8 +174,8 @@ $(KOBJDIR)/broken/main.o: kernel/main.c | $(XENINC)/xen
 $(KERNEL_BROKEN): $(filter-out $(KOBJDIR)/kernel/main.o,$(KERNEL_OBJ)) $(KOBJDIR)/broken/main.o kernel/kernel.lds
 	$(LD) $(KLDFLAGS) -T kernel/kernel.lds $(filter %.o,$^) -o $@
 
-# The same kernel with the INIT_P2M and MOD_START_PFN notes (issue 6): the
-# P2M list at 0x8000000000, outside the initial mapping.
+# The same kernel with the INIT_P2M and MOD_START_PFN notes (docs/builders.md
+# section 5.5): the P2M list at 0x8000000000, outside the initial mapping.
 KERNEL_INITP2M := $(BUILD)/pvboot-kernel-initp2m.elf
 
 $(KOBJDIR)/initp2m/notes.o: kernel/notes.S | $(XENINC)/xen

@@ -37,8 +37,8 @@ uint64_t run_qemu_mib(uint64_t dom0_bytes, uint64_t ramdisk_bytes)
 }
 
 /*
- * QEMU backs only what the guest touches (reserve=off, bootscrub=0; section
- * 3.4): Xen's frame table (a 32-byte page_info per 4 KiB of machine RAM,
+ * QEMU backs only what the guest touches (reserve=off, bootscrub=0;
+ * docs/real-xen.md section 5.2): Xen's frame table (a 32-byte page_info per 4 KiB of machine RAM,
  * 1/128), 8 bytes per dom0 page twice (Xen's M2P entries and the
  * builder's P2M list), the ramdisk twice (QEMU keeps the multiboot modules
  * as a ROM blob besides guest RAM) and 512 MiB for QEMU and the rest.  A

@@ -384,8 +384,7 @@ uint64_t run_domu_qemu_mib(uint64_t dom0_mib, uint64_t domu_bytes, uint64_t ramd
  * it and its L1 entry in __va).  Measured here with pvboot's kernel,
  * revector, every pfn verified: 1.18 GB at 512 MiB, 4.69 GB at 128 GiB
  * with the seed's ramdisk, 7.99 GB at 384 GiB; this says 1.43, 5.06 and
- * 8.19 GB.  (Earlier notes' 5.4 GB at 256 GiB and 9.3 GB at 512 GiB were
- * another guest's; this says 7.3 and 11.8.)  The domU is never destroyed
+ * 8.19 GB.  The domU is never destroyed
  * (on_poweroff="preserve"), or Xen's scrubbing would touch all of it.
  */
 uint64_t run_domu_host_need(uint64_t qemu_mib, uint64_t domu_bytes, uint64_t ramdisk_bytes)

@@ -36,9 +36,9 @@ uint64_t run_qemu_ram_top(uint64_t qemu_mib)
  * 1 GiB, then i440fx's 2 GiB 64-bit PCI hole.  And when that end reaches
  * AMD's HyperTransport hole at 1012 GiB with an AMD CPU model (TCG's max is
  * one), QEMU moves all RAM above 4 GiB up to start at 1 TiB.  So 1009 GiB
- * of RAM fits 40 bits and 256 MiB more needs 41.  Section 13 booted
- * 1060 GiB with 42: that is what a machine past 40 bits gets, more only
- * past 4 TiB.  tests/real/qemu_test.c holds the real QEMU to this.
+ * of RAM fits 40 bits and 256 MiB more needs 41.  A 1060 GiB machine
+ * booted with 42 (docs/real-xen.md section 4): that is what a machine past
+ * 40 bits gets, more only past 4 TiB.  tests/real/qemu_test.c holds the real QEMU to this.
  */
 unsigned run_qemu_phys_bits(uint64_t qemu_mib)
 {

@@ -1,5 +1,5 @@
 /*
- * Fault injection at the seed's size (issue 3): the 128 GiB libxc-4.2 guest
+ * Fault injection at the seed's size: the 128 GiB libxc-4.2 guest
  * in mode revector, each page allocation of its boot path failing once in
  * turn.  Each run must complete or stop with a clear error, and in every
  * case every pfn's P2M entry must still be the builder's: nothing lost.

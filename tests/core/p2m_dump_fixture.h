@@ -19,7 +19,7 @@
 #include "boot/boot_fixture.h"
 #include "util/run.h"
 
-/* The guests of the tests: the sizes issue 6 names. */
+/* The guests of the tests: 4 GiB, and 600 GiB and 4 TiB, past the 3-level tree's 512 GiB. */
 static const struct guest_case guest_4g = {PV_BUILDER_LIBXC_417, 1ULL << 20, 1 << 20, PV_UNSET_ADDR,
 					   false};
 static const struct guest_case guest_600g = {PV_BUILDER_XEN_DOM0, 600ULL << 18, 1 << 20,

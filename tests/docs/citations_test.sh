@@ -4,6 +4,8 @@
 # function.  One line a check, "ok - ..." or "FAIL - ...":
 #   - no file cites the design notes that came before docs/ (guest-p2m.md,
 #     builder-layout.md, or real-xen.md without docs/);
+#   - a "section N" is a section of docs/ (the file named within the
+#     sentence before it), never of anything else (an ELF section aside);
 #   - every "docs/F.md section N" (or N.M, "sections N and M", "sections N
 #     to M", also across a line break) names a file in docs/ with that
 #     numbered heading;
@@ -26,6 +28,28 @@ if [ -z "$old$old_rx" ]; then
 	pass "no file cites the notes that came before docs/"
 else
 	fail "citations of notes outside the repository: $(echo "$old $old_rx" | tr '\n' ' ')"
+fi
+
+# Bare "section N": the words before it must name a docs/ file.
+bare=$(for f in $files; do
+	sed -e 's/^[[:space:]]*\(\*\|#\|\/\/\|;\)[[:space:]]*/ /' "$f" | tr '\n' ' ' | tr -s ' ' |
+		awk -v f="$f" '{
+			s = $0
+			off = 0
+			while (match(substr(s, off + 1), /[Ss]ections? [0-9]+/)) {
+				at = off + RSTART
+				start = at > 120 ? at - 120 : 1
+				before = substr(s, start, at - start)
+				if (before !~ /docs\/[a-z0-9-]+\.md/ && before !~ /ELF|numbering in $/)
+					print f ": ..." substr(before, length(before) > 40 ? length(before) - 40 : 1) substr(s, at, RLENGTH)
+				off = at + RLENGTH - 1
+			}
+		}'
+done)
+if [ -z "$bare" ]; then
+	pass "every section cited is one of docs/"
+else
+	fail "sections cited without their docs/ file: $(echo "$bare" | head -n 5 | tr '\n' ' ')"
 fi
 
 # Join each file's lines (comment leaders dropped) so a citation broken
