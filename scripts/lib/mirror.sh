@@ -17,7 +17,10 @@
 # The first enabled binary ("deb") source that lists SUITE among its suites
 # and "main" among its components is taken; a host also has sources for
 # other software (other suites, other components), which do not match.
-# Only URIs debootstrap can fetch from (http, https, file) count.
+# Only URIs debootstrap and the dom0's apt can both fetch from count: http
+# and https, and a "mirror+file:" list (as Debian's cloud images have), of
+# which the first http(s) mirror is taken.  A file: URI names a directory
+# of this host that the dom0's root would not have.
 
 # apt_source_uri SUITE: print that source's URI, without a trailing slash;
 # print nothing and return 1 when there is none.
@@ -44,10 +47,29 @@ apt_source_uri() {
 						return 1
 				return 0
 			}
+			# A mirror+file: list, one mirror a line (with tab-separated
+			# priorities): its first http(s) mirror, or "".
+			function from_list(uri,   path, line, a) {
+				path = uri
+				sub(/^mirror\+file:(\/\/)?/, "", path)
+				while ((getline line < path) > 0) {
+					split(line, a, /[ \t]+/)
+					if (a[1] ~ /^https?:\/\//) {
+						close(path)
+						return a[1]
+					}
+				}
+				close(path)
+				return ""
+			}
 			function usable(uri) {
-				return uri ~ /^(https?:\/\/|file:)/
+				if (uri ~ /^mirror\+file:/)
+					return from_list(uri) != ""
+				return uri ~ /^https?:\/\//
 			}
 			function found(uri) {
+				if (uri ~ /^mirror\+file:/)
+					uri = from_list(uri)
 				sub(/\/+$/, "", uri)
 				print uri
 				done = 1

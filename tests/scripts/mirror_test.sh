@@ -64,6 +64,28 @@ deb [ arch=amd64 ] https://mirror-c.example/debian bookworm main   # a comment
 EOF
 expect "sources.list: options with spaces, https, a trailing comment" bookworm https://mirror-c.example/debian
 
+# Debian's cloud images: a mirror+file: list, of which the first http(s)
+# mirror counts; a file: URI does not (the dom0's root would not have it).
+PVBOOT_APT_ETC=$(etc mirror-list)
+cat >"$PVBOOT_APT_ETC/mirrors.list" <<'EOF'
+# the mirrors, best first
+ftp://old.example/debian	priority:1
+http://cloud-mirror.example/debian/	priority:2
+EOF
+cat >"$PVBOOT_APT_ETC/sources.list.d/debian.sources" <<EOF
+Types: deb
+URIs: file:///srv/debian
+Suites: bookworm
+Components: main
+
+Types: deb
+URIs: mirror+file:$PVBOOT_APT_ETC/mirrors.list
+Suites: bookworm bookworm-updates
+Components: main
+EOF
+expect "deb822: a mirror+file: list's first http mirror; a file: URI skipped" \
+	bookworm http://cloud-mirror.example/debian
+
 # deb822 .sources files in sources.list.d, as Debian 12 installs them, next
 # to other vendors' sources.
 PVBOOT_APT_ETC=$(etc deb822)
