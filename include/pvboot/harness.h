@@ -208,6 +208,8 @@ struct run_progress {
 
 /* The kind called @name ("dom0", "domu"), or NULL. */
 const struct run_kind *run_kind_find(const char *name);
+/* The kinds' names, "dom0, domu", into @buf (cut short if it does not fit). */
+void run_kind_names(char *buf, size_t size);
 /* Which kind a recorded log is of, by its markers; @fallback if none says. */
 const struct run_kind *run_kind_of_log(const char *path, const struct run_kind *fallback);
 const char *run_kind_name(const struct run_kind *k);

@@ -29,6 +29,7 @@ enum {
 	O_FORMAT,
 	O_XEN,
 	O_DOMU,
+	O_KIND,
 	O_KERNEL_EXTENT,
 	O_SERIAL_LOG,
 	O_ASSUME_EXIT,
@@ -37,6 +38,7 @@ enum {
 
 static const struct opt run_opts[] = {
 	{"domu", false, O_DOMU},
+	{"kind", true, O_KIND},
 	{"kernel-extent", true, O_KERNEL_EXTENT},
 	{"mode", true, O_MODE},
 	{"verify", true, O_VERIFY},
@@ -53,10 +55,11 @@ static const struct opt run_opts[] = {
 static const char *const guest_names[] = {"memory", "kernel", "ramdisk", "ramdisk-size"};
 
 static const char run_help[] =
-	"usage: pvboot run [--domu] [options]\n"
+	"usage: pvboot run [--kind K | --domu] [options]\n"
 	"Boot pvboot's PV kernel as dom0 under Xen 4.17 in qemu-system-x86_64 (TCG), compare\n"
 	"Xen's VIRTUAL MEMORY ARRANGEMENT with pvboot's prediction, and check the kernel's result.\n"
-	"  --domu                 boot it as a domU instead: Xen, a Linux dom0 (scripts/build-dom0,\n"
+	"  --kind K               the kind of guest to boot: %s (default dom0)\n"
+	"  --domu                 --kind domu: boot it as a domU, Xen, a Linux dom0 (scripts/build-dom0,\n"
 	"                         built once), and xl -vvv create; the builder's xc_dom_* lines\n"
 	"                         are compared with `pvboot layout --builder libxc-4.17 --format log`\n"
 	"  --memory SIZE          the guest's memory: 131072M, 128G, 1T, or bytes (default 128G)\n"
@@ -218,7 +221,7 @@ struct run_args {
 	const struct run_kind *kind;
 	enum pv_boot_mode modes[2];
 	unsigned nmodes;
-	bool mode_given, verify_full, json, domu;
+	bool mode_given, verify_full, json;
 	double timeout;
 	const char *xen, *extent, *serial_log;
 	int assume_exit;
@@ -237,9 +240,13 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		if (id < 0)
 			return cli_error("run", &err);
 		switch (id) {
-		case O_HELP:
-			fputs(run_help, stdout);
+		case O_HELP: {
+			char kinds[200];
+
+			run_kind_names(kinds, sizeof(kinds));
+			printf(run_help, kinds);
 			return -1;
+		}
 		case O_MODE:
 			if (pv_boot_mode_parse(v, &a->modes[0]))
 				return cli_usage_error("run",
@@ -272,7 +279,18 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->xen = v;
 			break;
 		case O_DOMU:
-			a->domu = true;
+			v = "domu";
+			/* fall through */
+		case O_KIND:
+			if (a->kind && a->kind != run_kind_find(v))
+				return cli_usage_error("run", "give one kind of guest (--kind, --domu)");
+			a->kind = run_kind_find(v);
+			if (!a->kind) {
+				char kinds[200];
+
+				run_kind_names(kinds, sizeof(kinds));
+				return cli_usage_error("run", "--kind: unknown kind '%s' (%s)", v, kinds);
+			}
 			break;
 		case O_KERNEL_EXTENT:
 			if (!run_kernel_extent_file(v))
@@ -308,9 +326,11 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		return cli_usage_error("run", "give one of --kernel and --kernel-extent");
 	if (a->serial_log && a->nmodes == 2)
 		a->nmodes = 1; /* a log is of one run: its PVBOOT-RESULT says which */
-	a->kind = run_kind_find(a->domu ? "domu" : "dom0");
-	if (a->serial_log && !a->domu)
-		a->kind = run_kind_of_log(a->serial_log, a->kind);
+	/* A recorded log says its kind by its markers, unless one was given. */
+	if (!a->kind && a->serial_log)
+		a->kind = run_kind_of_log(a->serial_log, run_kind_find("dom0"));
+	else if (!a->kind)
+		a->kind = run_kind_find("dom0");
 	return 0;
 }
 

@@ -38,6 +38,15 @@ const struct run_kind *run_kind_of_log(const char *path, const struct run_kind *
 	return found ? found : fallback;
 }
 
+void run_kind_names(char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < NR_KINDS && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", kinds[i]->name);
+}
+
 const char *run_kind_name(const struct run_kind *k)
 {
 	return k->name;

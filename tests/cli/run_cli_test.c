@@ -539,6 +539,9 @@ static const struct bad {
 	{"run --builder libxc-4.2", "unknown option '--builder'"},
 	{"run sideways", "unexpected argument 'sideways'"},
 	{"run --kernel 'a b.elf'", "--kernel: 'a b.elf' has a space"},
+	{"run --kind dom1", "--kind: unknown kind 'dom1' (dom0, domu)"},
+	{"run --kind", "--kind needs a value"},
+	{"run --kind dom0 --domu", "give one kind of guest (--kind, --domu)"},
 };
 
 static void test_bad_usage(void **state)

@@ -94,10 +94,21 @@ static void test_log_revector(void **state)
 	assert_non_null(strstr(r.out, "ok: all 15 checks hold"));
 	run_free(&r);
 
-	/* Without --domu: the markers say it is a domU's log. */
+	/* Without --domu: the markers say it is a domU's log; --kind domu says it too. */
 	r = run_pvboot("run --serial-log '%s' --kernel '%s' " ARGS_512M " --format json",
 		       revector_log(), kernel());
 	assert_int_equal(r.status, 0);
+	run_free(&r);
+	r = run_pvboot("run --kind domu --serial-log '%s' --kernel '%s' " ARGS_512M, revector_log(),
+		       kernel());
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "== pvboot run: 512 MiB domU, revector, verify full ==\n"));
+	run_free(&r);
+	/* Told it is a dom0's, it is judged as one: no arrangement in a domU's log. */
+	r = run_pvboot("run --kind dom0 --serial-log '%s' --kernel '%s' " ARGS_512M, revector_log(),
+		       kernel());
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.out, "arrangement-found: Xen printed no VIRTUAL MEMORY ARRANGEMENT"));
 	run_free(&r);
 
 	r = run_sh("'%s' run --serial-log '%s' --kernel '%s' " ARGS_512M " --format json | "
