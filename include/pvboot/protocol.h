@@ -125,8 +125,9 @@ size_t pv_result_format(const struct pv_boot_result *r, uint32_t fields, char *b
 /*
  * Read a result line's JSON (without the tag): the fields it has into @r
  * (others left as they were) and their bits into @fields.  -1 with @err
- * saying where and why it stopped: not a flat object, an unknown key, a
- * key twice, or a value of the wrong type.
+ * saying where and why it stopped (not a flat object, an unknown key, a
+ * key twice, or a value of the wrong type), and @fields 0: @r may hold
+ * some of it, but no field counts.
  */
 int pv_result_parse(const char *json, struct pv_boot_result *r, uint32_t *fields,
 		    struct pv_error *err);

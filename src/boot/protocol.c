@@ -492,8 +492,22 @@ static int read_value(struct reader *rd, struct pv_boot_result *r, enum pv_resul
 	return rd_fail(rd, "unknown field kind");
 }
 
+static int parse_object(const char *json, struct pv_boot_result *r, uint32_t *which,
+			struct pv_error *err);
+
 int pv_result_parse(const char *json, struct pv_boot_result *r, uint32_t *which,
 		    struct pv_error *err)
+{
+	/* A line that does not read gives no field, whatever it read before it stopped. */
+	if (parse_object(json, r, which, err)) {
+		*which = 0;
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_object(const char *json, struct pv_boot_result *r, uint32_t *which,
+			struct pv_error *err)
 {
 	struct reader rd = {.start = json, .p = json, .err = err};
 	char key[48];

@@ -23,6 +23,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+int cli_nomem(const char *cmd)
+{
+	fprintf(stderr, "pvboot: %s: out of memory\n", cmd);
+	return EXIT_DATA;
+}
+
 /* Decimal or 0x-hex, all of it, within 64 bits. */
 int parse_u64(const char *what, const char *s, uint64_t *out, struct pv_error *err)
 {

@@ -20,6 +20,8 @@
 /* Print "pvboot: <cmd>: <msg>" on stderr and return the exit status. */
 int cli_error(const char *cmd, const struct pv_error *err);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "pvboot: <cmd>: out of memory" on stderr; returns EXIT_DATA. */
+int cli_nomem(const char *cmd);
 
 /* Parsers: 0 on success, else -1 with @err set (PV_ERR_USAGE or PV_ERR_RANGE). */
 int parse_u64(const char *what, const char *s, uint64_t *out, struct pv_error *err);

@@ -232,7 +232,7 @@ int cmd_inspect(int argc, char **argv)
 		return cli_usage_error("inspect", "which image? usage: pvboot inspect IMAGE");
 	img = calloc(1, sizeof(*img));
 	if (!img)
-		return fprintf(stderr, "pvboot: inspect: out of memory\n"), EXIT_DATA;
+		return cli_nomem("inspect");
 	if (pv_image_read_file(path, img, &err)) {
 		free(img);
 		return cli_error("inspect", &err);

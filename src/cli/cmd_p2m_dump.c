@@ -325,7 +325,7 @@ int cmd_p2m_dump(int argc, char **argv)
 	rd = calloc(2, sizeof(*rd));
 	if (!rd) {
 		pv_memimage_close(img);
-		return cli_usage_error("p2m-dump", "out of memory");
+		return cli_nomem("p2m-dump");
 	}
 	rc = p2m_dump(&a, img, rd);
 	free(rd);

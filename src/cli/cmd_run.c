@@ -376,7 +376,7 @@ int cmd_run(int argc, char **argv)
 	if (!a || !p) {
 		free(a);
 		free(p);
-		return cli_usage_error("run", "out of memory");
+		return cli_nomem("run");
 	}
 	guest_defaults(&a->g);
 	*a = (struct run_args){.g = a->g,
@@ -403,7 +403,7 @@ int cmd_run(int argc, char **argv)
 
 	runs = calloc(a->nmodes, sizeof(*runs));
 	if (!runs) {
-		rc = cli_usage_error("run", "out of memory");
+		rc = cli_nomem("run");
 		goto out;
 	}
 	for (unsigned m = 0; m < a->nmodes && !rc; m++) {

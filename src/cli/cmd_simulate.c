@@ -153,8 +153,10 @@ int cmd_simulate(int argc, char **argv)
 	}
 	sg = guest_sim(&g);
 	runs = calloc(nmodes, sizeof(*runs));
-	if (!runs)
-		return cli_usage_error("simulate", "out of memory");
+	if (!runs) {
+		guest_release(&g);
+		return cli_nomem("simulate");
+	}
 	for (unsigned m = 0; m < nmodes && !rc; m++) {
 		struct pv_sim_opts o = {modes[m], fail_alloc, verify_full, !json, dump};
 

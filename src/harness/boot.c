@@ -164,6 +164,10 @@ int run_replay(const struct run_plan *p, bool mode_given, struct run_one *r, str
 		/* The kind may record it too, should the guest have printed nothing. */
 		if (!mode && p->kind->logged_mode)
 			mode = p->kind->logged_mode(r);
+		if (!mode && r->ser.have_result && !r->ser.result_parsed)
+			return pv_fail(err, PV_ERR_FORMAT,
+				       "%s: its PVBOOT-RESULT line does not read (%s); give --mode",
+				       p->serial_log, r->ser.result_error);
 		if (!mode || pv_boot_mode_parse(mode, &r->mode))
 			return pv_fail(err, PV_ERR_FORMAT,
 				       "%s: no PVBOOT-RESULT line says the mode; give --mode",

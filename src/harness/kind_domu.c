@@ -463,7 +463,6 @@ static int domu_plan(struct run_plan *p, struct pv_error *err)
 static int domu_prepare(struct run_plan *p, const struct run_progress *pr, struct pv_error *err)
 {
 	struct run_domu_plan *dp = run_domu_plan_of(p);
-	char note[PATH_MAX + 64];
 	bool reused;
 
 	if (run_dom0_image(p->cache, dp->dom0_kernel, dp->dom0_initrd, sizeof(dp->dom0_kernel),
@@ -473,11 +472,8 @@ static int domu_prepare(struct run_plan *p, const struct run_progress *pr, struc
 			     p->ramdisk ? p->ramdisk_path : NULL, dp->modules, sizeof(dp->modules),
 			     &reused, pr, err))
 		return -1;
-	if (!reused && pr && pr->note) {
-		snprintf(note, sizeof(note), "the guest's files appended to the dom0's initramfs: %s",
-			 dp->modules);
-		pr->note(pr->ctx, note);
-	}
+	if (!reused)
+		run_note(pr, "the guest's files appended to the dom0's initramfs: %s", dp->modules);
 	if (strchr(dp->dom0_kernel, ' ') || strchr(dp->modules, ' '))
 		return pv_fail(err, PV_ERR_IO,
 			       "%s: the path has a space, which QEMU's multiboot module string cannot carry",

@@ -193,8 +193,10 @@ static void test_result_bad(void **state)
 		struct pv_error err = {0};
 		uint32_t which;
 
+		which = 1;
 		if (pv_result_parse(bad[i].json, &r, &which, &err) != -1)
 			fail_msg("'%s' parsed", bad[i].json);
+		assert_int_equal(which, 0); /* what it read before it stopped does not count */
 		assert_int_equal(err.code, PV_ERR_FORMAT);
 		assert_string_equal(err.msg, bad[i].why);
 	}

@@ -599,6 +599,12 @@ static void test_missing(void **state)
 	r = run_sh("PATH=/nonexistent '%s' run --kernel '%s' --memory 64T", pvboot(),
 		   write_kernel("init-p2m.elf", 0x8000000000));
 	expect_data_error(&r, "this dom0 needs about", "qemu-system-x86_64 not found");
+	/* A log whose result line does not read, and no --mode: it says why, not just "no line". */
+	r = run_sh("printf '(XEN) Xen version 4.17\\nPVBOOT-RESULT {\"mode\":\"revector\",}\\n' > '%1$s' && "
+		   "'%2$s' run --kernel '%3$s' --serial-log '%1$s' --memory 512M",
+		   scratch("bad-result.log"), pvboot(), kernel());
+	expect_data_error(&r, "its PVBOOT-RESULT line does not read (expected a string at column 20); give --mode",
+			  NULL);
 }
 
 int main(void)
