@@ -47,39 +47,16 @@ struct run_lines {
 void run_lines_add(struct run_lines *l, const char *text);
 void run_lines_free(struct run_lines *l);
 
-/* ---- what the serial line says ---- */
-
-/* Lines of the arrangement besides the segments (bits above PV_SEG_NR). */
-enum {
-	RUN_ARR_ENTRY = 1U << 16,
-	RUN_ARR_PADDR = 1U << 17,    /* "Dom0 kernel: ... paddr A -> B" */
-	RUN_ARR_ALLOC = 1U << 18,    /* "Dom0 alloc.:" */
-	RUN_ARR_MRAMDISK = 1U << 19, /* physical "Init. ramdisk:" */
-};
+/* ---- what the serial line says (read by the harness: serial.c) ---- */
 
 /* Xen's PHYSICAL and VIRTUAL MEMORY ARRANGEMENT (docs/builders.md). */
 struct run_arrangement {
 	bool found;	    /* "VIRTUAL MEMORY ARRANGEMENT:" was printed */
-	unsigned lines;	    /* what was printed: 1 << enum pv_seg, RUN_ARR_* */
+	unsigned lines;	    /* what was printed: 1 << enum pv_seg, and serial.c's RUN_ARR_* */
 	struct pv_layout l; /* segments, virt_base (TOTAL's start), si.entry */
 	uint64_t paddr_start, paddr_end;
 	uint64_t alloc_start, alloc_end, alloc_pages_left;
 	uint64_t mramdisk_start, mramdisk_end;
-};
-
-/* Every line a dom0 build prints under VIRTUAL MEMORY ARRANGEMENT was seen. */
-bool run_arrangement_complete(const struct run_arrangement *a);
-
-/* Progress stages of Xen and pvboot's kernel, in order. */
-enum run_stage {
-	RUN_STAGE_NONE,
-	RUN_STAGE_XEN,	       /* "Xen version" */
-	RUN_STAGE_BUILDING,    /* "*** Building a PV Dom0 ***" */
-	RUN_STAGE_ARRANGEMENT, /* "VIRTUAL MEMORY ARRANGEMENT" */
-	RUN_STAGE_KERNEL,      /* the first "pvboot:" line */
-	RUN_STAGE_KERNEL_LINE, /* a later one */
-	RUN_STAGE_RESULT,      /* PVBOOT-RESULT */
-	RUN_STAGE_CRASH,       /* Xen says dom0 crashed, or panics */
 };
 
 /* How QEMU ended. */
@@ -99,7 +76,7 @@ struct run_exit {
 struct run_serial {
 	struct run_arrangement arr;
 	int section;	 /* 0, or 1/2 inside the PHYSICAL/VIRTUAL arrangement */
-	unsigned stages; /* 1 << enum run_stage: the stages reached */
+	unsigned stages; /* 1 << serial.c's enum run_stage: the stages reached */
 	/* When each stage was reached, seconds after QEMU started; -1: not, or unknown. */
 	double t_xen, t_building, t_arrangement, t_kernel, t_result, t_last;
 	unsigned lines, kernel_lines;
@@ -115,12 +92,6 @@ struct run_serial {
 	struct run_exit logged; /* a recorded log's own "pvboot-run:" trailer */
 	char logged_command[1024];
 };
-
-void run_serial_init(struct run_serial *s);
-/* Take one line (\r removed) seen @t seconds after QEMU started (-1: unknown). */
-enum run_stage run_serial_line(struct run_serial *s, double t, const char *text);
-/* "[  3.336] rest" -> rest, with @t = 3.336; a line without the prefix: itself, @t = -1. */
-const char *run_split_time(const char *line, double *t);
 
 /* The log pvboot writes: "[%7.3f] text", and these trailer lines. */
 #define RUN_LOG_TAG "pvboot-run: "

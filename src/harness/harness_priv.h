@@ -24,6 +24,37 @@
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 
+/* ---- serial.c: what the serial line says ---- */
+
+/* Lines of the arrangement besides the segments (bits above PV_SEG_NR). */
+enum {
+	RUN_ARR_ENTRY = 1U << 16,
+	RUN_ARR_PADDR = 1U << 17,    /* "Dom0 kernel: ... paddr A -> B" */
+	RUN_ARR_ALLOC = 1U << 18,    /* "Dom0 alloc.:" */
+	RUN_ARR_MRAMDISK = 1U << 19, /* physical "Init. ramdisk:" */
+};
+
+/* Every line a dom0 build prints under VIRTUAL MEMORY ARRANGEMENT was seen. */
+bool run_arrangement_complete(const struct run_arrangement *a);
+
+/* Progress stages of Xen and pvboot's kernel, in order. */
+enum run_stage {
+	RUN_STAGE_NONE,
+	RUN_STAGE_XEN,	       /* "Xen version" */
+	RUN_STAGE_BUILDING,    /* "*** Building a PV Dom0 ***" */
+	RUN_STAGE_ARRANGEMENT, /* "VIRTUAL MEMORY ARRANGEMENT" */
+	RUN_STAGE_KERNEL,      /* the first "pvboot:" line */
+	RUN_STAGE_KERNEL_LINE, /* a later one */
+	RUN_STAGE_RESULT,      /* PVBOOT-RESULT */
+	RUN_STAGE_CRASH,       /* Xen says dom0 crashed, or panics */
+};
+
+void run_serial_init(struct run_serial *s);
+/* Take one line (\r removed) seen @t seconds after QEMU started (-1: unknown). */
+enum run_stage run_serial_line(struct run_serial *s, double t, const char *text);
+/* "[  3.336] rest" -> rest, with @t = 3.336; a line without the prefix: itself, @t = -1. */
+const char *run_split_time(const char *line, double *t);
+
 /* What to do after a line. */
 enum run_verdict { RUN_GO_ON, RUN_STOP_SOON, RUN_STOP_NOW };
 

@@ -19,6 +19,26 @@
 #include "harness/two_runs.h"
 
 #define FIXTURES "tests/cli/fixtures/"
+
+/* Read a recorded serial log into @s, line by line, as a replay does. */
+static void feed_file(const char *path, struct run_serial *s)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+
+	if (!f)
+		fail_msg("%s: cannot open (run the tests from the repository root)", path);
+	run_serial_init(s);
+	while (fgets(line, sizeof(line), f)) {
+		const char *text;
+		double t;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		text = run_split_time(line, &t);
+		run_serial_line(s, t, text);
+	}
+	fclose(f);
+}
 static void expect_seg(const struct run_serial *s, enum pv_seg seg, uint64_t lo, uint64_t hi)
 {
 	const struct pv_segment *g = &s->arr.l.seg[seg];

@@ -1,6 +1,6 @@
 /*
- * Two runs of one plan, judged from one recorded log without QEMU, through
- * the harness's public API only: the fixture of tests/harness/serial_test
+ * Two runs of one plan, replayed from one recorded log and judged without
+ * QEMU, through the harness's public API only: the fixture of tests/harness/serial_test
  * (the checks) and tests/cli/run_report_test (the report of them).
  */
 #ifndef PVBOOT_TEST_TWO_RUNS_H
@@ -14,26 +14,6 @@
 
 #include "cli/run_log.h"
 #include "util/run.h"
-
-/* Read a recorded serial log into @s, as pvboot run --serial-log does. */
-static void feed_file(const char *path, struct run_serial *s)
-{
-	FILE *f = fopen(path, "r");
-	char line[4096];
-
-	if (!f)
-		fail_msg("%s: cannot open (run the tests from the repository root)", path);
-	run_serial_init(s);
-	while (fgets(line, sizeof(line), f)) {
-		const char *text;
-		double t;
-
-		line[strcspn(line, "\r\n")] = '\0';
-		text = run_split_time(line, &t);
-		run_serial_line(s, t, text);
-	}
-	fclose(f);
-}
 
 /* What the layout engine says for a minipv-like kernel (no INIT_P2M, no MOD_START_PFN). */
 static void predict(uint64_t nr_pages, uint64_t ramdisk_len, struct pv_layout *out)
@@ -62,7 +42,8 @@ static void predict(uint64_t nr_pages, uint64_t ramdisk_len, struct pv_layout *o
  */
 static void two_runs_evaluated(struct run_plan *p, struct run_one *runs)
 {
-	char kernel[600], log[600];
+	static char log[600];
+	char kernel[600];
 	struct pv_error err = {0};
 
 	snprintf(kernel, sizeof(kernel), "%s/minipv.elf", scratch_dir());
@@ -77,12 +58,12 @@ static void two_runs_evaluated(struct run_plan *p, struct run_one *runs)
 	p->ramdisk_sum = 0xa8bc9d7dec4c3c25ULL;
 	p->timeout = 60;
 	p->g.kernel = "k.elf";
+	p->serial_log = log;
 	predict(0x20000, 0x110e1e, &p->predicted);
 	for (int m = 0; m < 2; m++) {
-		if (run_one_init(p, &runs[m], m ? PV_MODE_REVECTOR : PV_MODE_NO_REVECTOR, &err))
+		if (run_one_init(p, &runs[m], m ? PV_MODE_REVECTOR : PV_MODE_NO_REVECTOR, &err) ||
+		    run_replay(p, true, &runs[m], &err))
 			fail_msg("%s", err.msg);
-		feed_file(log, &runs[m].ser);
-		runs[m].exit = runs[m].ser.logged;
 		snprintf(runs[m].log, sizeof(runs[m].log), "x.log");
 		run_evaluate(p, &runs[m]);
 	}
