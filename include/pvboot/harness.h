@@ -186,6 +186,11 @@ const struct run_kind *run_kind_of_log(const char *path, const struct run_kind *
 const char *run_kind_name(const struct run_kind *k);
 /* Who lays this kind out: the builder the prediction uses. */
 enum pv_builder run_kind_builder(const struct run_kind *k);
+/*
+ * Whether @k can boot a guest of @in at all (a domU's memory must be whole
+ * MiB, say), before any file is looked at.  -1 with @err (PV_ERR_USAGE).
+ */
+int run_check_guest(const struct run_kind *k, const struct pv_layout_in *in, struct pv_error *err);
 /* The kernel make builds beside pvboot for a --kernel-extent ("plain", "seed"), or NULL. */
 const char *run_kernel_extent_file(const char *extent);
 /*

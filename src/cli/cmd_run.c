@@ -349,6 +349,9 @@ static int make_plan(struct run_args *a, struct run_plan *p, char *kernel, size_
 		p->revector |= a->modes[m] == PV_MODE_REVECTOR;
 	a->g.in.builder = run_kind_builder(a->kind);
 	a->g.builder_set = true;
+	/* What the options ask is judged before any file is looked at. */
+	if (run_check_guest(a->kind, &a->g.in, &err))
+		return cli_error("run", &err);
 	if (choose_kernel(&a->g, a->kind, a->extent, a->mode_given && a->modes[0] == PV_MODE_LINEAR,
 			  kernel, size, &err))
 		return cli_error("run", &err);

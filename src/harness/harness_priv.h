@@ -77,6 +77,8 @@ struct run_kind {
 	const char *(*default_kernel)(bool seed_memory, bool linear);
 	/* A line only this kind's logs have. */
 	bool (*log_marker)(const char *text);
+	/* Whether the kind can boot a guest of @in at all, before any file is looked at; NULL: any. */
+	int (*check_guest)(const struct pv_layout_in *in, struct pv_error *err);
 	/* Whether the kind can pass these files to the guest at all; NULL: any. */
 	int (*check_files)(const char *kernel, const char *ramdisk, struct pv_error *err);
 	/* Before the prediction: the kind's limits on the guest, QEMU's size, the timeout. */

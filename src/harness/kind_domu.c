@@ -439,13 +439,19 @@ static bool domu_log_marker(const char *text)
 	return strstr(text, "PVBOOT-XL-BEGIN") || strstr(text, "PVBOOT-DOM0-READY");
 }
 
+static int domu_check_guest(const struct pv_layout_in *in, struct pv_error *err)
+{
+	if (in->nr_pages % 256)
+		return pv_fail(err, PV_ERR_USAGE,
+			       "--memory: a domU's memory must be whole MiB (xl's memory=)");
+	return 0;
+}
+
 static int domu_plan(struct run_plan *p, struct pv_error *err)
 {
 	struct run_domu_plan *dp = run_domu_plan_of(p);
 
-	if (p->g.in.nr_pages % 256)
-		return pv_fail(err, PV_ERR_USAGE,
-			       "--memory: a domU's memory must be whole MiB (xl's memory=)");
+	(void)err;
 	/*
 	 * The dom0 Linux boots in about 10 s; xl create takes 26 s at 512 GiB
 	 * (docs/real-xen.md section 11).
@@ -509,6 +515,7 @@ const struct run_kind run_kind_domu = {
 	.run_size = sizeof(struct run_domu),
 	.default_kernel = domu_default_kernel,
 	.log_marker = domu_log_marker,
+	.check_guest = domu_check_guest,
 	.plan = domu_plan,
 	.prepare = domu_prepare,
 	.cmdline = run_domu_cmdline,

@@ -57,6 +57,11 @@ enum pv_builder run_kind_builder(const struct run_kind *k)
 	return k->builder;
 }
 
+int run_check_guest(const struct run_kind *k, const struct pv_layout_in *in, struct pv_error *err)
+{
+	return k->check_guest ? k->check_guest(in, err) : 0;
+}
+
 /* --kernel-extent: the kernels make builds beside pvboot. */
 static const struct {
 	const char *name, *file;

@@ -72,7 +72,7 @@ int run_plan_guest(struct run_plan *p, struct pv_error *err)
 	p->memory = p->g.in.nr_pages * PAGE_SIZE;
 	p->ramdisk = p->g.in.ramdisk_len > 0;
 	p->ramdisk_bytes = p->g.in.ramdisk_len;
-	if (p->kind->plan(p, err))
+	if (run_check_guest(p->kind, &p->g.in, err) || p->kind->plan(p, err))
 		return -1;
 	run_lines_free(&p->predicted_log);
 	if (pv_layout_build(&p->g.in, &p->predicted, &(struct pv_log){keep_line, &p->predicted_log},
