@@ -249,11 +249,12 @@ FUZZ_CC = clang $(CSTD) -g -O1 $(WARN) $(XENDEF) -D_GNU_SOURCE -Iinclude -Isrc -
 FUZZ_BIN := $(BUILD)/fuzz/image_fuzz
 DUMP_FUZZ_BIN := $(BUILD)/fuzz/dump_fuzz
 DUMP_SEEDS := $(BUILD)/fuzz/dump-seeds
-$(FUZZ_BIN): tests/fuzz/image_fuzz.c tests/fuzz/fuzz.h $(wildcard src/image/*.c) \
-		$(wildcard src/core/*.c) | $(XENINC)/xen
+# Each target is built from its layers' sources: the readers it fuzzes are the image layer's.
+FUZZ_SRC := $(foreach L,image $(image_DEPS),$(call layer_src,$(L)))
+$(FUZZ_BIN): tests/fuzz/image_fuzz.c tests/fuzz/fuzz.h $(FUZZ_SRC) | $(XENINC)/xen
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(filter %.c,$^) -o $@ $(LIBS)
-$(DUMP_FUZZ_BIN): tests/fuzz/dump_fuzz.c tests/fuzz/fuzz.h $(FREE_SRC) $(HOST_SRC) | $(XENINC)/xen
+$(DUMP_FUZZ_BIN): tests/fuzz/dump_fuzz.c tests/fuzz/fuzz.h $(FUZZ_SRC) | $(XENINC)/xen
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(filter %.c,$^) -o $@ $(LIBS)
 
