@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <pvboot/error.h>
 
@@ -48,6 +49,12 @@ void pv_unlock(int fd);
 int pv_tmp_name(const char *path, char *tmp, size_t size, struct pv_error *err);
 /* Remove the files "@path.tmp.*" that killed runs left (hold @path's lock). */
 void pv_remove_tmp(const char *path);
+/*
+ * End @f, written as @tmp for @path: close it and, when the writing went
+ * well (@rc 0), rename it into place; otherwise, or when the close or the
+ * rename fails, remove it.  0, or -1 with @err (already set when @rc is -1).
+ */
+int pv_tmp_commit(FILE *f, const char *tmp, const char *path, int rc, struct pv_error *err);
 /* @text into @path through a temporary file, fsync and rename.  -1 with @err. */
 int pv_write_atomic(const char *path, const char *text, struct pv_error *err);
 

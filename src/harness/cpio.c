@@ -201,13 +201,7 @@ static int make_modules(const char *path, const char *dom0_initrd, const struct 
 		return pv_fail(err, PV_ERR_IO, "%s: %s", tmp, strerror(errno));
 	rc = copy(out, &off, dom0_initrd, (uint64_t)st.st_size, err) || pad(out, &off, 512, err) ||
 	     run_cpio_write(out, &off, e, n, err) || pad(out, &off, 512, err);
-	if (fclose(out) && !rc)
-		rc = pv_fail(err, PV_ERR_IO, "%s: %s", tmp, strerror(errno));
-	if (!rc && rename(tmp, path))
-		rc = pv_fail(err, PV_ERR_IO, "rename %s: %s", tmp, strerror(errno));
-	if (rc)
-		unlink(tmp);
-	return rc ? -1 : 0;
+	return pv_tmp_commit(out, tmp, path, rc ? -1 : 0, err);
 }
 
 int run_domu_modules(const char *cache, const char *dom0_initrd, const char *kernel,

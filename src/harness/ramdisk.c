@@ -47,20 +47,16 @@ out:
 	return rc;
 }
 
-/* Write the pattern of @bytes bytes to @path, summing it on the way. */
-static int write_pattern(const char *path, uint64_t bytes, uint64_t *sum, struct pv_error *err)
+/* Write the pattern of @bytes bytes to @f (named @path), summing it on the way. */
+static int write_pattern(FILE *f, const char *path, uint64_t bytes, uint64_t *sum,
+			 struct pv_error *err)
 {
 	unsigned char *buf = malloc(CHUNK);
-	FILE *f = buf ? fopen(path, "wb") : NULL;
 	uint64_t h = PV_SUM64_INIT;
 	int rc = 0;
 
-	if (!f) {
-		rc = pv_fail(err, buf ? PV_ERR_IO : PV_ERR_NOMEM, "%s: %s", path,
-			     buf ? strerror(errno) : "out of memory");
-		free(buf);
-		return rc;
-	}
+	if (!buf)
+		return pv_fail(err, PV_ERR_NOMEM, "%s: out of memory", path);
 	for (uint64_t off = 0; off < bytes && !rc; off += CHUNK) {
 		size_t n = bytes - off < CHUNK ? (size_t)(bytes - off) : CHUNK;
 
@@ -69,8 +65,6 @@ static int write_pattern(const char *path, uint64_t bytes, uint64_t *sum, struct
 		if (fwrite(buf, 1, n, f) != n)
 			rc = pv_fail(err, PV_ERR_IO, "%s: %s", path, strerror(errno));
 	}
-	if (fclose(f) && !rc)
-		rc = pv_fail(err, PV_ERR_IO, "%s: %s", path, strerror(errno));
 	free(buf);
 	*sum = h;
 	return rc;
@@ -81,6 +75,7 @@ int run_ramdisk_make(const char *cache, uint64_t bytes, char *path, size_t size,
 {
 	char dir[PATH_MAX], tmp[PATH_MAX + 32], lock[PATH_MAX + 8];
 	struct stat st;
+	FILE *f;
 	uint64_t len;
 	int fd, rc = 0;
 
@@ -101,13 +96,15 @@ int run_ramdisk_make(const char *cache, uint64_t bytes, char *path, size_t size,
 	pv_remove_tmp(path);
 	run_note(pr, "writing a %llu-byte pattern ramdisk to %s",
 		(unsigned long long)bytes, path);
-	if (pv_tmp_name(path, tmp, sizeof(tmp), err) || write_pattern(tmp, bytes, sum, err)) {
-		unlink(tmp);
+	if (pv_tmp_name(path, tmp, sizeof(tmp), err)) {
 		rc = -1;
-	} else if (rename(tmp, path)) {
-		unlink(tmp);
-		rc = pv_fail(err, PV_ERR_IO, "rename %s: %s", tmp, strerror(errno));
+		goto out;
 	}
+	f = fopen(tmp, "wb");
+	if (!f)
+		rc = pv_fail(err, PV_ERR_IO, "%s: %s", tmp, strerror(errno));
+	else
+		rc = pv_tmp_commit(f, tmp, path, write_pattern(f, tmp, bytes, sum, err), err);
 out:
 	pv_unlock(fd);
 	return rc;

@@ -145,13 +145,7 @@ static int gunzip(const char *gz, const char *out, struct pv_error *err)
 		rc = pv_fail(err, PV_ERR_IO, "%s: %s", gz, gzerror(in, &zerr));
 	}
 	gzclose(in);
-	if (fclose(f) && !rc)
-		rc = pv_fail(err, PV_ERR_IO, "%s: %s", tmp, strerror(errno));
-	if (!rc && rename(tmp, out))
-		rc = pv_fail(err, PV_ERR_IO, "rename %s: %s", tmp, strerror(errno));
-	if (rc)
-		unlink(tmp);
-	return rc;
+	return pv_tmp_commit(f, tmp, out, rc, err);
 }
 /* rm -rf @dir: what a killed run left half made. */
 static int remove_tree(const char *dir, struct pv_error *err)

@@ -199,28 +199,29 @@ void pv_remove_tmp(const char *path)
 	closedir(d);
 }
 
+int pv_tmp_commit(FILE *f, const char *tmp, const char *path, int rc, struct pv_error *err)
+{
+	if (fclose(f) && !rc)
+		rc = pv_fail(err, PV_ERR_IO, "%s: %s", tmp, strerror(errno));
+	if (!rc && rename(tmp, path))
+		rc = pv_fail(err, PV_ERR_IO, "rename %s: %s", tmp, strerror(errno));
+	if (rc)
+		unlink(tmp);
+	return rc ? -1 : 0;
+}
+
 int pv_write_atomic(const char *path, const char *text, struct pv_error *err)
 {
 	char tmp[PATH_MAX + 32];
 	FILE *f;
+	int rc = 0;
 
 	if (pv_tmp_name(path, tmp, sizeof(tmp), err))
 		return -1;
 	f = fopen(tmp, "w");
 	if (!f)
 		return pv_fail(err, PV_ERR_IO, "%s: %s", tmp, strerror(errno));
-	if (fputs(text, f) == EOF || fflush(f) || fsync(fileno(f))) {
-		fclose(f);
-		unlink(tmp);
-		return pv_fail(err, PV_ERR_IO, "%s: %s", tmp, strerror(errno));
-	}
-	if (fclose(f)) {
-		unlink(tmp);
-		return pv_fail(err, PV_ERR_IO, "%s: %s", tmp, strerror(errno));
-	}
-	if (rename(tmp, path)) {
-		unlink(tmp);
-		return pv_fail(err, PV_ERR_IO, "rename %s: %s", tmp, strerror(errno));
-	}
-	return 0;
+	if (fputs(text, f) == EOF || fflush(f) || fsync(fileno(f)))
+		rc = pv_fail(err, PV_ERR_IO, "%s: %s", tmp, strerror(errno));
+	return pv_tmp_commit(f, tmp, path, rc, err);
 }
