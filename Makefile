@@ -228,7 +228,7 @@ test: unit-test
 # build enforces them (after the libraries are built).
 SCRIPT_TESTS := $(wildcard tests/scripts/*_test.sh) tests/layers/layers_test.sh tests/docs/citations_test.sh
 script-test: $(foreach L,$(LAYERS),$(call layer_lib,$(L))) | $(XENINC)/xen
-	@BUILD=$(BUILD) ./tests/run-sh.sh $(RESULTS)/scripts $(SCRIPT_TESTS)
+	@BUILD=$(BUILD) ./tests/run.sh $(RESULTS)/scripts $(SCRIPT_TESTS)
 
 # Real boots under Xen 4.17 in QEMU (TCG), one after another; each boot has
 # its own --timeout.  Xen comes from Debian into build/cache on first use.

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Run cmocka test binaries; count passed and failed tests from cmocka's own
-# summary lines, and write the counts to RESULTS_DIR/<binary>.
-# Usage: tests/run.sh RESULTS_DIR TEST_BINARY...
+# Run tests and count what passed and failed into RESULTS_DIR/<name>.count:
+# cmocka binaries by cmocka's own summary lines, shell scripts (*.sh) by
+# their "ok - ..." and "FAIL - ..." lines, one a check.
+# Usage: tests/run.sh RESULTS_DIR TEST...
 set -u
 results=$1
 shift
@@ -9,12 +10,20 @@ mkdir -p "$results"
 total_pass=0
 total_fail=0
 for t in "$@"; do
-	name=$(echo "$t" | sed 's|.*/tests/||; s|/|_|g')
+	name=$(echo "$t" | sed 's|.*/tests/||; s|^tests/||; s|/|_|g; s|\.sh$||')
 	log="$results/$name.log"
 	"$t" >"$log" 2>&1
 	rc=$?
-	pass=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' "$log" | tail -n 1)
-	fail=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s).*/\1/p' "$log" | tail -n 1)
+	case $t in
+	*.sh)
+		pass=$(grep -c '^ok - ' "$log")
+		fail=$(grep -c '^FAIL - ' "$log")
+		;;
+	*)
+		pass=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' "$log" | tail -n 1)
+		fail=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s).*/\1/p' "$log" | tail -n 1)
+		;;
+	esac
 	pass=${pass:-0}
 	fail=${fail:-0}
 	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
