@@ -116,15 +116,6 @@ static void check_ramdisk(const struct run_plan *p, struct run_one *r)
 		      o->ramdisk_ok ? "true" : "false", (unsigned long long)p->ramdisk_sum);
 }
 
-static unsigned count_bits(uint32_t x)
-{
-	unsigned n = 0;
-
-	for (; x; x &= x - 1)
-		n++;
-	return n;
-}
-
 void run_check_result(const struct run_plan *p, struct run_one *r)
 {
 	const struct pv_boot_result *o = &r->ser.result;
@@ -139,7 +130,7 @@ void run_check_result(const struct run_plan *p, struct run_one *r)
 		return;
 	}
 	run_check_add(r, "result-found", true, "PVBOOT-RESULT with %u fields",
-		      count_bits(r->ser.result_fields));
+		      (unsigned)__builtin_popcount(r->ser.result_fields));
 	if (has(r, "result-mode", PV_RF_MODE))
 		run_check_add(r, "result-mode", o->mode == r->mode, "mode \"%s\", asked for %s",
 			      pv_boot_mode_name(o->mode), pv_boot_mode_name(r->mode));
@@ -228,7 +219,7 @@ void run_check_simulation(const struct run_plan *p, struct run_one *r)
 	else
 		run_check_add(r, "simulation-agrees", true,
 			      "all %u fields equal `pvboot simulate --builder %s`",
-			      count_bits(sim_have), builder);
+			      (unsigned)__builtin_popcount(sim_have), builder);
 }
 
 void run_evaluate(const struct run_plan *p, struct run_one *r)

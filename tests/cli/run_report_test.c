@@ -51,11 +51,7 @@ static void test_report_two_runs(void **state)
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.out, "2 false false true true 0.22\n");
 	run_free(&r);
-	for (int m = 0; m < 2; m++)
-		run_one_free(p, &runs[m]);
-	run_plan_free(p);
-	free(runs);
-	free(p);
+	two_runs_free(p, runs);
 }
 
 int main(void)

@@ -289,11 +289,7 @@ static void test_evaluate_two_runs(void **state)
 	run_evaluate(p, &runs[1]);
 	assert_true(runs[1].ok);
 	assert_int_equal(runs[1].nr_checks, 14); /* no simulation-agrees: none was run */
-	for (int m = 0; m < 2; m++)
-		run_one_free(p, &runs[m]);
-	run_plan_free(p);
-	free(runs);
-	free(p);
+	two_runs_free(p, runs);
 }
 
 int main(void)

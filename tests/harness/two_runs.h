@@ -69,4 +69,14 @@ static void two_runs_evaluated(struct run_plan *p, struct run_one *runs)
 	}
 }
 
+/* Release the plan and the two runs, which the test calloc'd. */
+static void two_runs_free(struct run_plan *p, struct run_one *runs)
+{
+	for (int m = 0; m < 2; m++)
+		run_one_free(p, &runs[m]);
+	run_plan_free(p);
+	free(runs);
+	free(p);
+}
+
 #endif
