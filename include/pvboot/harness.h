@@ -183,7 +183,6 @@ const struct run_kind *run_kind_find(const char *name);
 void run_kind_names(char *buf, size_t size);
 /* Which kind a recorded log is of, by its markers; @fallback if none says. */
 const struct run_kind *run_kind_of_log(const char *path, const struct run_kind *fallback);
-const char *run_kind_name(const struct run_kind *k);
 /* Who lays this kind out: the builder the prediction uses. */
 enum pv_builder run_kind_builder(const struct run_kind *k);
 /*

@@ -47,11 +47,6 @@ void run_kind_names(char *buf, size_t size)
 		n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", kinds[i]->name);
 }
 
-const char *run_kind_name(const struct run_kind *k)
-{
-	return k->name;
-}
-
 enum pv_builder run_kind_builder(const struct run_kind *k)
 {
 	return k->builder;
