@@ -8,6 +8,7 @@ OPT     ?= -O2
 RESULTS ?= $(BUILD)/test-results
 CACHE   ?= build/cache
 export PVBOOT_CACHE := $(abspath $(CACHE))
+.DEFAULT_GOAL := all
 
 XENDEF   := -D__XEN_INTERFACE_VERSION__=__XEN_LATEST_INTERFACE_VERSION__
 WARN     := -Wall -Wextra -Werror
