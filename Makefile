@@ -37,17 +37,19 @@ LIBS := -lelf -lz -lbz2 -llzma -llzo2 -llz4 -lzstd -lm
 #   util     host plumbing: JSON output, files, locks, child processes
 #   sim      the simulated Xen, the boot path's host platform
 #   harness  real boots under QEMU, one ops table per kind of guest
+#   report   layouts and the harness's runs, as text, JSON and SVG
 #   cli      the pvboot command
-LAYERS       := core boot image util sim harness cli
+LAYERS       := core boot image util sim harness report cli
 core_DEPS    :=
 boot_DEPS    := core
 image_DEPS   := core
 util_DEPS    := core
 sim_DEPS     := boot image util core
 harness_DEPS := util boot image core
-cli_DEPS     := harness sim image util boot core
+report_DEPS  := harness util boot image core
+cli_DEPS     := report harness sim image util boot core
 # Link order: every layer before the layers it uses.
-LINK_ORDER   := cli harness sim image util boot core
+LINK_ORDER   := cli report harness sim image util boot core
 
 layer_src = $(filter-out src/cli/main.c,$(wildcard src/$(1)/*.c))
 layer_lib = $(BUILD)/lib/libpv$(1).a
@@ -55,7 +57,7 @@ layer_lib = $(BUILD)/lib/libpv$(1).a
 libs_of = $(foreach L,$(LINK_ORDER),$(if $(filter $(L),$(1) $(foreach M,$(1),$($(M)_DEPS))),$(call layer_lib,$(L))))
 
 FREE_SRC := $(call layer_src,core) $(call layer_src,boot)
-HOST_SRC := $(foreach L,image util sim harness,$(call layer_src,$(L)))
+HOST_SRC := $(foreach L,image util sim harness report,$(call layer_src,$(L)))
 LIB_OBJ  := $(foreach L,$(LAYERS),$(patsubst %.c,$(BUILD)/%.o,$(call layer_src,$(L))))
 
 # For tests/layers/layers_test.sh: the layers, and the libraries of $(LAYER).
@@ -117,6 +119,7 @@ TEST_LAYERS_boot    := boot sim
 TEST_LAYERS_image   := image
 TEST_LAYERS_sim     := sim
 TEST_LAYERS_harness := harness
+TEST_LAYERS_report  := report
 TEST_LAYERS_cli     := cli
 TEST_LAYERS_real    := cli
 # p2m_read_test reads memory images that the simulation writes.

@@ -11,6 +11,7 @@
 #include <pvboot/image.h>
 #include <pvboot/json.h>
 #include <pvboot/layout.h>
+#include <pvboot/report.h>
 #include <pvboot/sim.h>
 
 /* Exit statuses: 1 for bad data (images, layouts), 2 for bad usage. */
@@ -54,7 +55,7 @@ struct guest {
 	bool builder_set;
 	bool extent_set; /* --kernel-start/--kernel-end/--virt-base/--entry given */
 	/* What the chosen builder ignores of what was asked, said to the user. */
-	char notes[4][200];
+	const char *notes[PV_IGNORED_NR];
 	unsigned nr_notes;
 };
 
@@ -68,26 +69,19 @@ int guest_resolve(struct guest *g, struct pv_error *err);
 void guest_release(struct guest *g);
 /* What the simulation (<pvboot/sim.h>) needs of @g: its layout input and its files. */
 struct pv_sim_guest guest_sim(const struct guest *g);
+/* What a layout's report (<pvboot/report.h>) shows of @g beside the layout. */
+struct layout_guest guest_report(const struct guest *g);
 /* The option help shared by layout, limits and simulate. */
 extern const char guest_help[];
 
 /* Merge option tables: @a then @b into @out (room for both plus end). */
 void opts_merge(struct opt *out, const struct opt *a, const struct opt *b);
 
-
-/* Layout output formats (layout_out.c, layout_svg.c). */
-void layout_json(struct json *j, const struct guest *g, const struct pv_layout *l,
-		 const char *const *log, unsigned nlog);
-void layout_table(FILE *f, const struct guest *g, const struct pv_layout *l);
-void layout_picture(FILE *f, const struct pv_layout *l);
-void layout_svg(FILE *f, const struct guest *g, const struct pv_layout *l);
-void layout_warnings_text(FILE *f, const struct pv_layout *l);
-
 int cmd_layout(int argc, char **argv);
 int cmd_limits(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
-int cmd_run(int argc, char **argv); /* cmd_run.c; its pieces share run.h */
+int cmd_run(int argc, char **argv);
 int cmd_p2m_dump(int argc, char **argv);
 
 #endif

@@ -57,28 +57,11 @@ static void free_lines(struct log_lines *ll)
 	free(ll->line);
 }
 
-void layout_warnings_text(FILE *f, const struct pv_layout *l)
-{
-	unsigned w = pv_layout_warnings(l);
-	char msg[512];
-
-	if (!w) {
-		fprintf(f, "\nno warnings: this layout stays below every limit pvboot knows\n");
-		return;
-	}
-	fprintf(f, "\nwarnings:\n");
-	for (int i = 0; i < PV_WARN_NR; i++) {
-		if (!(w & (1U << i)))
-			continue;
-		pv_warning_message((enum pv_warning)i, l, msg, sizeof(msg));
-		fprintf(f, "  %s: %s\n", pv_warning_code((enum pv_warning)i), msg);
-	}
-}
-
 int cmd_layout(int argc, char **argv)
 {
 	struct opt opts[32];
 	struct guest g;
+	struct layout_guest lg;
 	struct pv_layout l;
 	struct pv_error err = {0};
 	struct log_lines ll = {0};
@@ -115,6 +98,7 @@ int cmd_layout(int argc, char **argv)
 	if (strcmp(format, "table") && strcmp(format, "json"))
 		for (unsigned k = 0; k < g.nr_notes; k++)
 			fprintf(stderr, "pvboot: layout: note: %s\n", g.notes[k]);
+	lg = guest_report(&g);
 	ll.echo = !strcmp(format, "log");
 	rc = pv_layout_build(&g.in, &l, &(struct pv_log){keep_line, &ll}, &err);
 	fflush(stdout);
@@ -124,16 +108,16 @@ int cmd_layout(int argc, char **argv)
 		struct json j;
 
 		json_begin(&j, stdout);
-		layout_json(&j, &g, &l, (const char *const *)ll.line, ll.n);
+		layout_json(&j, &lg, &l, (const char *const *)ll.line, ll.n);
 		json_end(&j);
 	} else if (!strcmp(format, "table")) {
-		layout_table(stdout, &g, &l);
+		layout_table(stdout, &lg, &l);
 		for (unsigned k = 0; k < g.nr_notes; k++)
 			printf("\nnote: %s\n", g.notes[k]);
 		layout_picture(stdout, &l);
 		layout_warnings_text(stdout, &l);
 	} else if (!strcmp(format, "svg")) {
-		layout_svg(stdout, &g, &l);
+		layout_svg(stdout, &g.in, &l);
 	}
 	free_lines(&ll);
 	guest_release(&g);

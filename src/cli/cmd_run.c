@@ -20,7 +20,6 @@
 #include <pvboot/x86.h>
 
 #include "cli.h"
-#include "run_report.h"
 
 enum {
 	O_MODE = 1,

@@ -204,12 +204,6 @@ static int apply_image(struct guest *g, struct pv_error *err)
 	return 0;
 }
 
-static void note(struct guest *g, const char *text)
-{
-	if (g->nr_notes < sizeof(g->notes) / sizeof(g->notes[0]))
-		snprintf(g->notes[g->nr_notes++], sizeof(g->notes[0]), "%s", text);
-}
-
 int guest_resolve(struct guest *g, struct pv_error *err)
 {
 	unsigned ignored;
@@ -227,7 +221,7 @@ int guest_resolve(struct guest *g, struct pv_error *err)
 	ignored = pv_layout_drop_ignored(&g->in);
 	for (unsigned i = 0; i < PV_IGNORED_NR; i++)
 		if (ignored & (1U << i))
-			note(g, pv_ignored_message((enum pv_ignored)i));
+			g->notes[g->nr_notes++] = pv_ignored_message((enum pv_ignored)i);
 	if (!g->kernel_path) {
 		if (g->in.kstart > g->in.kend)
 			return pv_fail(err, PV_ERR_RANGE,
@@ -261,4 +255,16 @@ void guest_release(struct guest *g)
 struct pv_sim_guest guest_sim(const struct guest *g)
 {
 	return (struct pv_sim_guest){&g->in, g->ramdisk_path, g->kernel_path, g->image};
+}
+
+struct layout_guest guest_report(const struct guest *g)
+{
+	return (struct layout_guest){
+		.in = &g->in,
+		.memory_from_seed = g->memory_from_seed,
+		.kernel_from_seed = g->kernel_from_seed,
+		.ramdisk_from_seed = g->ramdisk_from_seed,
+		.notes = g->notes,
+		.nr_notes = g->nr_notes,
+	};
 }

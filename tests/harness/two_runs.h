@@ -1,7 +1,7 @@
 /*
  * Two runs of one plan, replayed from one recorded log and judged without
  * QEMU, through the harness's public API only: the fixture of tests/harness/serial_test
- * (the checks) and tests/cli/run_report_test (the report of them).
+ * (the checks) and tests/report/run_report_test (the report of them).
  */
 #ifndef PVBOOT_TEST_TWO_RUNS_H
 #define PVBOOT_TEST_TWO_RUNS_H

@@ -1,5 +1,5 @@
 /*
- * pvboot run's report (src/cli/run_report.c) of runs the harness judged:
+ * pvboot run's report (src/report/run_report.c) of runs the harness judged:
  * two runs of one plan, side by side as text and as {"runs": [...]} in
  * JSON, from the log a real 512 MiB revector boot leaves, without QEMU.
  */
@@ -12,7 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/cli/run_report.h"
+#include <pvboot/report.h>
+
 #include "harness/two_runs.h"
 
 static void test_report_two_runs(void **state)

@@ -6,10 +6,8 @@
  */
 #include <string.h>
 
+#include <pvboot/report.h>
 #include <pvboot/x86.h>
-
-#include "cli.h"
-#include "run_report.h"
 
 /* ---- text ---- */
 

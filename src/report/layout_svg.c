@@ -7,9 +7,10 @@
 #include <string.h>
 
 #include <pvboot/p2m.h>
+#include <pvboot/report.h>
 #include <pvboot/x86.h>
 
-#include "cli.h"
+#include "segments.h"
 
 #define W      1320
 #define TOP    70
@@ -17,26 +18,6 @@
 #define BAR_X  380
 #define BAR_W  150
 #define WINDOW (2ULL << 30) /* virt_base .. 2^64 for Linux */
-
-static const char *const colours[PV_SEG_NR] = {
-	[PV_SEG_KERNEL] = "#4e79a7",	  [PV_SEG_RAMDISK] = "#59a14f",
-	[PV_SEG_P2M] = "#e15759",	  [PV_SEG_START_INFO] = "#f28e2b",
-	[PV_SEG_XENSTORE] = "#f28e2b",	  [PV_SEG_CONSOLE] = "#f28e2b",
-	[PV_SEG_PAGE_TABLES] = "#b07aa1", [PV_SEG_BOOT_STACK] = "#76b7b2",
-	[PV_SEG_TOTAL] = "#dddddd",
-};
-
-static const char *const titles[PV_SEG_NR] = {
-	[PV_SEG_KERNEL] = "kernel",
-	[PV_SEG_RAMDISK] = "ramdisk",
-	[PV_SEG_P2M] = "P2M list (phys2mach)",
-	[PV_SEG_START_INFO] = "start info",
-	[PV_SEG_XENSTORE] = "xenstore",
-	[PV_SEG_CONSOLE] = "console",
-	[PV_SEG_PAGE_TABLES] = "page tables",
-	[PV_SEG_BOOT_STACK] = "boot stack",
-	[PV_SEG_TOTAL] = "initial mapping",
-};
 
 static double y_of(const struct pv_layout *l, uint64_t va)
 {
@@ -112,7 +93,7 @@ static void svg_text(FILE *f, double x, double y, const char *colour, const char
 	fprintf(f, "</tspan></text>\n");
 }
 
-void layout_svg(FILE *f, const struct guest *g, const struct pv_layout *l)
+void layout_svg(FILE *f, const struct pv_layout_in *in, const struct pv_layout *l)
 {
 	unsigned w = pv_layout_warnings(l);
 	double label_y = TOP - 20, y0, y1;
@@ -131,8 +112,8 @@ void layout_svg(FILE *f, const struct guest *g, const struct pv_layout *l)
 		(unsigned long long)l->nr_pages);
 	fprintf(f,
 		"<text x='10' y='42'>the 2 GiB from virt_base 0x%llx to the top of the address space, to scale; kernel 0x%llx-0x%llx</text>\n",
-		(unsigned long long)l->virt_base, (unsigned long long)g->in.kstart,
-		(unsigned long long)g->in.kend);
+		(unsigned long long)l->virt_base, (unsigned long long)in->kstart,
+		(unsigned long long)in->kend);
 
 	/* The window, then the builder's mapping, then each segment. */
 	fprintf(f, "<rect x='%d' y='%d' width='%d' height='%d' fill='#f7f7f7' stroke='#888'/>\n",
@@ -148,8 +129,8 @@ void layout_svg(FILE *f, const struct guest *g, const struct pv_layout *l)
 		if (!seg->mapped) {
 			fprintf(f,
 				"<text x='%d' y='%d' fill='%s'>outside the mapping: %s 0x%llx-0x%llx (%s)</text>\n",
-				10, TOP + BAR_H + 40 + 16 * outside++, colours[s],
-				s == PV_SEG_RAMDISK ? l->ramdisk_name : titles[s],
+				10, TOP + BAR_H + 40 + 16 * outside++, seg_styles[s].colour,
+				seg_name(l, (enum pv_seg)s, seg_styles[s].svg),
 				(unsigned long long)seg->vstart, (unsigned long long)seg->vend,
 				human_bytes(seg->vend - seg->vstart, h, sizeof(h)));
 			continue;
@@ -158,15 +139,16 @@ void layout_svg(FILE *f, const struct guest *g, const struct pv_layout *l)
 		y1 = y_of(l, seg->vend);
 		fprintf(f,
 			"<rect x='%d' y='%.1f' width='%d' height='%.1f' fill='%s'><title>%s 0x%llx-0x%llx</title></rect>\n",
-			BAR_X, y0, BAR_W, y1 - y0 < 1 ? 1 : y1 - y0, colours[s], titles[s],
-			(unsigned long long)seg->vstart, (unsigned long long)seg->vend);
+			BAR_X, y0, BAR_W, y1 - y0 < 1 ? 1 : y1 - y0, seg_styles[s].colour,
+			seg_styles[s].svg, (unsigned long long)seg->vstart,
+			(unsigned long long)seg->vend);
 		/* Labels go right of the bar, pushed down so they never overlap. */
 		label_y = (y0 + y1) / 2 > label_y + 15 ? (y0 + y1) / 2 : label_y + 15;
 		fprintf(f, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='#999'/>\n",
 			BAR_X + BAR_W, (y0 + y1) / 2, BAR_X + BAR_W + 200, label_y);
 		fprintf(f, "<text x='%d' y='%.1f' fill='%s'>%s 0x%llx-0x%llx (%s)</text>\n",
-			BAR_X + BAR_W + 204, label_y + 4, colours[s],
-			s == PV_SEG_RAMDISK ? l->ramdisk_name : titles[s],
+			BAR_X + BAR_W + 204, label_y + 4, seg_styles[s].colour,
+			seg_name(l, (enum pv_seg)s, seg_styles[s].svg),
 			(unsigned long long)seg->vstart, (unsigned long long)seg->vend,
 			human_bytes(seg->vend - seg->vstart, h, sizeof(h)));
 	}

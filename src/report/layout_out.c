@@ -1,33 +1,32 @@
-/* pvboot layout's JSON and table output, and the seed's two-column picture. */
+/* pvboot layout's JSON and table output, the seed's two-column picture, and the warnings. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <pvboot/p2m.h>
+#include <pvboot/report.h>
 #include <pvboot/x86.h>
 
-#include "cli.h"
+#include "segments.h"
 
-/* One entry of a "segments" array, the form `pvboot run` reports Xen's in too. */
-static const char *seg_json_name(const struct pv_layout *l, enum pv_seg s)
+/* One row a segment for every rendering (segments.h). */
+const struct seg_style seg_styles[PV_SEG_NR] = {
+	[PV_SEG_KERNEL] = {"kernel", "kernel", "kernel", "#4e79a7"},
+	[PV_SEG_RAMDISK] = {"ramdisk", "ramdisk", "ramdisk", "#59a14f"},
+	[PV_SEG_P2M] = {"p2m", "phys2mach (P2M)", "P2M list (phys2mach)", "#e15759"},
+	[PV_SEG_START_INFO] = {"start_info", "start info", "start info", "#f28e2b"},
+	[PV_SEG_XENSTORE] = {"xenstore", "xenstore", "xenstore", "#f28e2b"},
+	[PV_SEG_CONSOLE] = {"console", "console", "console", "#f28e2b"},
+	[PV_SEG_PAGE_TABLES] = {"page_tables", "page tables", "page tables", "#b07aa1"},
+	[PV_SEG_BOOT_STACK] = {"boot_stack", "boot stack", "boot stack", "#76b7b2"},
+	[PV_SEG_TOTAL] = {"total", "TOTAL", "initial mapping", "#dddddd"},
+};
+
+static const char *seg_title(const struct pv_layout *l, enum pv_seg s)
 {
-	static const char *const names[PV_SEG_NR] = {
-		[PV_SEG_KERNEL] = "kernel",
-		[PV_SEG_RAMDISK] = "ramdisk",
-		[PV_SEG_P2M] = "p2m",
-		[PV_SEG_START_INFO] = "start_info",
-		[PV_SEG_XENSTORE] = "xenstore",
-		[PV_SEG_CONSOLE] = "console",
-		[PV_SEG_PAGE_TABLES] = "page_tables",
-		[PV_SEG_BOOT_STACK] = "boot_stack",
-		[PV_SEG_TOTAL] = "total",
-	};
-
-	if (s == PV_SEG_RAMDISK)
-		return l->ramdisk_name;
-	return names[s];
+	return seg_name(l, s, seg_styles[s].title);
 }
 
-void layout_json(struct json *j, const struct guest *g, const struct pv_layout *l,
+void layout_json(struct json *j, const struct layout_guest *g, const struct pv_layout *l,
 		 const char *const *log, unsigned nlog)
 {
 	unsigned w = pv_layout_warnings(l);
@@ -39,23 +38,23 @@ void layout_json(struct json *j, const struct guest *g, const struct pv_layout *
 	json_u64(j, "memory_mib", l->nr_pages >> 8);
 	json_hex(j, "virt_base", l->virt_base);
 	json_obj(j, "kernel");
-	json_hex(j, "vstart", g->in.kstart);
-	json_hex(j, "vend", g->in.kend);
-	json_hex(j, "entry", g->in.entry);
-	if (g->in.p2m_base != PV_UNSET_ADDR)
-		json_hex(j, "init_p2m", g->in.p2m_base);
+	json_hex(j, "vstart", g->in->kstart);
+	json_hex(j, "vend", g->in->kend);
+	json_hex(j, "entry", g->in->entry);
+	if (g->in->p2m_base != PV_UNSET_ADDR)
+		json_hex(j, "init_p2m", g->in->p2m_base);
 	else
 		json_null(j, "init_p2m");
-	json_bool(j, "unmapped_ramdisk", g->in.unmapped_initrd);
+	json_bool(j, "unmapped_ramdisk", g->in->unmapped_initrd);
 	json_obj_end(j);
-	json_u64(j, "ramdisk_bytes", g->in.ramdisk_len);
+	json_u64(j, "ramdisk_bytes", g->in->ramdisk_len);
 
 	json_arr(j, "segments");
 	for (int s = 0; s < PV_SEG_NR; s++) {
 		const struct pv_segment *seg = &l->seg[s];
 
 		if (seg->present)
-			json_segment(j, seg_json_name(l, (enum pv_seg)s), seg);
+			json_segment(j, seg_name(l, (enum pv_seg)s, seg_styles[s].json), seg);
 	}
 	json_arr_end(j);
 
@@ -128,24 +127,7 @@ void layout_json(struct json *j, const struct guest *g, const struct pv_layout *
 	json_obj_end(j);
 }
 
-static const char *seg_title(const struct pv_layout *l, enum pv_seg s)
-{
-	static const char *const names[PV_SEG_NR] = {
-		[PV_SEG_KERNEL] = "kernel",
-		[PV_SEG_RAMDISK] = "ramdisk",
-		[PV_SEG_P2M] = "phys2mach (P2M)",
-		[PV_SEG_START_INFO] = "start info",
-		[PV_SEG_XENSTORE] = "xenstore",
-		[PV_SEG_CONSOLE] = "console",
-		[PV_SEG_PAGE_TABLES] = "page tables",
-		[PV_SEG_BOOT_STACK] = "boot stack",
-		[PV_SEG_TOTAL] = "TOTAL",
-	};
-
-	return s == PV_SEG_RAMDISK ? l->ramdisk_name : names[s];
-}
-
-void layout_table(FILE *f, const struct guest *g, const struct pv_layout *l)
+void layout_table(FILE *f, const struct layout_guest *g, const struct pv_layout *l)
 {
 	char a[32], b[32];
 
@@ -296,4 +278,22 @@ void layout_picture(FILE *f, const struct pv_layout *l)
 	if (!l->p2m_in_mapping)
 		fprintf(f, "  the P2M list is mapped outside, at 0x%llx-0x%llx (INIT_P2M)\n",
 			(unsigned long long)p2m->vstart, (unsigned long long)p2m->vend);
+}
+
+void layout_warnings_text(FILE *f, const struct pv_layout *l)
+{
+	unsigned w = pv_layout_warnings(l);
+	char msg[512];
+
+	if (!w) {
+		fprintf(f, "\nno warnings: this layout stays below every limit pvboot knows\n");
+		return;
+	}
+	fprintf(f, "\nwarnings:\n");
+	for (int i = 0; i < PV_WARN_NR; i++) {
+		if (!(w & (1U << i)))
+			continue;
+		pv_warning_message((enum pv_warning)i, l, msg, sizeof(msg));
+		fprintf(f, "  %s: %s\n", pv_warning_code((enum pv_warning)i), msg);
+	}
 }
