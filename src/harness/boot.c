@@ -38,7 +38,7 @@ static enum run_verdict on_line(void *ctx, double t, const char *text, bool qemu
 		return RUN_GO_ON;
 	}
 	fprintf(lv->log, "[%7.3f] %s\n", t, text);
-	v = lv->p->kind->line(lv->r, t, text, stage, sizeof(stage));
+	v = lv->p->kind->serial.line(lv->r, t, text, stage, sizeof(stage));
 	if (stage[0])
 		progress(lv->pr, t, stage, true);
 	return v;
@@ -146,7 +146,7 @@ int run_replay(const struct run_plan *p, bool mode_given, struct run_one *r, str
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
 		text = run_split_time(line, &t);
-		p->kind->line(r, t, text, stage, sizeof(stage));
+		p->kind->serial.line(r, t, text, stage, sizeof(stage));
 	}
 	free(line);
 	fclose(f);
@@ -162,8 +162,8 @@ int run_replay(const struct run_plan *p, bool mode_given, struct run_one *r, str
 					   : NULL;
 
 		/* The kind may record it too, should the guest have printed nothing. */
-		if (!mode && p->kind->logged_mode)
-			mode = p->kind->logged_mode(r);
+		if (!mode && p->kind->serial.logged_mode)
+			mode = p->kind->serial.logged_mode(r);
 		if (!mode && r->ser.have_result && !r->ser.result_parsed)
 			return pv_fail(err, PV_ERR_FORMAT,
 				       "%s: its PVBOOT-RESULT line does not read (%s); give --mode",

@@ -75,8 +75,6 @@ struct run_kind {
 	size_t plan_size, run_size; /* of p->priv and r->priv */
 
 	const char *(*default_kernel)(bool seed_memory, bool linear);
-	/* A line only this kind's logs have. */
-	bool (*log_marker)(const char *text);
 	/* Whether the kind can boot a guest of @in at all, before any file is looked at; NULL: any. */
 	int (*check_guest)(const struct pv_layout_in *in, struct pv_error *err);
 	/* Whether the kind can pass these files to the guest at all; NULL: any. */
@@ -89,24 +87,36 @@ struct run_kind {
 		       struct pv_error *err);
 	void (*run_init)(struct run_one *r);
 	void (*run_free)(struct run_one *r);
-	/*
-	 * Take one line (\r removed) seen @t seconds after QEMU started (-1:
-	 * unknown); a new stage's description into @stage (else "").
-	 */
-	enum run_verdict (*line)(struct run_one *r, double t, const char *text, char *stage,
-				 size_t size);
-	/* The mode a log records other than in PVBOOT-RESULT, or NULL. */
-	const char *(*logged_mode)(const struct run_one *r);
-	/* The kind's own checks, before the shared ones on PVBOOT-RESULT. */
+
+	/* The serial line, as it comes (boot) or from a log (replay). */
+	struct {
+		/* A line only this kind's logs have. */
+		bool (*log_marker)(const char *text);
+		/*
+		 * Take one line (\r removed) seen @t seconds after QEMU started (-1:
+		 * unknown); a new stage's description into @stage (else "").
+		 */
+		enum run_verdict (*line)(struct run_one *r, double t, const char *text, char *stage,
+					 size_t size);
+		/* The mode a log records other than in PVBOOT-RESULT, or NULL. */
+		const char *(*logged_mode)(const struct run_one *r);
+	} serial;
+
+	/* Evaluate: the kind's own checks, before the shared ones on PVBOOT-RESULT. */
 	void (*checks)(const struct run_plan *p, struct run_one *r);
-	/* Wall times but the total, into @t; how many. */
-	unsigned (*timings)(const struct run_one *r, struct run_timing *t);
-	void (*report_machine)(FILE *f, const struct run_plan *p, const struct run_one *r);
-	void (*report_builder)(FILE *f, const struct run_plan *p, const struct run_one *r);
-	void (*report_qemu_json)(struct json *j, const struct run_plan *p, const struct run_one *r);
-	void (*report_json)(struct json *j, const struct run_plan *p, const struct run_one *r);
-	const char *verdict_label;
-	void (*verdict)(const struct run_one *r, char *buf, size_t size);
+
+	/* The kind's part of the report (<pvboot/report.h>), through kinds.c. */
+	struct {
+		/* Wall times but the total, into @t; how many. */
+		unsigned (*timings)(const struct run_one *r, struct run_timing *t);
+		void (*machine)(FILE *f, const struct run_plan *p, const struct run_one *r);
+		void (*builder)(FILE *f, const struct run_plan *p, const struct run_one *r);
+		/* NULL: nothing of the kind's own in the "qemu" object. */
+		void (*qemu_json)(struct json *j, const struct run_plan *p, const struct run_one *r);
+		void (*json)(struct json *j, const struct run_plan *p, const struct run_one *r);
+		const char *verdict_label;
+		void (*verdict)(const struct run_one *r, char *buf, size_t size);
+	} report;
 };
 
 extern const struct run_kind run_kind_dom0, run_kind_domu;

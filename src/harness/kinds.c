@@ -32,7 +32,7 @@ const struct run_kind *run_kind_of_log(const char *path, const struct run_kind *
 		return fallback;
 	while (!found && fgets(line, sizeof(line), f))
 		for (size_t i = 0; i < NR_KINDS && !found; i++)
-			if (kinds[i]->log_marker && kinds[i]->log_marker(line))
+			if (kinds[i]->serial.log_marker && kinds[i]->serial.log_marker(line))
 				found = kinds[i];
 	fclose(f);
 	return found ? found : fallback;
@@ -117,7 +117,7 @@ const char *run_guest_name(const struct run_plan *p)
 
 unsigned run_timings(const struct run_plan *p, const struct run_one *r, struct run_timing *t)
 {
-	unsigned n = p->kind->timings(r, t);
+	unsigned n = p->kind->report.timings(r, t);
 
 	t[n++] = (struct run_timing){"total", "total", r->cmd.argc ? r->exit.seconds : r->ser.t_last};
 	return n;
@@ -125,31 +125,31 @@ unsigned run_timings(const struct run_plan *p, const struct run_one *r, struct r
 
 void run_report_machine(FILE *f, const struct run_plan *p, const struct run_one *r)
 {
-	p->kind->report_machine(f, p, r);
+	p->kind->report.machine(f, p, r);
 }
 
 void run_report_builder(FILE *f, const struct run_plan *p, const struct run_one *r)
 {
-	p->kind->report_builder(f, p, r);
+	p->kind->report.builder(f, p, r);
 }
 
 void run_report_qemu_json(struct json *j, const struct run_plan *p, const struct run_one *r)
 {
-	if (p->kind->report_qemu_json)
-		p->kind->report_qemu_json(j, p, r);
+	if (p->kind->report.qemu_json)
+		p->kind->report.qemu_json(j, p, r);
 }
 
 void run_report_json_fields(struct json *j, const struct run_plan *p, const struct run_one *r)
 {
-	p->kind->report_json(j, p, r);
+	p->kind->report.json(j, p, r);
 }
 
 const char *run_verdict_label(const struct run_plan *p)
 {
-	return p->kind->verdict_label;
+	return p->kind->report.verdict_label;
 }
 
 void run_verdict_text(const struct run_plan *p, const struct run_one *r, char *buf, size_t size)
 {
-	p->kind->verdict(r, buf, size);
+	p->kind->report.verdict(r, buf, size);
 }
