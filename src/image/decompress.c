@@ -110,207 +110,294 @@ int pvi_too_much(const char *what, const struct pvi_outbuf *o, struct pv_error *
 		       what, o->limit);
 }
 
-/* Cf. xc_dom_do_gunzip: zlib with gzip/zlib header autodetection. */
-static int gunzip(const uint8_t *in, size_t in_len, struct pvi_outbuf *o, struct pv_error *err)
-{
+/* libzstd's stream: its context, and the input. */
+struct zstd_stream {
+	ZSTD_DCtx *dctx;
+	ZSTD_inBuffer ib;
+};
+
+/* A decoder's state: one library's stream. */
+union stream_state {
 	z_stream z;
+	bz_stream bz;
+	lzma_stream lz;
+	struct zstd_stream zstd;
+};
+
+/* What one call of a library's decode came to. */
+enum step {
+	STEP_MORE,	/* it used room or input: call again */
+	STEP_END,	/* the stream has ended */
+	STEP_TOO_MUCH,	/* the output is full and the stream goes on */
+	STEP_TRUNCATED, /* no progress: the input ends early */
+	STEP_ERROR,	/* @err is set */
+};
+
+/*
+ * A stream decoder, for run_stream(): @init starts a stream on the input
+ * (the state zeroed before), @step calls the library's decode once,
+ * filling o->buf from o->len up to o->cap and moving o->len past what it
+ * wrote, and @end releases the stream.  @what names the decoder in
+ * errors, as upstream does.
+ */
+struct stream_ops {
+	enum pv_compression comp;
+	const char *what;
+	size_t min_len;	     /* the shortest payload of this format, size field included */
+	bool size_in_stream; /* the size field is the stream's own (gzip's ISIZE) */
+	bool in_u32;	     /* the library counts the input in 32 bits */
+	int (*init)(union stream_state *st, const char *what, const uint8_t *in, size_t in_len,
+		    struct pv_error *err);
+	enum step (*step)(union stream_state *st, const char *what, struct pvi_outbuf *o,
+			  struct pv_error *err);
+	void (*end)(union stream_state *st);
+};
+
+/*
+ * A library's return codes in upstream's words; the last entry's words are
+ * for any other code.
+ */
+struct rc_text {
 	int rc;
+	const char *text;
+};
 
-	memset(&z, 0, sizeof(z));
-	if (in_len > UINT32_MAX)
-		return pv_fail(err, PV_ERR_DECOMPRESS, "gzip: input too large");
-	if (inflateInit2(&z, MAX_WBITS + 32) != Z_OK)
-		return pv_fail(err, PV_ERR_NOMEM, "gzip: cannot initialise zlib");
-	z.next_in = (Bytef *)in;
-	z.avail_in = (uInt)in_len;
-	for (;;) {
-		size_t before = o->len;
+static const char *rc_text(const struct rc_text *t, size_t n, int rc)
+{
+	size_t i = 0;
 
-		if (pvi_outbuf_reserve(o, OUTBUF_MIN, err))
-			goto fail;
-		z.next_out = o->buf + o->len;
-		z.avail_out = (uInt)(o->cap - o->len);
-		rc = inflate(&z, Z_NO_FLUSH);
-		o->len = o->cap - z.avail_out;
-		if (rc == Z_STREAM_END)
-			break;
-		if (rc == Z_BUF_ERROR && o->len == before) {
-			if (o->len == o->limit && z.avail_in)
-				pvi_too_much("gzip", o, err);
-			else
-				pv_fail(err, PV_ERR_DECOMPRESS, "gzip: unexpected end of input");
-			goto fail;
-		}
-		if (rc != Z_OK) {
-			pv_fail(err, PV_ERR_DECOMPRESS, "gzip: %s", z.msg ? z.msg : zError(rc));
-			goto fail;
-		}
-	}
-	inflateEnd(&z);
-	return pvi_check_total("gzip", o, err);
-fail:
-	inflateEnd(&z);
-	return -1;
+	while (i + 1 < n && t[i].rc != rc)
+		i++;
+	return t[i].text;
 }
 
-static const char *bz2_error(int rc)
+#define RC_TEXT(table, rc) rc_text(table, sizeof(table) / sizeof(table[0]), rc)
+
+/* Cf. xc_dom_do_gunzip: zlib with gzip/zlib header autodetection. */
+static int gunzip_init(union stream_state *st, const char *what, const uint8_t *in, size_t in_len,
+		       struct pv_error *err)
 {
-	switch (rc) {
-	case BZ_DATA_ERROR:
-		return "data integrity error";
-	case BZ_DATA_ERROR_MAGIC:
-		return "bad magic";
-	case BZ_MEM_ERROR:
-		return "out of memory";
-	default:
-		return "internal error";
+	if (inflateInit2(&st->z, MAX_WBITS + 32) != Z_OK)
+		return pv_fail(err, PV_ERR_NOMEM, "%s: cannot initialise zlib", what);
+	st->z.next_in = (Bytef *)in;
+	st->z.avail_in = (uInt)in_len;
+	return 0;
+}
+
+static enum step gunzip_step(union stream_state *st, const char *what, struct pvi_outbuf *o,
+			     struct pv_error *err)
+{
+	z_stream *z = &st->z;
+	size_t before = o->len;
+	int rc;
+
+	z->next_out = o->buf + o->len;
+	z->avail_out = (uInt)(o->cap - o->len);
+	rc = inflate(z, Z_NO_FLUSH);
+	o->len = o->cap - z->avail_out;
+	if (rc == Z_STREAM_END)
+		return STEP_END;
+	if (rc == Z_BUF_ERROR && o->len == before)
+		return o->len == o->limit && z->avail_in ? STEP_TOO_MUCH : STEP_TRUNCATED;
+	if (rc != Z_OK) {
+		pv_fail(err, PV_ERR_DECOMPRESS, "%s: %s", what, z->msg ? z->msg : zError(rc));
+		return STEP_ERROR;
 	}
+	return STEP_MORE;
+}
+
+static void gunzip_end(union stream_state *st)
+{
+	inflateEnd(&st->z);
 }
 
 /* Cf. xc_try_bzip2_decode. */
-static int bunzip2(const uint8_t *in, size_t in_len, struct pvi_outbuf *o, struct pv_error *err)
+static const struct rc_text bz2_errors[] = {
+	{BZ_DATA_ERROR, "data integrity error"},
+	{BZ_DATA_ERROR_MAGIC, "bad magic"},
+	{BZ_MEM_ERROR, "out of memory"},
+	{0, "internal error"},
+};
+
+static int bunzip2_init(union stream_state *st, const char *what, const uint8_t *in, size_t in_len,
+			struct pv_error *err)
 {
-	bz_stream bz;
+	if (BZ2_bzDecompressInit(&st->bz, 0, 0) != BZ_OK)
+		return pv_fail(err, PV_ERR_NOMEM, "%s: error initting stream", what);
+	st->bz.next_in = (char *)in;
+	st->bz.avail_in = (unsigned)in_len;
+	return 0;
+}
+
+static enum step bunzip2_step(union stream_state *st, const char *what, struct pvi_outbuf *o,
+			      struct pv_error *err)
+{
+	bz_stream *bz = &st->bz;
+	size_t before = o->len;
+	unsigned in_before = bz->avail_in;
 	int rc;
 
-	memset(&bz, 0, sizeof(bz));
-	if (in_len > UINT32_MAX)
-		return pv_fail(err, PV_ERR_DECOMPRESS, "BZIP2: input too large");
-	if (BZ2_bzDecompressInit(&bz, 0, 0) != BZ_OK)
-		return pv_fail(err, PV_ERR_NOMEM, "BZIP2: error initting stream");
-	bz.next_in = (char *)in;
-	bz.avail_in = (unsigned)in_len;
-	for (;;) {
-		size_t before = o->len;
-		unsigned in_before = bz.avail_in;
-
-		if (pvi_outbuf_reserve(o, OUTBUF_MIN, err))
-			goto fail;
-		bz.next_out = (char *)o->buf + o->len;
-		bz.avail_out = (unsigned)(o->cap - o->len);
-		rc = BZ2_bzDecompress(&bz);
-		o->len = o->cap - bz.avail_out;
-		if (rc == BZ_STREAM_END)
-			break;
-		if (rc != BZ_OK) {
-			pv_fail(err, PV_ERR_DECOMPRESS, "BZIP2: error %d (%s)", rc, bz2_error(rc));
-			goto fail;
-		}
-		if (o->len == before && bz.avail_in == in_before) {
-			/* Upstream accepts a stream without its end if the size matches. */
-			if (o->len == o->limit && bz.avail_in == 0)
-				break;
-			if (o->len == o->limit)
-				pvi_too_much("BZIP2", o, err);
-			else
-				pv_fail(err, PV_ERR_DECOMPRESS, "BZIP2: unexpected end of input");
-			goto fail;
-		}
+	bz->next_out = (char *)o->buf + o->len;
+	bz->avail_out = (unsigned)(o->cap - o->len);
+	rc = BZ2_bzDecompress(bz);
+	o->len = o->cap - bz->avail_out;
+	if (rc == BZ_STREAM_END)
+		return STEP_END;
+	if (rc != BZ_OK) {
+		pv_fail(err, PV_ERR_DECOMPRESS, "%s: error %d (%s)", what, rc,
+			RC_TEXT(bz2_errors, rc));
+		return STEP_ERROR;
 	}
-	BZ2_bzDecompressEnd(&bz);
-	return pvi_check_total("BZIP2", o, err);
-fail:
-	BZ2_bzDecompressEnd(&bz);
-	return -1;
+	if (o->len != before || bz->avail_in != in_before)
+		return STEP_MORE;
+	/* Upstream accepts a stream without its end if the size matches. */
+	if (o->len == o->limit)
+		return bz->avail_in == 0 ? STEP_END : STEP_TOO_MUCH;
+	return STEP_TRUNCATED;
+}
+
+static void bunzip2_end(union stream_state *st)
+{
+	BZ2_bzDecompressEnd(&st->bz);
 }
 
 /* Cf. _xc_try_lzma_decode's messages. */
-static const char *lzma_error(lzma_ret rc)
-{
-	switch (rc) {
-	case LZMA_MEM_ERROR:
-		return "Cannot allocate memory";
-	case LZMA_MEMLIMIT_ERROR:
-		return "Memory usage limit reached";
-	case LZMA_FORMAT_ERROR:
-		return "File format not recognized";
-	case LZMA_OPTIONS_ERROR:
-		return "Unsupported compression options";
-	case LZMA_DATA_ERROR:
-		return "File is corrupt";
-	case LZMA_BUF_ERROR:
-		return "Unexpected end of input";
-	default:
-		return "Internal program error (bug)";
-	}
-}
+static const struct rc_text lzma_errors[] = {
+	{LZMA_MEM_ERROR, "Cannot allocate memory"},
+	{LZMA_MEMLIMIT_ERROR, "Memory usage limit reached"},
+	{LZMA_FORMAT_ERROR, "File format not recognized"},
+	{LZMA_OPTIONS_ERROR, "Unsupported compression options"},
+	{LZMA_DATA_ERROR, "File is corrupt"},
+	{LZMA_BUF_ERROR, "Unexpected end of input"},
+	{0, "Internal program error (bug)"},
+};
 
 /* Cf. xc_try_xz_decode and xc_try_lzma_decode. */
-static int unlzma(const char *what, bool xz, const uint8_t *in, size_t in_len, struct pvi_outbuf *o,
-		  struct pv_error *err)
+static int unlzma_start(union stream_state *st, lzma_ret rc, const char *what, const uint8_t *in,
+			size_t in_len, struct pv_error *err)
 {
-	lzma_stream st = LZMA_STREAM_INIT;
-	lzma_ret rc;
-
-	rc = xz ? lzma_stream_decoder(&st, LZMA_MEMLIMIT, 0) : lzma_alone_decoder(&st, LZMA_MEMLIMIT);
 	if (rc != LZMA_OK)
 		return pv_fail(err, PV_ERR_NOMEM, "%s: Failed to init decoder", what);
-	st.next_in = in;
-	st.avail_in = in_len;
-	for (;;) {
-		if (pvi_outbuf_reserve(o, OUTBUF_MIN, err))
-			goto fail;
-		st.next_out = o->buf + o->len;
-		st.avail_out = o->cap - o->len;
-		rc = lzma_code(&st, LZMA_FINISH);
-		o->len = o->cap - st.avail_out;
-		if (rc == LZMA_STREAM_END)
-			break;
-		if (rc == LZMA_OK)
-			continue;
-		if (rc == LZMA_BUF_ERROR && o->len == o->limit) {
-			/* Upstream accepts a stream without its end if the size matches. */
-			if (st.avail_in == 0)
-				break;
-			pvi_too_much(what, o, err);
-			goto fail;
-		}
-		pv_fail(err, PV_ERR_DECOMPRESS, "%s decompression error: %s", what, lzma_error(rc));
-		goto fail;
-	}
-	lzma_end(&st);
-	return pvi_check_total(what, o, err);
-fail:
-	lzma_end(&st);
-	return -1;
+	st->lz.next_in = in;
+	st->lz.avail_in = in_len;
+	return 0;
+}
+
+static int unxz_init(union stream_state *st, const char *what, const uint8_t *in, size_t in_len,
+		     struct pv_error *err)
+{
+	return unlzma_start(st, lzma_stream_decoder(&st->lz, LZMA_MEMLIMIT, 0), what, in, in_len,
+			    err);
+}
+
+static int unlzma_init(union stream_state *st, const char *what, const uint8_t *in, size_t in_len,
+		       struct pv_error *err)
+{
+	return unlzma_start(st, lzma_alone_decoder(&st->lz, LZMA_MEMLIMIT), what, in, in_len, err);
+}
+
+static enum step unlzma_step(union stream_state *st, const char *what, struct pvi_outbuf *o,
+			     struct pv_error *err)
+{
+	lzma_stream *lz = &st->lz;
+	lzma_ret rc;
+
+	lz->next_out = o->buf + o->len;
+	lz->avail_out = o->cap - o->len;
+	rc = lzma_code(lz, LZMA_FINISH);
+	o->len = o->cap - lz->avail_out;
+	if (rc == LZMA_STREAM_END)
+		return STEP_END;
+	if (rc == LZMA_OK)
+		return STEP_MORE;
+	/* Upstream accepts a stream without its end if the size matches. */
+	if (rc == LZMA_BUF_ERROR && o->len == o->limit)
+		return lz->avail_in == 0 ? STEP_END : STEP_TOO_MUCH;
+	pv_fail(err, PV_ERR_DECOMPRESS, "%s decompression error: %s", what,
+		RC_TEXT(lzma_errors, (int)rc));
+	return STEP_ERROR;
+}
+
+static void unlzma_end(union stream_state *st)
+{
+	lzma_end(&st->lz);
 }
 
 /* Cf. xc_try_zstd_decode, with the streaming API and a growing buffer. */
-static int unzstd(const uint8_t *in, size_t in_len, struct pvi_outbuf *o, struct pv_error *err)
+static int unzstd_init(union stream_state *st, const char *what, const uint8_t *in, size_t in_len,
+		       struct pv_error *err)
 {
-	ZSTD_DCtx *dctx = ZSTD_createDCtx();
-	ZSTD_inBuffer ib = {in, in_len, 0};
-	size_t rc = 1;
+	st->zstd = (struct zstd_stream){ZSTD_createDCtx(), {in, in_len, 0}};
+	if (!st->zstd.dctx)
+		return pv_fail(err, PV_ERR_NOMEM, "%s: cannot create a decompression context", what);
+	return 0;
+}
 
-	if (!dctx)
-		return pv_fail(err, PV_ERR_NOMEM, "ZSTD: cannot create a decompression context");
-	/* Frames follow one another until the input ends (as ZSTD_decompress). */
-	while (ib.pos < ib.size || rc != 0) {
-		size_t before = o->len, in_before = ib.pos;
-		ZSTD_outBuffer ob;
+static enum step unzstd_step(union stream_state *st, const char *what, struct pvi_outbuf *o,
+			     struct pv_error *err)
+{
+	struct zstd_stream *z = &st->zstd;
+	size_t before = o->len, in_before = z->ib.pos, rc;
+	ZSTD_outBuffer ob = {o->buf, o->cap, o->len};
 
-		if (pvi_outbuf_reserve(o, OUTBUF_MIN, err))
-			goto fail;
-		ob = (ZSTD_outBuffer){o->buf, o->cap, o->len};
-		rc = ZSTD_decompressStream(dctx, &ob, &ib);
-		o->len = ob.pos;
-		if (ZSTD_isError(rc)) {
-			pv_fail(err, PV_ERR_DECOMPRESS, "ZSTD: error: %s", ZSTD_getErrorName(rc));
-			goto fail;
-		}
-		if (rc != 0 && o->len == before && ib.pos == in_before) {
-			if (o->len == o->limit)
-				pvi_too_much("ZSTD", o, err);
-			else
-				pv_fail(err, PV_ERR_DECOMPRESS, "ZSTD: unexpected end of input");
-			goto fail;
-		}
+	rc = ZSTD_decompressStream(z->dctx, &ob, &z->ib);
+	o->len = ob.pos;
+	if (ZSTD_isError(rc)) {
+		pv_fail(err, PV_ERR_DECOMPRESS, "%s: error: %s", what, ZSTD_getErrorName(rc));
+		return STEP_ERROR;
 	}
-	ZSTD_freeDCtx(dctx);
-	return pvi_check_total("ZSTD", o, err);
-fail:
-	ZSTD_freeDCtx(dctx);
-	return -1;
+	/* Frames follow one another until the input ends (as ZSTD_decompress). */
+	if (rc == 0 && z->ib.pos == z->ib.size)
+		return STEP_END;
+	if (rc != 0 && o->len == before && z->ib.pos == in_before)
+		return o->len == o->limit ? STEP_TOO_MUCH : STEP_TRUNCATED;
+	return STEP_MORE;
+}
+
+static void unzstd_end(union stream_state *st)
+{
+	ZSTD_freeDCtx(st->zstd.dctx);
+}
+
+/* comp, what, min_len, size_in_stream, in_u32, init, step, end */
+static const struct stream_ops streams[] = {
+	/* Minimal gzip: 10-byte header, 2-byte empty deflate, CRC, ISIZE. */
+	{PV_COMP_GZIP, "gzip", 20, true, true, gunzip_init, gunzip_step, gunzip_end},
+	{PV_COMP_BZIP2, "BZIP2", 9, false, true, bunzip2_init, bunzip2_step, bunzip2_end},
+	{PV_COMP_XZ, "XZ", 8, false, false, unxz_init, unlzma_step, unlzma_end},
+	{PV_COMP_LZMA, "LZMA", 8, false, false, unlzma_init, unlzma_step, unlzma_end},
+	{PV_COMP_ZSTD, "ZSTD", 10, false, false, unzstd_init, unzstd_step, unzstd_end},
+};
+
+/*
+ * The one decompress loop: room in the output buffer, one step, until the
+ * stream ends or fails; then the checks every decoder makes.
+ */
+static int run_stream(const struct stream_ops *ops, const uint8_t *in, size_t in_len,
+		      struct pvi_outbuf *o, struct pv_error *err)
+{
+	union stream_state st;
+	enum step s;
+
+	if (ops->in_u32 && in_len > UINT32_MAX)
+		return pv_fail(err, PV_ERR_DECOMPRESS, "%s: input too large", ops->what);
+	/* Zeroes: zlib's and libbz2's default allocators, and liblzma's LZMA_STREAM_INIT. */
+	memset(&st, 0, sizeof(st));
+	if (ops->init(&st, ops->what, in, in_len, err))
+		return -1;
+	do {
+		if (pvi_outbuf_reserve(o, OUTBUF_MIN, err)) {
+			s = STEP_ERROR;
+			break;
+		}
+		s = ops->step(&st, ops->what, o, err);
+	} while (s == STEP_MORE);
+	if (s == STEP_TOO_MUCH)
+		pvi_too_much(ops->what, o, err);
+	else if (s == STEP_TRUNCATED)
+		pv_fail(err, PV_ERR_DECOMPRESS, "%s: unexpected end of input", ops->what);
+	ops->end(&st);
+	return s == STEP_END ? pvi_check_total(ops->what, o, err) : -1;
 }
 
 /*
@@ -344,56 +431,24 @@ enum pv_compression pvi_compression_of(const uint8_t *buf, size_t len)
 int pvi_decompress(enum pv_compression comp, const uint8_t *in, size_t in_len, uint8_t **out,
 		   size_t *out_len, struct pv_error *err)
 {
+	const struct stream_ops *ops = NULL;
 	struct pvi_outbuf o;
 	size_t size;
-	int rc;
 
-	switch (comp) {
-	case PV_COMP_LZO:
+	if (comp == PV_COMP_LZO)
 		return pvi_unlzop(in, in_len, out, out_len, err);
-	case PV_COMP_LZ4:
+	if (comp == PV_COMP_LZ4)
 		return pvi_unlz4_legacy(in, in_len, out, out_len, err);
-	case PV_COMP_GZIP:
-		/* Minimal gzip: 10-byte header, 2-byte empty deflate, CRC, ISIZE. */
-		rc = pvi_claimed_size("gzip", in, in_len, 20, &size, err);
-		break;
-	case PV_COMP_BZIP2:
-		rc = pvi_claimed_size("BZIP2", in, in_len, 9, &size, err);
-		break;
-	case PV_COMP_XZ:
-		rc = pvi_claimed_size("XZ", in, in_len, 8, &size, err);
-		break;
-	case PV_COMP_LZMA:
-		rc = pvi_claimed_size("LZMA", in, in_len, 8, &size, err);
-		break;
-	case PV_COMP_ZSTD:
-		rc = pvi_claimed_size("ZSTD", in, in_len, 10, &size, err);
-		break;
-	default:
+	for (size_t i = 0; i < sizeof(streams) / sizeof(streams[0]); i++)
+		if (streams[i].comp == comp)
+			ops = &streams[i];
+	if (!ops)
 		return pv_fail(err, PV_ERR_FORMAT, "unknown compression format");
-	}
-	if (rc || pvi_outbuf_init(&o, size, in_len, err))
+	if (pvi_claimed_size(ops->what, in, in_len, ops->min_len, &size, err) ||
+	    pvi_outbuf_init(&o, size, in_len, err))
 		return -1;
-
-	switch (comp) {
-	case PV_COMP_GZIP:
-		/* gzip's ISIZE is part of the stream: inflate all of it. */
-		rc = gunzip(in, in_len, &o, err);
-		break;
-	case PV_COMP_BZIP2:
-		rc = bunzip2(in, in_len - 4, &o, err);
-		break;
-	case PV_COMP_XZ:
-		rc = unlzma("XZ", true, in, in_len - 4, &o, err);
-		break;
-	case PV_COMP_LZMA:
-		rc = unlzma("LZMA", false, in, in_len - 4, &o, err);
-		break;
-	default:
-		rc = unzstd(in, in_len - 4, &o, err);
-		break;
-	}
-	if (rc) {
+	/* gzip's ISIZE is part of the stream: inflate all of it. */
+	if (run_stream(ops, in, ops->size_in_stream ? in_len : in_len - 4, &o, err)) {
 		pvi_outbuf_free(&o);
 		return -1;
 	}
