@@ -140,7 +140,7 @@ int next_opt(int argc, char **argv, int *i, const struct opt *opts, const char *
 	for (const struct opt *o = opts; o->name; o++) {
 		if (strlen(o->name) != len || strncmp(o->name, arg, len) != 0)
 			continue;
-		if (!o->has_arg) {
+		if (!o->arg) {
 			if (eq)
 				return pv_fail(err, PV_ERR_USAGE, "--%s takes no value", o->name);
 			return o->id;
@@ -155,6 +155,39 @@ int next_opt(int argc, char **argv, int *i, const struct opt *opts, const char *
 		return o->id;
 	}
 	return pv_fail(err, PV_ERR_USAGE, "unknown option '--%.*s'", (int)len, arg);
+}
+
+void opts_help(FILE *f, const struct opt *opts)
+{
+	for (const struct opt *o = opts; o->name; o++) {
+		const char *h = o->help;
+		char flag[64];
+
+		if (!h)
+			continue;
+		snprintf(flag, sizeof(flag), "--%s%s%s", o->name, o->arg ? " " : "",
+			 o->arg ? o->arg : "");
+		if (!*h) {
+			fprintf(f, "  %s\n", flag);
+			continue;
+		}
+		fprintf(f, "  %-22s ", flag);
+		for (size_t n = strcspn(h, "\n");; n = strcspn(h, "\n")) {
+			fprintf(f, "%.*s\n", (int)n, h);
+			if (!h[n])
+				break;
+			h += n + 1;
+			fprintf(f, "%25s", "");
+		}
+	}
+}
+
+void cmd_help(const char *intro, const struct opt *opts, const char *outro)
+{
+	fputs(intro, stdout);
+	opts_help(stdout, opts);
+	if (outro)
+		fputs(outro, stdout);
 }
 
 void opts_merge(struct opt *out, const struct opt *a, const struct opt *b)

@@ -28,11 +28,19 @@ int cli_nomem(const char *cmd);
 int parse_u64(const char *what, const char *s, uint64_t *out, struct pv_error *err);
 int parse_size(const char *what, const char *s, uint64_t *bytes, struct pv_error *err);
 
-/* A small getopt_long-like loop over "--name value" and "--flag" options. */
+/*
+ * A command's option, for a small getopt_long-like loop over "--name
+ * value" and "--flag" options, and for its --help: the name without "--",
+ * the value's name in the help (NULL: a flag, which takes no value), the
+ * id next_opt() returns, and the help (NULL: not listed; "": the option
+ * alone; a '\n' starts a line under the first).  A table ends with a NULL
+ * name.
+ */
 struct opt {
 	const char *name;
-	bool has_arg;
+	const char *arg;
 	int id;
+	const char *help;
 };
 /*
  * Take the next option from argv[*i].  Returns its id, 0 at the end, or -1
@@ -41,6 +49,10 @@ struct opt {
  */
 int next_opt(int argc, char **argv, int *i, const struct opt *opts, const char **value,
 	     const char **positional, struct pv_error *err);
+/* The listed options of @opts as --help shows them: "  --name ARG", the help from column 26. */
+void opts_help(FILE *f, const struct opt *opts);
+/* A command's --help on stdout: @intro, its options (@opts), then @outro (NULL: none). */
+void cmd_help(const char *intro, const struct opt *opts, const char *outro);
 
 /* The guest a command lays out: memory, kernel, ramdisk, builder. */
 struct guest {
@@ -59,7 +71,23 @@ struct guest {
 	unsigned nr_notes;
 };
 
-/* Options every guest-taking command accepts; ids from 100 up. */
+/* Options every guest-taking command accepts; ids from 100 up, the commands' own below. */
+enum {
+	O_MEMORY = 100,
+	O_PAGES,
+	O_KERNEL,
+	O_VIRT_BASE,
+	O_KSTART,
+	O_KEND,
+	O_ENTRY,
+	O_RAMDISK,
+	O_RAMDISK_SIZE,
+	O_INIT_P2M,
+	O_NO_INIT_P2M,
+	O_UNMAPPED,
+	O_BUILDER,
+	O_VIRT_P2M_4TOOLS,
+};
 extern const struct opt guest_opts[];
 void guest_defaults(struct guest *g);
 /* Consume one guest option; returns 1 if @id was a guest option, 0 if not, -1 on error. */
@@ -71,7 +99,7 @@ void guest_release(struct guest *g);
 struct pv_sim_guest guest_sim(const struct guest *g);
 /* What a layout's report (<pvboot/report.h>) shows of @g beside the layout. */
 struct layout_guest guest_report(const struct guest *g);
-/* The option help shared by layout, limits and simulate. */
+/* What layout, limits and simulate say after the guest options in their --help. */
 extern const char guest_help[];
 
 /* Merge option tables: @a then @b into @out (room for both plus end). */

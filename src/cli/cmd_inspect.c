@@ -14,10 +14,11 @@
 
 enum { O_FORMAT = 1, O_HELP };
 
+/* The usage line says them all. */
 static const struct opt inspect_opts[] = {
-	{"format", true, O_FORMAT},
-	{"help", false, O_HELP},
-	{NULL, false, 0},
+	{"format", "text|json", O_FORMAT, NULL},
+	{"help", NULL, O_HELP, NULL},
+	{NULL, NULL, 0, NULL},
 };
 
 static const char inspect_help[] =
@@ -220,7 +221,7 @@ int cmd_inspect(int argc, char **argv)
 		if (id < 0)
 			return cli_error("inspect", &err);
 		if (id == O_HELP) {
-			fputs(inspect_help, stdout);
+			cmd_help(inspect_help, inspect_opts, NULL);
 			return 0;
 		}
 		format = v;

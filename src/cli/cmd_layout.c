@@ -12,16 +12,14 @@
 enum { O_FORMAT = 1, O_HELP };
 
 static const struct opt layout_opts[] = {
-	{"format", true, O_FORMAT},
-	{"help", false, O_HELP},
-	{NULL, false, 0},
+	{"format", "F", O_FORMAT, "log (the builder's own lines), table (default),\njson or svg"},
+	{"help", NULL, O_HELP, NULL},
+	{NULL, NULL, 0, NULL},
 };
 
 static const char layout_help[] =
 	"usage: pvboot layout [options]\n"
-	"Predict how a Xen domain builder lays out a 64-bit PV guest.\n"
-	"  --format F             log (the builder's own lines), table (default),\n"
-	"                         json or svg\n";
+	"Predict how a Xen domain builder lays out a 64-bit PV guest.\n";
 
 /* The builder's log lines, kept so every format can show them. */
 struct log_lines {
@@ -74,7 +72,7 @@ int cmd_layout(int argc, char **argv)
 		if (id < 0)
 			return cli_error("layout", &err);
 		if (id == O_HELP) {
-			printf("%s%s", layout_help, guest_help);
+			cmd_help(layout_help, opts, guest_help);
 			return 0;
 		}
 		if (id == O_FORMAT) {

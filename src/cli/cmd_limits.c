@@ -9,16 +9,15 @@
 enum { O_FORMAT = 1, O_HELP };
 
 static const struct opt limits_opts[] = {
-	{"format", true, O_FORMAT},
-	{"help", false, O_HELP},
-	{NULL, false, 0},
+	{"format", "F", O_FORMAT, "table (default) or json"},
+	{"help", NULL, O_HELP, NULL},
+	{NULL, NULL, 0, NULL},
 };
 
 static const char limits_help[] =
 	"usage: pvboot limits [options]\n"
 	"The largest guest, per builder, that stays below each limit, found by bisection\n"
-	"in steps of 1 MiB.  Without --builder, all three builders.\n"
-	"  --format F             table (default) or json\n";
+	"in steps of 1 MiB.  Without --builder, all three builders.\n";
 
 #define STEP_PAGES 256 /* 1 MiB */
 
@@ -87,7 +86,7 @@ int cmd_limits(int argc, char **argv)
 		if (id < 0)
 			return cli_error("limits", &err);
 		if (id == O_HELP) {
-			printf("%s%s", limits_help, guest_help);
+			cmd_help(limits_help, opts, guest_help);
 			return 0;
 		}
 		if (id == O_FORMAT) {

@@ -16,20 +16,23 @@
 enum { O_VIA = 1, O_FORMAT, O_PFN, O_RANGE, O_HELP };
 
 static const struct opt dump_opts[] = {
-	{"via", true, O_VIA},	  {"format", true, O_FORMAT}, {"pfn", true, O_PFN},
-	{"range", true, O_RANGE}, {"help", false, O_HELP},    {NULL, false, 0},
+	{"via", "tree|list|both", O_VIA,
+	 "the 3-level tree (pfn_to_mfn_frame_list_list), the linear\n"
+	 "list (p2m_cr3/p2m_vaddr), or both, compared (default: both,\n"
+	 "that is, whichever the guest publishes)"},
+	{"format", "text|json", O_FORMAT, "a summary (default), or one JSON object"},
+	{"pfn", "N", O_PFN, "also print pfn N's entry"},
+	{"range", "A-B", O_RANGE, "also print the entries of pfns A to B, both included"},
+	{"help", NULL, O_HELP, NULL},
+	{NULL, NULL, 0, NULL},
 };
 
 static const char dump_help[] =
 	"usage: pvboot p2m-dump FILE [options]\n"
 	"Read the P2M of a simulated domain from its memory image (pvboot simulate --dump FILE)\n"
-	"as Xen's save/restore tools read a guest's: every frame number checked against the M2P.\n"
-	"  --via tree|list|both   the 3-level tree (pfn_to_mfn_frame_list_list), the linear\n"
-	"                         list (p2m_cr3/p2m_vaddr), or both, compared (default: both,\n"
-	"                         that is, whichever the guest publishes)\n"
-	"  --format text|json     a summary (default), or one JSON object\n"
-	"  --pfn N                also print pfn N's entry\n"
-	"  --range A-B            also print the entries of pfns A to B, both included\n"
+	"as Xen's save/restore tools read a guest's: every frame number checked against the M2P.\n";
+
+static const char dump_exit_help[] =
 	"Exit status: 0 the P2M reads and agrees with itself and the M2P, 1 it does not\n"
 	"(or the image is bad), 2 bad usage.\n";
 
@@ -105,7 +108,7 @@ static int parse(int argc, char **argv, struct args *a)
 			return cli_error("p2m-dump", &err);
 		switch (id) {
 		case O_HELP:
-			fputs(dump_help, stdout);
+			cmd_help(dump_help, dump_opts, dump_exit_help);
 			return -1;
 		case O_VIA:
 			if (!strcmp(v, "tree"))

@@ -35,78 +35,78 @@ enum {
 	O_HELP
 };
 
+/*
+ * pvboot run's options, in the order --help lists them; the guest options
+ * among them (ids from guest.c) are parsed as pvboot layout parses them.
+ */
 static const struct opt run_opts[] = {
-	{"domu", false, O_DOMU},
-	{"kind", true, O_KIND},
-	{"kernel-extent", true, O_KERNEL_EXTENT},
-	{"mode", true, O_MODE},
-	{"verify", true, O_VERIFY},
-	{"timeout", true, O_TIMEOUT},
-	{"format", true, O_FORMAT},
-	{"xen", true, O_XEN},
-	{"serial-log", true, O_SERIAL_LOG},
-	{"assume-exit", true, O_ASSUME_EXIT},
-	{"help", false, O_HELP},
-	{NULL, false, 0},
+	{"kind", "K", O_KIND, NULL}, /* listed by run_help(), with the kinds' names */
+	{"domu", NULL, O_DOMU,
+	 "--kind domu: boot it as a domU, Xen, a Linux dom0 (scripts/build-dom0,\n"
+	 "built once), and xl -vvv create; the builder's xc_dom_* lines\n"
+	 "are compared with `pvboot layout --builder libxc-4.17 --format log`"},
+	{"memory", "SIZE", O_MEMORY, "the guest's memory: 131072M, 128G, 1T, or bytes (default 128G)"},
+	{"ramdisk", "FILE", O_RAMDISK, "pass FILE as the ramdisk (a dom0's multiboot module 1)"},
+	{"ramdisk-size", "BYTES", O_RAMDISK_SIZE,
+	 "a pattern ramdisk of this size (word i is splitmix64(size + i),\n"
+	 "little-endian), made once under the cache\n"
+	 "(default: 0x10784000 bytes, none when --memory is given)"},
+	{"mode", "M", O_MODE,
+	 "revector, no-revector, null or linear (default: no-revector,\n"
+	 "then revector); a dom0 in mode linear boots\n"
+	 "pvboot-kernel-initp2m.elf (INIT_P2M) unless --kernel is given"},
+	{"verify", "full|sample", O_VERIFY, "the kernel checks every pfn (default) or a sample"},
+	{"timeout", "SECONDS", O_TIMEOUT,
+	 "kill QEMU after this long (default 60 + 0.25 per GiB, for a\n"
+	 "domU 120 + 0.3 per GiB; the dom0 waits half of it for the domU)"},
+	{"format", "text|json", O_FORMAT,
+	 "a summary (default), or JSON: one object per run, and\n"
+	 "{\"runs\": [...], \"ok\": ...} when two modes run"},
+	{"kernel", "FILE", O_KERNEL, "the PV kernel (default: pvboot-kernel.elf beside pvboot)"},
+	{"kernel-extent", "E", O_KERNEL_EXTENT,
+	 "plain (pvboot-kernel.elf) or seed (pvboot-kernel-seed.elf, the\n"
+	 "seed's 0xffffffff81000000-0xffffffff81e43000); --domu without\n"
+	 "--memory or --kernel takes seed"},
+	{"xen", "FILE", O_XEN,
+	 "the hypervisor (default: Debian's xen-hypervisor-4.17-amd64,\n"
+	 "fetched once into $PVBOOT_CACHE or <pvboot's directory>/cache)"},
+	{"help", NULL, O_HELP, NULL},
+	{NULL, NULL, 0, NULL},
 };
 
-/* The guest options pvboot run takes, parsed as pvboot layout parses them. */
-static const char *const guest_names[] = {"memory", "kernel", "ramdisk", "ramdisk-size"};
+/* The options for testing, without QEMU. */
+static const struct opt run_test_opts[] = {
+	{"serial-log", "FILE", O_SERIAL_LOG,
+	 "evaluate a recorded serial log instead of booting (a domU's\n"
+	 "is known by its PVBOOT-XL-BEGIN marker)"},
+	{"assume-exit", "N", O_ASSUME_EXIT,
+	 "QEMU's exit status to assume for it (default: the log's)"},
+	{NULL, NULL, 0, NULL},
+};
 
-static const char run_help[] =
+static const char run_help_intro[] =
 	"usage: pvboot run [--kind K | --domu] [options]\n"
 	"Boot pvboot's PV kernel as dom0 under Xen 4.17 in qemu-system-x86_64 (TCG), compare\n"
-	"Xen's VIRTUAL MEMORY ARRANGEMENT with pvboot's prediction, and check the kernel's result.\n"
-	"  --kind K               the kind of guest to boot: %s (default dom0)\n"
-	"  --domu                 --kind domu: boot it as a domU, Xen, a Linux dom0 (scripts/build-dom0,\n"
-	"                         built once), and xl -vvv create; the builder's xc_dom_* lines\n"
-	"                         are compared with `pvboot layout --builder libxc-4.17 --format log`\n"
-	"  --memory SIZE          the guest's memory: 131072M, 128G, 1T, or bytes (default 128G)\n"
-	"  --ramdisk FILE         pass FILE as the ramdisk (a dom0's multiboot module 1)\n"
-	"  --ramdisk-size BYTES   a pattern ramdisk of this size (word i is splitmix64(size + i),\n"
-	"                         little-endian), made once under the cache\n"
-	"                         (default: 0x10784000 bytes, none when --memory is given)\n"
-	"  --mode M               revector, no-revector, null or linear (default: no-revector,\n"
-	"                         then revector); a dom0 in mode linear boots\n"
-	"                         pvboot-kernel-initp2m.elf (INIT_P2M) unless --kernel is given\n"
-	"  --verify full|sample   the kernel checks every pfn (default) or a sample\n"
-	"  --timeout SECONDS      kill QEMU after this long (default 60 + 0.25 per GiB, for a\n"
-	"                         domU 120 + 0.3 per GiB; the dom0 waits half of it for the domU)\n"
-	"  --format text|json     a summary (default), or JSON: one object per run, and\n"
-	"                         {\"runs\": [...], \"ok\": ...} when two modes run\n"
-	"  --kernel FILE          the PV kernel (default: pvboot-kernel.elf beside pvboot)\n"
-	"  --kernel-extent E      plain (pvboot-kernel.elf) or seed (pvboot-kernel-seed.elf, the\n"
-	"                         seed's 0xffffffff81000000-0xffffffff81e43000); --domu without\n"
-	"                         --memory or --kernel takes seed\n"
-	"  --xen FILE             the hypervisor (default: Debian's xen-hypervisor-4.17-amd64,\n"
-	"                         fetched once into $PVBOOT_CACHE or <pvboot's directory>/cache)\n"
-	"For testing, without QEMU:\n"
-	"  --serial-log FILE      evaluate a recorded serial log instead of booting (a domU's\n"
-	"                         is known by its PVBOOT-XL-BEGIN marker)\n"
-	"  --assume-exit N        QEMU's exit status to assume for it (default: the log's)\n"
+	"Xen's VIRTUAL MEMORY ARRANGEMENT with pvboot's prediction, and check the kernel's result.\n";
+
+static const char run_help_outro[] =
 	"Environment: PVBOOT_CACHE (the cache directory), PVBOOT_SCRIPTS (where build-dom0 is;\n"
 	"default <pvboot's directory>/../scripts).\n"
 	"Exit status: 0 when every check holds, 1 when one fails or a file or program is\n"
 	"missing, 2 for bad usage, 130 when interrupted.\n";
 
-/* The option table: ours, then the guest options we take. */
-static void make_opts(struct opt *opts, int *ramdisk_id, int *ramdisk_size_id)
+static void run_help(void)
 {
-	unsigned n = 0;
+	struct opt kind[2] = {run_opts[0]};
+	char kinds[200], kind_help[260];
 
-	for (const struct opt *o = run_opts; o->name; o++)
-		opts[n++] = *o;
-	for (const struct opt *o = guest_opts; o->name; o++)
-		for (size_t k = 0; k < sizeof(guest_names) / sizeof(guest_names[0]); k++)
-			if (!strcmp(o->name, guest_names[k]))
-				opts[n++] = *o;
-	opts[n] = (struct opt){0};
-	for (unsigned i = 0; i < n; i++) {
-		if (!strcmp(opts[i].name, "ramdisk"))
-			*ramdisk_id = opts[i].id;
-		if (!strcmp(opts[i].name, "ramdisk-size"))
-			*ramdisk_size_id = opts[i].id;
-	}
+	run_kind_names(kinds, sizeof(kinds));
+	snprintf(kind_help, sizeof(kind_help), "the kind of guest to boot: %s (default dom0)", kinds);
+	kind[0].help = kind_help;
+	fputs(run_help_intro, stdout);
+	opts_help(stdout, kind);
+	opts_help(stdout, run_opts);
+	cmd_help("For testing, without QEMU:\n", run_test_opts, run_help_outro);
 }
 
 /* The kernel: --kernel, else the one --kernel-extent names, else the kind's. */
@@ -230,22 +230,18 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 {
 	struct opt opts[24];
 	struct pv_error err = {0};
-	int ramdisk_id = -1, ramdisk_size_id = -1, nr_ramdisk_opts = 0, i = 0, id;
+	int nr_ramdisk_opts = 0, i = 0, id;
 	const char *v;
 	uint64_t x;
 
-	make_opts(opts, &ramdisk_id, &ramdisk_size_id);
+	opts_merge(opts, run_opts, run_test_opts);
 	while ((id = next_opt(argc, argv, &i, opts, &v, NULL, &err)) != 0) {
 		if (id < 0)
 			return cli_error("run", &err);
 		switch (id) {
-		case O_HELP: {
-			char kinds[200];
-
-			run_kind_names(kinds, sizeof(kinds));
-			printf(run_help, kinds);
+		case O_HELP:
+			run_help();
 			return -1;
-		}
 		case O_MODE:
 			if (pv_boot_mode_parse(v, &a->modes[0]))
 				return cli_usage_error("run",
@@ -311,8 +307,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->assume_exit = (int)x;
 			break;
 		default:
-			if (id == ramdisk_id || id == ramdisk_size_id)
-				nr_ramdisk_opts++;
+			nr_ramdisk_opts += id == O_RAMDISK || id == O_RAMDISK_SIZE;
 			if (guest_option(&a->g, id, v, &err) < 0)
 				return cli_error("run", &err);
 		}

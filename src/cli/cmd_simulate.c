@@ -16,23 +16,23 @@
 enum { O_MODE = 1, O_FAIL_ALLOC, O_FORMAT, O_VERIFY, O_DUMP, O_HELP };
 
 static const struct opt sim_opts[] = {
-	{"mode", true, O_MODE},	    {"fail-alloc", true, O_FAIL_ALLOC},
-	{"format", true, O_FORMAT}, {"verify", true, O_VERIFY},
-	{"dump", true, O_DUMP},	    {"help", false, O_HELP},
-	{NULL, false, 0},
+	{"mode", "M", O_MODE,
+	 "revector (Linux 3.7), no-revector (before it), null,\n"
+	 "linear (Linux 3.19's linear P2M list, past 512 GiB too),\n"
+	 "or both (the default: no-revector, then revector)"},
+	{"fail-alloc", "N", O_FAIL_ALLOC, "make the boot path's N-th page allocation fail"},
+	{"verify", "full|sample", O_VERIFY, "check every pfn (default) or a sample"},
+	{"format", "text|json", O_FORMAT, "the steps and results (default), or one JSON object"},
+	{"dump", "FILE", O_DUMP,
+	 "after the boot, write a memory image of the domain for\n"
+	 "pvboot p2m-dump (one --mode only)"},
+	{"help", NULL, O_HELP, NULL},
+	{NULL, NULL, 0, NULL},
 };
 
 static const char sim_help[] =
 	"usage: pvboot simulate [options]\n"
-	"Build a guest on the simulated Xen and run the boot path on it.\n"
-	"  --mode M               revector (Linux 3.7), no-revector (before it), null,\n"
-	"                         linear (Linux 3.19's linear P2M list, past 512 GiB too),\n"
-	"                         or both (the default: no-revector, then revector)\n"
-	"  --fail-alloc N         make the boot path's N-th page allocation fail\n"
-	"  --verify full|sample   check every pfn (default) or a sample\n"
-	"  --format text|json     the steps and results (default), or one JSON object\n"
-	"  --dump FILE            after the boot, write a memory image of the domain for\n"
-	"                         pvboot p2m-dump (one --mode only)\n";
+	"Build a guest on the simulated Xen and run the boot path on it.\n";
 
 /* A failed boot's reason, one line on stderr. */
 static void say_failure(const struct guest *g, const struct pv_boot_result *res)
@@ -103,7 +103,7 @@ int cmd_simulate(int argc, char **argv)
 			return cli_error("simulate", &err);
 		switch (id) {
 		case O_HELP:
-			printf("%s%s", sim_help, guest_help);
+			cmd_help(sim_help, opts, guest_help);
 			return 0;
 		case O_MODE:
 			if (!strcmp(v, "both")) {

@@ -15,57 +15,28 @@
 
 #include "cli.h"
 
-enum {
-	O_MEMORY = 100,
-	O_PAGES,
-	O_KERNEL,
-	O_VIRT_BASE,
-	O_KSTART,
-	O_KEND,
-	O_ENTRY,
-	O_RAMDISK,
-	O_RAMDISK_SIZE,
-	O_INIT_P2M,
-	O_NO_INIT_P2M,
-	O_UNMAPPED,
-	O_BUILDER,
-	O_VIRT_P2M_4TOOLS,
-};
-
 const struct opt guest_opts[] = {
-	{"memory", true, O_MEMORY},
-	{"pages", true, O_PAGES},
-	{"kernel", true, O_KERNEL},
-	{"virt-base", true, O_VIRT_BASE},
-	{"kernel-start", true, O_KSTART},
-	{"kernel-end", true, O_KEND},
-	{"entry", true, O_ENTRY},
-	{"ramdisk", true, O_RAMDISK},
-	{"ramdisk-size", true, O_RAMDISK_SIZE},
-	{"init-p2m", true, O_INIT_P2M},
-	{"no-init-p2m", false, O_NO_INIT_P2M},
-	{"unmapped-ramdisk", false, O_UNMAPPED},
-	{"builder", true, O_BUILDER},
-	{"virt-p2m-4tools", false, O_VIRT_P2M_4TOOLS},
-	{NULL, false, 0},
+	{"memory", "SIZE", O_MEMORY, "guest memory: 131072M, 128G, 1T, or bytes"},
+	{"pages", "N", O_PAGES, "guest memory in 4 KiB pages"},
+	{"kernel", "IMAGE", O_KERNEL, "a vmlinux or bzImage: its Xen notes give the rest"},
+	{"kernel-start", "A", O_KSTART, "the kernel's virtual extent, instead of an image"},
+	{"kernel-end", "A", O_KEND, ""},
+	{"virt-base", "A", O_VIRT_BASE, "VIRT_BASE (default 0xffffffff80000000)"},
+	{"entry", "A", O_ENTRY, "entry point (default: the kernel start)"},
+	{"ramdisk", "FILE", O_RAMDISK, "a ramdisk, sized by the builder's own rule"},
+	{"ramdisk-size", "BYTES", O_RAMDISK_SIZE, "a ramdisk of this length (0: none)"},
+	{"init-p2m", "ADDR", O_INIT_P2M, "place the P2M list at ADDR (XEN_ELFNOTE_INIT_P2M)"},
+	{"no-init-p2m", NULL, O_NO_INIT_P2M, "ignore the kernel's INIT_P2M note"},
+	{"unmapped-ramdisk", NULL, O_UNMAPPED,
+	 "pass the ramdisk unmapped (XEN_ELFNOTE_MOD_START_PFN)"},
+	{"builder", "NAME", O_BUILDER, "libxc-4.2 (default), libxc-4.17 or xen-4.17-dom0"},
+	{"virt-p2m-4tools", NULL, O_VIRT_P2M_4TOOLS,
+	 "start_info says SIF_VIRT_P2M_4TOOLS: the tools read the\n"
+	 "linear P2M list, so mode linear builds no 3-level tree"},
+	{NULL, NULL, 0, NULL},
 };
 
 const char guest_help[] =
-	"  --memory SIZE          guest memory: 131072M, 128G, 1T, or bytes\n"
-	"  --pages N              guest memory in 4 KiB pages\n"
-	"  --kernel IMAGE         a vmlinux or bzImage: its Xen notes give the rest\n"
-	"  --kernel-start A       the kernel's virtual extent, instead of an image\n"
-	"  --kernel-end A\n"
-	"  --virt-base A          VIRT_BASE (default 0xffffffff80000000)\n"
-	"  --entry A              entry point (default: the kernel start)\n"
-	"  --ramdisk FILE         a ramdisk, sized by the builder's own rule\n"
-	"  --ramdisk-size BYTES   a ramdisk of this length (0: none)\n"
-	"  --init-p2m ADDR        place the P2M list at ADDR (XEN_ELFNOTE_INIT_P2M)\n"
-	"  --no-init-p2m          ignore the kernel's INIT_P2M note\n"
-	"  --unmapped-ramdisk     pass the ramdisk unmapped (XEN_ELFNOTE_MOD_START_PFN)\n"
-	"  --builder NAME         libxc-4.2 (default), libxc-4.17 or xen-4.17-dom0\n"
-	"  --virt-p2m-4tools      start_info says SIF_VIRT_P2M_4TOOLS: the tools read the\n"
-	"                         linear P2M list, so mode linear builds no 3-level tree\n"
 	"Parts left out are the seed's: 128 GiB, kernel 0xffffffff81000000-0xffffffff81e43000,\n"
 	"a 0x10784000-byte ramdisk.\n";
 

@@ -1,7 +1,7 @@
 /*
  * pvboot layout and pvboot limits from the outside: every format, the
  * seed's numbers, and bad input of every kind (one line on stderr, status 1
- * for bad data and 2 for bad usage, never a crash).
+ * for bad data and 2 for bad usage, never a crash); the commands' --help.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -199,12 +199,45 @@ static void test_bad_input(void **state)
 	}
 }
 
+/*
+ * --help is made from the option tables (opts_help): a value's name after
+ * the option, the help from column 26 and its further lines under it, an
+ * option without help alone on its line, and a command's own options
+ * before the guest's.
+ */
+static void test_help(void **state)
+{
+	struct run r = run_pvboot("layout --help");
+
+	(void)state;
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\n  --format F             log (the builder's own lines), "
+				      "table (default),\n                         json or svg\n"
+				      "  --memory SIZE          guest memory"));
+	assert_non_null(strstr(r.out, "\n  --kernel-start A       the kernel's virtual extent, instead "
+				      "of an image\n  --kernel-end A\n  --virt-base A          "));
+	assert_non_null(strstr(r.out, "\n  --no-init-p2m          ignore"));
+	assert_non_null(strstr(r.out, "linear P2M list, so mode linear builds no 3-level tree\n"
+				      "Parts left out are the seed's"));
+	assert_null(strstr(r.out, "--help"));
+	run_free(&r);
+
+	r = run_pvboot("run --help");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\n  --kind K               the kind of guest to boot: dom0, "
+				      "domu (default dom0)\n  --domu                 --kind domu"));
+	assert_non_null(strstr(r.out, "\nFor testing, without QEMU:\n  --serial-log FILE      "));
+	assert_null(strstr(r.out, "--pages"));
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seed_log_cli), cmocka_unit_test(test_table),
 		cmocka_unit_test(test_json),	     cmocka_unit_test(test_svg),
 		cmocka_unit_test(test_limits),	     cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_help),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
