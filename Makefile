@@ -240,7 +240,7 @@ real-test: $(REAL_BIN) $(BUILD)/pvboot $(KERNEL) $(KERNEL_BROKEN) $(KERNEL_SEED)
 	@PVBOOT=$(BUILD)/pvboot ./tests/run.sh $(RESULTS)/real $(REAL_BIN)
 
 san-test:
-	$(MAKE) BUILD=$(BUILD)/san SAN=1 OPT=-O1 unit-test RESULTS=$(BUILD)/test-results
+	PVBOOT_KA_CASES=250 $(MAKE) BUILD=$(BUILD)/san SAN=1 OPT=-O1 unit-test RESULTS=$(BUILD)/test-results
 
 # libFuzzer targets (clang), with ASan and UBSan: the kernel-image reader,
 # and the memory-image reader with the P2M reader behind it.  The image

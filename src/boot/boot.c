@@ -313,8 +313,14 @@ int pv_boot(const struct pv_platform *pf, const struct pv_boot_opts *o, struct p
 	if (o->mode == PV_MODE_LINEAR ? boot_linear(&b) : build_p2m(&b))
 		goto out;
 
-	/* Step 4: cleanup_highmap, below the kernel and from its end to the list. */
-	res->ka_pmds_removed += boot_clean_ka(&b, o->virt_base, b.list_va, true);
+	/*
+	 * Step 4: cleanup_highmap, below the kernel and from its end to the
+	 * list's first pfn, which is max_pfn_mapped (xen_setup_kernel_pagetable):
+	 * the list's __ka address, or for a list at INIT_P2M the first of the
+	 * frames behind it, in pfn space after the kernel and the ramdisk.
+	 */
+	res->ka_pmds_removed += boot_clean_ka(&b, o->virt_base,
+					      o->virt_base + b.list_pfn * PAGE_SIZE, true);
 	if (b.err.code != PV_OK)
 		goto out;
 	if (o->mode == PV_MODE_REVECTOR && revector(&b))

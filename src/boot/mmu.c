@@ -236,7 +236,6 @@ int boot_clean_highmap(struct boot *b)
 	uint64_t pt_va = b->o->virt_base + b->pt_pfn * PAGE_SIZE;
 	uint64_t si_pfn = b->pf->m2p(b->pf->ctx, b->pf->ptr_mfn(b->pf->ctx, b->si));
 	uint64_t list_end = b->list_va + ((b->list_bytes + PMD_SIZE - 1) & ~(PMD_SIZE - 1));
-	uint64_t pt_end = pt_va + ((b->nr_pt * PAGE_SIZE + PMD_SIZE - 1) & ~(PMD_SIZE - 1));
 	uint64_t *removed = &b->res->ka_pmds_removed;
 
 	b->si = b->pf->va_ptr(b->pf->ctx, PAGE_OFFSET + si_pfn * PAGE_SIZE);
@@ -246,7 +245,7 @@ int boot_clean_highmap(struct boot *b)
 	if (b->o->skip_cleanhighmap)
 		return 0;
 	*removed += boot_clean_ka(b, b->list_va, list_end, false);
-	*removed += boot_clean_ka(b, pt_va, pt_end, false);
+	*removed += boot_clean_ka(b, pt_va, b->map_end - 1, false);
 	*removed += boot_clean_ka(b, MODULES_VADDR,
 				  ((MODULES_VADDR + PUD_SIZE - 1) & ~(PUD_SIZE - 1)) - 1, false);
 	return b->err.code == PV_OK ? 0 : -1;
