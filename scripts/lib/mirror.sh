@@ -23,10 +23,21 @@
 # of this host that the dom0's root would not have.
 
 # apt_source_uri SUITE: print that source's URI, without a trailing slash;
-# print nothing and return 1 when there is none.
+# print nothing and return 1 when there is none.  A Debian mirror serves
+# every suite, so when no source lists SUITE itself, the host's source of
+# the same kind stands in: for SUITE-security one that lists any
+# "-security" suite, for a release (bullseye, trixie) one that lists a
+# release, a suite without a "-" (bookworm).  That is how pvboot reaches
+# the suites of the Xen releases it boots (4.14: bullseye, 4.20: trixie)
+# from a host that lists only its own.
 apt_source_uri() {
+	_apt_source_uri "$1" exact || _apt_source_uri "$1" kind
+}
+
+_apt_source_uri() {
 	_etc=${PVBOOT_APT_ETC:-/etc/apt}
 	_suite=$1
+	_match=$2
 	set -- "$_etc/sources.list"
 	for _f in "$_etc"/sources.list.d/*; do
 		case $_f in *.list | *.sources) set -- "$@" "$_f" ;; esac
@@ -39,11 +50,28 @@ apt_source_uri() {
 		case $_f in *.sources) _deb822=1 ;; esac
 		# One file at a time, so that nothing of one file's last
 		# paragraph or line carries over to the next file.
-		awk -v suite="$_suite" -v deb822="$_deb822" '
+		awk -v suite="$_suite" -v match_kind="$_match" -v deb822="$_deb822" '
 			function has(list, word,   n, i, a) {
 				n = split(list, a, /[ \t]+/)
 				for (i = 1; i <= n; i++)
 					if (a[i] == word)
+						return 1
+				return 0
+			}
+			# SUITE itself, or (match_kind "kind") a suite of its kind.
+			function suite_ok(s) {
+				if (s == suite)
+					return 1
+				if (match_kind != "kind")
+					return 0
+				if (suite ~ /-security$/)
+					return s ~ /-security$/
+				return suite !~ /-/ && s !~ /-/ && s != ""
+			}
+			function has_suite(list,   n, i, a) {
+				n = split(list, a, /[ \t]+/)
+				for (i = 1; i <= n; i++)
+					if (suite_ok(a[i]))
 						return 1
 				return 0
 			}
@@ -79,7 +107,7 @@ apt_source_uri() {
 			# in lines that start with white space.
 			function paragraph(   n, i, a) {
 				if (has(f["types"], "deb") && tolower(f["enabled"]) != "no" &&
-				    has(f["suites"], suite) && has(f["components"], "main")) {
+				    has_suite(f["suites"]) && has(f["components"], "main")) {
 					n = split(f["uris"], a, /[ \t]+/)
 					for (i = 1; i <= n; i++)
 						if (usable(a[i]))
@@ -110,7 +138,7 @@ apt_source_uri() {
 						i++
 					i++
 				}
-				if (i + 2 > NF || !usable($i) || $(i + 1) != suite)
+				if (i + 2 > NF || !usable($i) || !suite_ok($(i + 1)))
 					next
 				for (j = i + 2; j <= NF; j++)
 					if ($j == "main")

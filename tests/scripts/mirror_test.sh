@@ -58,6 +58,15 @@ expect "sources.list: the first deb line for bookworm with main (options, traili
 	bookworm http://mirror-a.example/debian
 expect "sources.list: bookworm-security" bookworm-security http://security-a.example/debian-security
 
+# Other releases' suites come from the same mirror: a suite the host does
+# not list is reached through its source of the same kind (the first
+# release suite, past trixie's other component; the first -security one).
+expect "bullseye, not listed: the host's release source" bullseye http://other-suite.example/debian
+expect "trixie, listed but only with main: that line" trixie http://other-suite.example/debian
+expect "bullseye-security, not listed: the host's -security source" bullseye-security \
+	http://security-a.example/debian-security
+expect "bullseye-updates, not listed: no source of its kind" bullseye-updates ""
+
 PVBOOT_APT_ETC=$(etc list-spaced-options)
 cat >"$PVBOOT_APT_ETC/sources.list" <<'EOF'
 deb [ arch=amd64 ] https://mirror-c.example/debian bookworm main   # a comment
