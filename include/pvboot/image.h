@@ -137,15 +137,18 @@ const char *pv_note_name(uint32_t type);   /* "GUEST_OS", ...; NULL if unknown *
 const char *pv_feature_name(unsigned bit); /* XENFEAT_* name as libelf knows it, or NULL */
 
 /*
- * The ramdisk length a domain builder uses for a file.  libxc (4.2 and
- * 4.17) gunzips a gzip ramdisk and sizes it as ISIZE + 16 (xc_dom_check_gzip)
- * when that is at most 1 GiB; 4.17 takes the larger of that and the file
- * size.  The hypervisor uses the file as it is.
+ * The ramdisk length a domain builder uses for a file.  libxc before 4.20
+ * gunzips a gzip ramdisk and sizes it as ISIZE + 16 (xc_dom_check_gzip)
+ * when that is at most 1 GiB; from 4.11 it takes the larger of that and
+ * the file size.  libxenguest 4.20 loads the file as it is, as the
+ * hypervisor does; libxc maps no file over 1 GiB (docs/builders.md
+ * section 3.5).
  */
 enum pv_ramdisk_rule {
-	PV_RAMDISK_LIBXC_42,
-	PV_RAMDISK_LIBXC_417,
-	PV_RAMDISK_RAW,
+	PV_RAMDISK_LIBXC_42,  /* xc_dom_ramdisk_load */
+	PV_RAMDISK_LIBXC_417, /* xc_dom_build_module, 4.11 to 4.19 */
+	PV_RAMDISK_LIBXC_420, /* xc_dom_build_module, 4.20: the file's size */
+	PV_RAMDISK_RAW,	      /* the hypervisor's dom0 builder */
 };
 int pv_ramdisk_length(const char *path, enum pv_ramdisk_rule rule, uint64_t *len,
 		      struct pv_error *err);

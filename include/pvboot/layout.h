@@ -1,11 +1,10 @@
 /*
  * The layout engine: where a Xen domain builder puts a 64-bit PV guest's
  * kernel, ramdisk, P2M list, start info, page tables and boot stack, computed
- * byte for byte as three real builders do (docs/builders.md):
- *
- *   libxc-4.2      the legacy libxc domU builder (Xen 3.1 ... 4.6)
- *   libxc-4.17     the modern libxenguest domU builder (Xen 4.7 ... 4.17)
- *   xen-4.17-dom0  the hypervisor's own dom0 builder
+ * byte for byte as the real builders do (docs/builders.md): libxc's domU
+ * builder (the legacy one of Xen 3.1 ... 4.6, and libxenguest's of the
+ * releases Debian ships) and the hypervisor's own dom0 builder of each of
+ * those releases.  pv_builder_info() says which releases each one covers.
  *
  * Freestanding: pure 64-bit arithmetic, no libc.  The builder's debug log is
  * produced line by line through a caller-supplied sink, in the builder's own
@@ -20,10 +19,43 @@
 #include <pvboot/error.h>
 #include <pvboot/frame.h>
 
-enum pv_builder { PV_BUILDER_LIBXC_42, PV_BUILDER_LIBXC_417, PV_BUILDER_XEN_DOM0, PV_BUILDER_NR };
+/* One model per builder whose layout or print differs (docs/builders.md section 1). */
+enum pv_builder {
+	PV_BUILDER_LIBXC_42,	 /* legacy libxc: the seed's builder */
+	PV_BUILDER_LIBXC_414,	 /* libxenguest, segment ends rounded to pages */
+	PV_BUILDER_LIBXC_417,	 /* libxenguest 4.17.5+: exact segment ends */
+	PV_BUILDER_LIBXC_420,	 /* libxenguest 4.20: the initrd loaded as it is */
+	PV_BUILDER_XEN_414_DOM0, /* dom0: nine arrangement lines, "compat32" */
+	PV_BUILDER_XEN_417_DOM0, /* dom0: the arrangement without empty lines */
+	PV_BUILDER_XEN_420_DOM0, /* dom0: as 4.17; PAE_MODE ignored for 64-bit */
+	PV_BUILDER_NR
+};
 
-const char *pv_builder_name(enum pv_builder b);		    /* "libxc-4.2", ... */
-int pv_builder_parse(const char *name, enum pv_builder *b); /* 0 or -1 */
+/* What tells the models apart, and what each one covers. */
+struct pv_builder_info {
+	const char *name;    /* "libxc-4.14", "xen-4.20-dom0", ... */
+	const char *release; /* what --xen-version names: "4.14"; NULL for libxc-4.2 */
+	const char *covers;  /* the point releases it models, in a phrase */
+	bool dom0;	     /* the hypervisor's dom0 builder; else libxc's domU builder */
+	bool legacy;	     /* libxc before 4.7: one bump pointer, pfn = offset */
+	bool exact_ends;     /* a segment's printed end is start + size (4.17.5+, 4.18.3+) */
+	bool gunzip_initrd;  /* libxc sizes a gzip initrd by its trailer (before 4.20) */
+	bool all_arrangement_lines; /* dom0 prints all nine lines, empty or not (before 4.16) */
+	bool compat32;		    /* " Xen  kernel: 64-bit, lsb, compat32" (before 4.15) */
+	bool pae_64;		    /* a 64-bit kernel's PAE_MODE note shows (before 4.18) */
+};
+
+const struct pv_builder_info *pv_builder_info(enum pv_builder b); /* NULL if unknown */
+const char *pv_builder_name(enum pv_builder b);			  /* "libxc-4.2", ... */
+int pv_builder_parse(const char *name, enum pv_builder *b);	  /* 0 or -1 */
+bool pv_builder_is_dom0(enum pv_builder b);
+
+/* The Xen releases pvboot models by name ("4.14", "4.17", "4.20"), NULL-terminated. */
+extern const char *const pv_xen_releases[];
+#define PV_XEN_RELEASE_DEFAULT "4.17"
+
+/* The domU (@dom0 false) or dom0 builder of Xen @release; 0, or -1 if none. */
+int pv_builder_of_release(const char *release, bool dom0, enum pv_builder *b);
 
 /* The most memory pvboot models: 2^34 pages, 64 TiB, Linux's MAXMEM on x86-64. */
 #define PV_MAX_PAGES (1ULL << 34)
@@ -39,6 +71,9 @@ struct pv_layout_in {
 	uint64_t p2m_base;     /* INIT_P2M note, or PV_UNSET_ADDR */
 	bool unmapped_initrd;  /* MOD_START_PFN note */
 	bool virt_p2m_4tools;  /* start_info says SIF_VIRT_P2M_4TOOLS (no builder of ours does) */
+	/* Only printed (dom0): the kernel's PAE_MODE note, its physical extent (0-0: unknown). */
+	bool pae_note;
+	uint64_t paddr_start, paddr_end;
 };
 
 /*
@@ -56,7 +91,7 @@ struct pv_layout_in {
 enum pv_ignored {
 	PV_IGNORED_INIT_P2M,	  /* libxc-4.2 has no INIT_P2M */
 	PV_IGNORED_MOD_START_PFN, /* libxc-4.2 has no MOD_START_PFN */
-	PV_IGNORED_INIT_P2M_HIGH, /* libxc-4.17: the address is not below virt_base */
+	PV_IGNORED_INIT_P2M_HIGH, /* libxenguest: the address is not below virt_base */
 	PV_IGNORED_NR
 };
 
@@ -112,18 +147,19 @@ struct pv_layout {
 	enum pv_builder builder;
 	uint64_t nr_pages;
 	uint64_t virt_base;
-	const char *ramdisk_name; /* "ramdisk" (4.2) or "module0" (4.17) */
+	const char *ramdisk_name; /* "ramdisk" (4.2) or "module0" (libxenguest) */
 	struct pv_segment seg[PV_SEG_NR];
 
 	/* Page tables of the kernel mapping, by level: [0] = L4 ... [3] = L1. */
 	uint64_t pgtables[4];
 	uint64_t nr_pgtables;
-	/* Page tables of the INIT_P2M mapping (libxc-4.17), same order. */
+	/* Page tables of the INIT_P2M mapping (libxenguest), same order. */
 	uint64_t p2m_pgtables[4];
 	unsigned passes; /* fixed-point passes of the count */
 
 	uint64_t virt_alloc_end; /* libxc; dom0: end of the boot stack */
 	uint64_t mapping_end;	 /* virt_pgtab_end (libxc) or v_end (dom0) */
+	uint64_t dom0_chunk;	 /* dom0: pages of the first allocation, 2^order */
 	bool p2m_in_mapping;	 /* the P2M lies inside the kernel mapping */
 
 	struct pv_start_info si;

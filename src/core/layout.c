@@ -30,15 +30,78 @@
 
 #include "layout_priv.h"
 
-static const char *const builder_names[PV_BUILDER_NR] = {
-	[PV_BUILDER_LIBXC_42] = "libxc-4.2",
-	[PV_BUILDER_LIBXC_417] = "libxc-4.17",
-	[PV_BUILDER_XEN_DOM0] = "xen-4.17-dom0",
+/* docs/builders.md section 1 says what each model covers and why it is one. */
+static const struct pv_builder_info builders[PV_BUILDER_NR] = {
+	[PV_BUILDER_LIBXC_42] = {
+		.name = "libxc-4.2",
+		.covers = "libxc's legacy domU builder, Xen 3.1 to 4.6: the seed's, 2012",
+		.legacy = true,
+		.gunzip_initrd = true,
+	},
+	[PV_BUILDER_LIBXC_414] = {
+		.name = "libxc-4.14",
+		.release = "4.14",
+		.covers = "libxenguest of Xen 4.14 (Debian 11: 4.14.6-1), as 4.11 to 4.17.4 "
+			  "and 4.18.0 to 4.18.2: segment ends rounded up to pages",
+		.gunzip_initrd = true,
+	},
+	[PV_BUILDER_LIBXC_417] = {
+		.name = "libxc-4.17",
+		.release = "4.17",
+		.covers = "libxenguest of Xen 4.17.5 to 4.17.7 (Debian 12: 4.17.5+72, "
+			  "4.17.7+13), as 4.18.3 to 4.19: 4.17.5 made segment ends exact",
+		.exact_ends = true,
+		.gunzip_initrd = true,
+	},
+	[PV_BUILDER_LIBXC_420] = {
+		.name = "libxc-4.20",
+		.release = "4.20",
+		.covers = "libxenguest of Xen 4.20 (Debian 13: 4.20.4+63): from 4.20.0 a gzip "
+			  "initrd is loaded as it is, not unpacked",
+		.exact_ends = true,
+	},
+	[PV_BUILDER_XEN_414_DOM0] = {
+		.name = "xen-4.14-dom0",
+		.release = "4.14",
+		.covers = "the dom0 builder of Xen 4.14.0 to 4.14.6 (Debian 11: 4.14.6-1): "
+			  "nine arrangement lines, empty ones too, and \"compat32\"",
+		.dom0 = true,
+		.all_arrangement_lines = true,
+		.compat32 = true,
+		.pae_64 = true,
+	},
+	[PV_BUILDER_XEN_417_DOM0] = {
+		.name = "xen-4.17-dom0",
+		.release = "4.17",
+		.covers = "the dom0 builder of Xen 4.16 to 4.17.7 (Debian 12: 4.17.7+13): "
+			  "4.16.0 left the empty arrangement lines out",
+		.dom0 = true,
+		.pae_64 = true,
+	},
+	[PV_BUILDER_XEN_420_DOM0] = {
+		.name = "xen-4.20-dom0",
+		.release = "4.20",
+		.covers = "the dom0 builder of Xen 4.18 to 4.20.4 (Debian 13: 4.20.4+63): "
+			  "4.18.0 ignores a 64-bit kernel's PAE_MODE note",
+		.dom0 = true,
+	},
 };
+
+const char *const pv_xen_releases[] = {"4.14", "4.17", "4.20", NULL};
+
+const struct pv_builder_info *pv_builder_info(enum pv_builder b)
+{
+	return (unsigned)b < PV_BUILDER_NR ? &builders[b] : NULL;
+}
 
 const char *pv_builder_name(enum pv_builder b)
 {
-	return (unsigned)b < PV_BUILDER_NR ? builder_names[b] : "unknown";
+	return (unsigned)b < PV_BUILDER_NR ? builders[b].name : "unknown";
+}
+
+bool pv_builder_is_dom0(enum pv_builder b)
+{
+	return (unsigned)b < PV_BUILDER_NR && builders[b].dom0;
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -51,7 +114,19 @@ static bool str_eq(const char *a, const char *b)
 int pv_builder_parse(const char *name, enum pv_builder *b)
 {
 	for (int i = 0; i < PV_BUILDER_NR; i++) {
-		if (str_eq(name, builder_names[i])) {
+		if (str_eq(name, builders[i].name)) {
+			*b = (enum pv_builder)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int pv_builder_of_release(const char *release, bool dom0, enum pv_builder *b)
+{
+	for (int i = 0; i < PV_BUILDER_NR; i++) {
+		if (builders[i].release && builders[i].dom0 == dom0 &&
+		    str_eq(release, builders[i].release)) {
 			*b = (enum pv_builder)i;
 			return 0;
 		}
@@ -76,8 +151,10 @@ unsigned pv_layout_drop_ignored(struct pv_layout_in *in)
 	bool asked_p2m = in->p2m_base != PV_UNSET_ADDR;
 	unsigned dropped = 0;
 
+	if ((unsigned)in->builder >= PV_BUILDER_NR)
+		return 0; /* pv_layout_build() says so */
 	/* libxc 4.2 predates MOD_START_PFN and INIT_P2M in the domU builder. */
-	if (in->builder == PV_BUILDER_LIBXC_42) {
+	if (builders[in->builder].legacy) {
 		if (asked_p2m)
 			dropped |= 1U << PV_IGNORED_INIT_P2M;
 		if (in->unmapped_initrd && in->ramdisk_len)
@@ -86,7 +163,8 @@ unsigned pv_layout_drop_ignored(struct pv_layout_in *in)
 		in->p2m_base = PV_UNSET_ADDR;
 	}
 	/* xc_dom_build_image() drops an INIT_P2M address it cannot use. */
-	if (in->builder == PV_BUILDER_LIBXC_417 && asked_p2m && in->p2m_base >= in->virt_base) {
+	if (!builders[in->builder].legacy && !builders[in->builder].dom0 && asked_p2m &&
+	    in->p2m_base >= in->virt_base) {
 		dropped |= 1U << PV_IGNORED_INIT_P2M_HIGH;
 		in->p2m_base = PV_UNSET_ADDR;
 	}
@@ -96,10 +174,10 @@ unsigned pv_layout_drop_ignored(struct pv_layout_in *in)
 int pv_builder_check_features(enum pv_builder b, uint32_t f_supported, uint32_t f_required,
 			      bool supported_note, struct pv_error *err)
 {
-	if (b != PV_BUILDER_XEN_DOM0 && (f_required & (1U << XENFEAT_dom0)))
+	if (!pv_builder_is_dom0(b) && (f_required & (1U << XENFEAT_dom0)))
 		return pv_fail(err, PV_ERR_UNSUPPORTED,
 			       "Kernel does not support unprivileged (DomU) operation");
-	if (b == PV_BUILDER_XEN_DOM0 && supported_note && !(f_supported & (1U << XENFEAT_dom0)))
+	if (pv_builder_is_dom0(b) && supported_note && !(f_supported & (1U << XENFEAT_dom0)))
 		return pv_fail(err, PV_ERR_UNSUPPORTED, "Kernel does not support Dom0 operation");
 	return 0;
 }
@@ -149,8 +227,8 @@ int pv_layout_build(const struct pv_layout_in *in, struct pv_layout *out, const 
 	out->virt_base = in->virt_base;
 	if (check_input(in, err))
 		return -1;
-	if ((in->builder == PV_BUILDER_XEN_DOM0 ? pv_layout_dom0(in, out, log, err)
-						: pv_layout_libxc(in, out, log, err)))
+	if ((pv_builder_is_dom0(in->builder) ? pv_layout_dom0(in, out, log, err)
+					      : pv_layout_libxc(in, out, log, err)))
 		return -1;
 	/* The tools this guest will meet walk the linear list (Xen 4.6+). */
 	if (in->virt_p2m_4tools)

@@ -1,7 +1,7 @@
 /*
- * The hypervisor's own PV dom0 builder, Xen 4.17
- * (docs/builders.md section 6; cf. dom0_construct_pv() in
- * xen/arch/x86/pv/dom0_build.c).
+ * The hypervisor's own PV dom0 builder, Xen 4.14 to 4.20, whose layout is
+ * the same in all of them; only what they print differs (docs/builders.md
+ * section 6; cf. dom0_construct_pv() in xen/arch/x86/pv/dom0_build.c).
  *
  * Xen lays the initial mapping out in one pass of virtual addresses:
  *
@@ -19,6 +19,7 @@
  * depend on each other.  The mapping (less a mapped initrd) is then
  * allocated as one power-of-two chunk, at most 1 GiB.
  */
+#include <pvboot/fmt.h>
 #include <pvboot/xen-abi.h>
 
 #include <pvboot/x86.h>
@@ -70,6 +71,56 @@ static void set_seg(struct pv_layout *out, enum pv_seg s, uint64_t vstart, uint6
 				       "initial mapping cannot hold it",                           \
 				       what);                                                      \
 	} while (0)
+
+/* Xen's %#lx: "0" for zero, "0x..." otherwise. */
+static const char *hex_alt(char *buf, uint64_t v)
+{
+	if (!v)
+		return "0";
+	pv_snprintf(buf, 24, "0x%llx", (unsigned long long)v);
+	return buf;
+}
+
+/*
+ * What dom0_construct_pv() prints of the layout, in the release's own form
+ * (docs/builders.md section 6.6): the kernel lines, then the virtual
+ * arrangement.  The physical one, between them, is machine addresses and
+ * is left out.  Before 4.16 the arrangement has all nine lines, an empty
+ * (or, with MOD_START_PFN, zero) ramdisk and the shim's two rings, zero,
+ * among them; from 4.16 those are left out.
+ */
+static void log_arrangement(const struct pv_layout_in *in, const struct pv_layout *out,
+			    const struct pv_log *log, uint64_t vinitrd_start, uint64_t vinitrd_end)
+{
+	const struct pv_builder_info *info = pv_builder_info(in->builder);
+	const struct pv_segment *seg = out->seg;
+	char a[24], b[24];
+
+	pv_logf(log, " Xen  kernel: 64-bit, lsb%s", info->compat32 ? ", compat32" : "");
+	if (in->paddr_end)
+		pv_logf(log, " Dom0 kernel: 64-bit%s, lsb, paddr %s -> %s",
+			info->pae_64 && in->pae_note ? ", PAE" : "", hex_alt(a, in->paddr_start),
+			hex_alt(b, in->paddr_end));
+	pv_logf(log, "VIRTUAL MEMORY ARRANGEMENT:");
+	pv_logf(log, " Loaded kernel: %p->%p", (void *)in->kstart, (void *)in->kend);
+	if (info->all_arrangement_lines || vinitrd_end > vinitrd_start)
+		pv_logf(log, " Init. ramdisk: %p->%p", (void *)vinitrd_start, (void *)vinitrd_end);
+	pv_logf(log, " Phys-Mach map: %p->%p", (void *)seg[PV_SEG_P2M].vstart,
+		(void *)seg[PV_SEG_P2M].vend);
+	pv_logf(log, " Start info:    %p->%p", (void *)seg[PV_SEG_START_INFO].vstart,
+		(void *)seg[PV_SEG_START_INFO].vend);
+	if (info->all_arrangement_lines) {
+		pv_logf(log, " Xenstore ring: %p->%p", (void *)0, (void *)0);
+		pv_logf(log, " Console ring:  %p->%p", (void *)0, (void *)0);
+	}
+	pv_logf(log, " Page tables:   %p->%p", (void *)seg[PV_SEG_PAGE_TABLES].vstart,
+		(void *)seg[PV_SEG_PAGE_TABLES].vend);
+	pv_logf(log, " Boot stack:    %p->%p", (void *)seg[PV_SEG_BOOT_STACK].vstart,
+		(void *)seg[PV_SEG_BOOT_STACK].vend);
+	pv_logf(log, " TOTAL:         %p->%p", (void *)seg[PV_SEG_TOTAL].vstart,
+		(void *)seg[PV_SEG_TOTAL].vend);
+	pv_logf(log, " ENTRY ADDRESS: %p", (void *)in->entry);
+}
 
 int pv_layout_dom0(const struct pv_layout_in *in, struct pv_layout *out, const struct pv_log *log,
 		   struct pv_error *err)
@@ -142,11 +193,12 @@ int pv_layout_dom0(const struct pv_layout_in *in, struct pv_layout *out, const s
 	 * (alloc_domheap_pages) and panics when it gets none.  Measured with
 	 * Debian's Xen 4.17 under QEMU: order 18 (1 GiB) is granted, order 19
 	 * is refused whatever the host's RAM (520, 650 and 1000 GiB tried), so a
-	 * dom0 whose P2M list lies in the mapping stops at about 502.5 GiB.
+	 * dom0 whose P2M list lies in the mapping stops at about 502.5 GiB.  It
+	 * is x86's MAX_ORDER, 2 * PAGETABLE_ORDER, in 4.14, 4.17 and 4.20 alike.
 	 */
 	if (order > DOM0_MAX_ORDER)
 		return pv_fail(err, PV_ERR_DOM0_NO_RAM,
-			       "Not enough RAM for domain 0 allocation (the initial mapping needs one chunk of 2^%u pages; Xen 4.17 grants 2^%u at most: give the kernel XEN_ELFNOTE_INIT_P2M)",
+			       "Not enough RAM for domain 0 allocation (the initial mapping needs one chunk of 2^%u pages; Xen grants 2^%u at most: give the kernel XEN_ELFNOTE_INIT_P2M)",
 			       order, DOM0_MAX_ORDER);
 
 	/* Xen prints the arrangement with the INIT_P2M address, then checks it. */
@@ -166,19 +218,9 @@ int pv_layout_dom0(const struct pv_layout_in *in, struct pv_layout *out, const s
 	out->p2m_in_mapping = !init_p2m;
 	out->virt_alloc_end = vstack_end;
 	out->mapping_end = v_end;
+	out->dom0_chunk = 1ULL << order;
 
-	/* The lines Xen 4.17 prints under VIRTUAL MEMORY ARRANGEMENT. */
-	pv_logf(log, "VIRTUAL MEMORY ARRANGEMENT:");
-	pv_logf(log, " Loaded kernel: %p->%p", (void *)in->kstart, (void *)in->kend);
-	if (vinitrd_end > vinitrd_start)
-		pv_logf(log, " Init. ramdisk: %p->%p", (void *)vinitrd_start, (void *)vinitrd_end);
-	pv_logf(log, " Phys-Mach map: %p->%p", (void *)vphysmap_start, (void *)vphysmap_end);
-	pv_logf(log, " Start info:    %p->%p", (void *)vstartinfo_start,
-		(void *)(vstartinfo_start + si_size));
-	pv_logf(log, " Page tables:   %p->%p", (void *)vpt_start, (void *)vpt_end);
-	pv_logf(log, " Boot stack:    %p->%p", (void *)vpt_end, (void *)vstack_end);
-	pv_logf(log, " TOTAL:         %p->%p", (void *)v_start, (void *)v_end);
-	pv_logf(log, " ENTRY ADDRESS: %p", (void *)in->entry);
+	log_arrangement(in, out, log, vinitrd_start, vinitrd_end);
 
 	if (v_start < HYPERVISOR_VIRT_END && v_end > HYPERVISOR_VIRT_START)
 		return pv_fail(err, PV_ERR_OVERLAP, "DOM0 image overlaps with Xen private area.");

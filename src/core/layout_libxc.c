@@ -1,6 +1,7 @@
 /*
  * libxc's PV domU builder, in its legacy (Xen 3.1 ... 4.6, "4.2") and its
- * modern (Xen 4.7 ... 4.17, libxenguest) form:
+ * modern (Xen 4.7 ... 4.20, libxenguest) form, whose releases differ only in
+ * the printed end of a segment (pv_builder_info()):
  * docs/builders.md sections 4 and 5, cf. xc_dom_build_image(),
  * xc_dom_alloc_segment(), count_pgtables() and alloc_p2m_list_x86_64().
  *
@@ -47,6 +48,7 @@ struct xcdom {
 	const struct pv_log *log;
 	struct pv_error *err;
 	bool modern;
+	bool exact_ends;	/* xc_dom_alloc_segment() prints start + size (4.17.5+) */
 	uint64_t total_pages; /* also p2m_size: no vNUMA holes here */
 	uint64_t virt_alloc_end;
 	uint64_t pfn_alloc_end; /* modern only */
@@ -127,7 +129,8 @@ static int alloc_pad(struct xcdom *d, uint64_t boundary)
  * address).  Legacy: the pfn is the offset from virt_base and the range is
  * checked only when it is mapped (xc_dom_pfn_to_ptr).  Modern: the pfn comes
  * from the pfn allocator, and the printed end is the exact end, vstart +
- * size (measured on 4.17.7, docs/builders.md section 5.6).
+ * size, from 4.17.5 on (measured on 4.17.7), the end rounded up to a page
+ * before (docs/builders.md sections 5.6 and 5.7).
  */
 static int alloc_segment(struct xcdom *d, struct pv_segment *seg, const char *name, uint64_t start,
 			 uint64_t size)
@@ -143,7 +146,7 @@ static int alloc_segment(struct xcdom *d, struct pv_segment *seg, const char *na
 		if (chk_alloc_pages(d, name, pages))
 			return -1;
 		seg->vstart = start;
-		seg->vend = start + size;
+		seg->vend = d->exact_ends ? start + size : d->virt_alloc_end;
 		seg->present = true;
 		seg->mapped = !d->past_mapping;
 		log_segment(d, name, seg);
@@ -498,7 +501,8 @@ int pv_layout_libxc(const struct pv_layout_in *in, struct pv_layout *out, const 
 		.out = out,
 		.log = log,
 		.err = err,
-		.modern = in->builder == PV_BUILDER_LIBXC_417,
+		.modern = !pv_builder_info(in->builder)->legacy,
+		.exact_ends = pv_builder_info(in->builder)->exact_ends,
 		.total_pages = in->nr_pages,
 	};
 

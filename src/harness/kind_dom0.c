@@ -456,7 +456,7 @@ static int dom0_prepare(struct run_plan *p, const struct run_progress *pr, struc
 const struct run_kind run_kind_dom0 = {
 	.name = "dom0",
 	.guest = "dom0",
-	.builder = PV_BUILDER_XEN_DOM0,
+	.builder = PV_BUILDER_XEN_417_DOM0,
 	.builder_who = "Xen's dom0 builder",
 	.host_need_what = "Xen's frame table and M2P, the P2M list, copied in mode revector, the ramdisk",
 	.debug_exit = true,

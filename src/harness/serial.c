@@ -40,7 +40,7 @@ void run_serial_init(struct run_serial *s)
 {
 	*s = (struct run_serial){0};
 	s->t_xen = s->t_building = s->t_arrangement = s->t_kernel = s->t_result = s->t_last = -1;
-	s->arr.l.builder = PV_BUILDER_XEN_DOM0;
+	s->arr.l.builder = PV_BUILDER_XEN_417_DOM0;
 	s->arr.l.ramdisk_name = "ramdisk";
 }
 

@@ -4,7 +4,8 @@
  * last four are read.
  *
  * Cf. xc_dom_check_gzip (xg_dom_core.c), used by libxc 4.2's
- * xc_dom_ramdisk_load and by 4.17's xc_dom_build_module.
+ * xc_dom_ramdisk_load and by xc_dom_build_module up to 4.19; 4.20's loads
+ * the file as it is ("tools/libxg: Don't gunzip the guests initrd").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,14 +61,13 @@ static int check_gzip(int fd, uint64_t size, uint64_t *unzip)
 
 enum pv_ramdisk_rule pv_ramdisk_rule_of(enum pv_builder b)
 {
-	switch (b) {
-	case PV_BUILDER_LIBXC_42:
-		return PV_RAMDISK_LIBXC_42;
-	case PV_BUILDER_LIBXC_417:
-		return PV_RAMDISK_LIBXC_417;
-	default:
+	const struct pv_builder_info *info = pv_builder_info(b);
+
+	if (!info || info->dom0)
 		return PV_RAMDISK_RAW; /* the hypervisor takes the file as it is */
-	}
+	if (info->legacy)
+		return PV_RAMDISK_LIBXC_42;
+	return info->gunzip_initrd ? PV_RAMDISK_LIBXC_417 : PV_RAMDISK_LIBXC_420;
 }
 
 int pv_ramdisk_length(const char *path, enum pv_ramdisk_rule rule, uint64_t *len, struct pv_error *err)
@@ -120,6 +120,7 @@ int pv_ramdisk_length(const char *path, enum pv_ramdisk_rule rule, uint64_t *len
 		*len = modulelen;
 		return 0;
 	}
+	case PV_RAMDISK_LIBXC_420:
 	case PV_RAMDISK_RAW:
 		*len = size;
 		return 0;

@@ -64,7 +64,7 @@ void layout_json(struct json *j, const struct layout_guest *g, const struct pv_l
 		json_u64(j, NULL, l->pgtables[i]);
 	json_arr_end(j);
 	json_u64(j, "total", l->nr_pgtables);
-	if (l->builder == PV_BUILDER_XEN_DOM0)
+	if (pv_builder_is_dom0(l->builder))
 		json_null(j, "passes");
 	else
 		json_u64(j, "passes", l->passes);
@@ -161,7 +161,7 @@ void layout_table(FILE *f, const struct layout_guest *g, const struct pv_layout 
 		(unsigned long long)l->pgtables[0], (unsigned long long)l->pgtables[1],
 		(unsigned long long)l->pgtables[2], (unsigned long long)l->pgtables[3],
 		(unsigned long long)l->nr_pgtables, (unsigned long long)l->nr_pgtables);
-	if (l->builder == PV_BUILDER_XEN_DOM0)
+	if (pv_builder_is_dom0(l->builder))
 		fprintf(f, ", the first count from 2 that holds them\n");
 	else
 		fprintf(f, ", %u pass%s of the count\n", l->passes, l->passes == 1 ? "" : "es");

@@ -105,6 +105,13 @@ static int write_p2m(struct sim *s, uint64_t first_pfn, struct pv_error *err)
 {
 	uint64_t pages = (s->nr_pages + 511) / 512;
 
+	/* The guest reads its list as one run: its frames must be in the contiguous head. */
+	if (first_pfn + pages > s->contig)
+		return pv_fail(err, PV_ERR_RANGE,
+			       "sim builder: the P2M list's frames, pfns 0x%llx-0x%llx, are not in the one run of the first 0x%llx",
+			       (unsigned long long)first_pfn,
+			       (unsigned long long)(first_pfn + pages - 1),
+			       (unsigned long long)s->contig);
 	if (sim_lazy_list(s, sim_pfn_to_mfn(s, _pfn(first_pfn)), pages, err))
 		return -1;
 	for (uint64_t k = 0; k < pages; k++)
@@ -131,7 +138,7 @@ static void write_start_info(struct build *b)
 	si->mod_len = l->si.mod_len;
 	si->first_p2m_pfn = l->si.first_p2m_pfn;
 	si->nr_p2m_frames = l->si.nr_p2m_frames;
-	if (l->builder == PV_BUILDER_XEN_DOM0) {
+	if (pv_builder_is_dom0(l->builder)) {
 		si->console.dom0.info_off = sizeof(start_info_t);
 		si->console.dom0.info_size = sizeof(struct dom0_vga_console_info);
 	} else {
@@ -142,14 +149,14 @@ static void write_start_info(struct build *b)
 	}
 }
 
-/* Xen's dom0 builder puts an INIT_P2M list after the first 2^order chunk and the initrd. */
+/*
+ * Xen's dom0 builder puts an INIT_P2M list after the first 2^order chunk
+ * and the initrd.  The chunk is the layout's (docs/builders.md section 6):
+ * the mapping less a mapped initrd, rounded up to a power of two.
+ */
 static uint64_t dom0_p2m_pfn(const struct pv_layout *l)
 {
-	uint64_t order_pages = 1;
-
-	while (order_pages < (l->mapping_end - l->virt_base) / PAGE_SIZE)
-		order_pages <<= 1;
-	return order_pages + (l->si.mod_len + PAGE_SIZE - 1) / PAGE_SIZE;
+	return l->dom0_chunk + (l->si.mod_len + PAGE_SIZE - 1) / PAGE_SIZE;
 }
 
 /* Tables enough to map @data pages with 4 KiB entries: L1s, and an L2 and L3 per GiB. */
@@ -169,7 +176,7 @@ uint64_t sim_builder_pages(const struct pv_layout *l)
 	if ((l->si.flags & SIF_MOD_START_PFN) && l->si.mod_start + rd->pages > end)
 		end = l->si.mod_start + (l->si.mod_len + PAGE_SIZE - 1) / PAGE_SIZE;
 	if (!l->p2m_in_mapping) {
-		uint64_t first = l->builder == PV_BUILDER_XEN_DOM0 ? dom0_p2m_pfn(l) : p2m->pfn;
+		uint64_t first = pv_builder_is_dom0(l->builder) ? dom0_p2m_pfn(l) : p2m->pfn;
 
 		if (first + data + p2m_table_pages(data) > end)
 			end = first + data + p2m_table_pages(data);
@@ -237,7 +244,7 @@ int sim_build(struct sim *s, const struct pv_layout *l, struct pv_error *err)
 		return pv_fail(err, PV_ERR_USAGE,
 			       "sim builder: layout and machine disagree on the size");
 
-	if (l->builder == PV_BUILDER_XEN_DOM0) {
+	if (pv_builder_is_dom0(l->builder)) {
 		/* L4 first, then one run in the order the walk asks (Xen's mpt_alloc). */
 		b.prot_l1 = _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_USER;
 		b.prot_upper = PT_PROT_UPPER;
@@ -276,7 +283,7 @@ int sim_build(struct sim *s, const struct pv_layout *l, struct pv_error *err)
 		uint64_t base = p2m_pfn + p2m_data;
 		struct pool pp = {.next = {base}, .end = {base + p2m_table_pages(p2m_data)}};
 
-		if (l->builder != PV_BUILDER_XEN_DOM0) {
+		if (!pv_builder_is_dom0(l->builder)) {
 			pp.by_level = true;
 			for (int level = PT_L3; level >= PT_L1; level--) {
 				pp.next[level] = base;
@@ -290,7 +297,7 @@ int sim_build(struct sim *s, const struct pv_layout *l, struct pv_error *err)
 	write_start_info(&b);
 	if (write_ramdisk(s, l, err))
 		return -1;
-	if (l->builder == PV_BUILDER_XEN_DOM0 && !l->p2m_in_mapping) {
+	if (pv_builder_is_dom0(l->builder) && !l->p2m_in_mapping) {
 		/* Xen says where setup_pv_physmap put the list and its tables. */
 		start_info_t *si = (start_info_t *)page_of_pfn(s, l->seg[PV_SEG_START_INFO].pfn);
 

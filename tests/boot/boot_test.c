@@ -73,7 +73,7 @@ static void test_seed(void **state)
  */
 static void test_module_ramdisk_broken(void **state)
 {
-	struct guest_case g = {PV_BUILDER_XEN_DOM0, 1 << 17, 1117726, PV_UNSET_ADDR, false};
+	struct guest_case g = {PV_BUILDER_XEN_417_DOM0, 1 << 17, 1117726, PV_UNSET_ADDR, false};
 	uint64_t want = pv_pattern_sum(g.ramdisk);
 	struct pv_boot_result r;
 	struct sim s;
@@ -118,7 +118,7 @@ static void test_module_ramdisk_broken(void **state)
 	sim_fini(&s);
 
 	/* The seed's dom0 without xen_cleanhighmap: the fix undone, the module fails. */
-	g = (struct guest_case){PV_BUILDER_XEN_DOM0, PV_SEED_NR_PAGES, PV_SEED_RAMDISK_BYTES,
+	g = (struct guest_case){PV_BUILDER_XEN_417_DOM0, PV_SEED_NR_PAGES, PV_SEED_RAMDISK_BYTES,
 				PV_UNSET_ADDR, false};
 	extra = (struct boot_extra){.skip_cleanhighmap = true};
 	assert_int_equal(boot_one(&g, PV_MODE_REVECTOR, 0, false, &s, &r), 0);
@@ -174,7 +174,7 @@ static void test_null_and_limits(void **state)
 	 * (the list is not there): the kernel stays mapped.  16 GiB: a 32 MiB
 	 * list, as many PMDs as reach the kernel's from slot 0.
 	 */
-	g.builder = PV_BUILDER_XEN_DOM0;
+	g.builder = PV_BUILDER_XEN_417_DOM0;
 	g.nr_pages = 16ULL << 18;
 	assert_int_equal(boot_one(&g, PV_MODE_REVECTOR, 0, true, &s, &r), 0);
 	assert_true(r.module_ok);
@@ -186,7 +186,7 @@ static void test_null_and_limits(void **state)
 	sim_fini(&s);
 
 	g.nr_pages = (512ULL << 18) + 512; /* 512 GiB + 2 MiB */
-	g.builder = PV_BUILDER_XEN_DOM0;
+	g.builder = PV_BUILDER_XEN_417_DOM0;
 	assert_int_equal(boot_one(&g, PV_MODE_REVECTOR, 0, false, &s, &r), -1);
 	assert_non_null(strstr(r.error, "3-level P2M tree"));
 	assert_int_equal(r.mismatches, 0);

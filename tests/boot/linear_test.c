@@ -169,7 +169,7 @@ static void test_seed(void **state)
  */
 static void test_past_512g(void **state)
 {
-	struct guest_case g = {PV_BUILDER_XEN_DOM0, 600ULL << 18, 1 << 20, LINUX_INIT_P2M, true};
+	struct guest_case g = {PV_BUILDER_XEN_417_DOM0, 600ULL << 18, 1 << 20, LINUX_INIT_P2M, true};
 	struct pv_boot_result r;
 	struct sim s;
 
@@ -202,7 +202,7 @@ static void test_terabytes(void **state)
 
 	(void)state;
 	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		struct guest_case g = {PV_BUILDER_XEN_DOM0, sizes[i], 1 << 20, LINUX_INIT_P2M, true};
+		struct guest_case g = {PV_BUILDER_XEN_417_DOM0, sizes[i], 1 << 20, LINUX_INIT_P2M, true};
 		struct pv_boot_result r;
 		struct rusage ru;
 		struct sim s;
@@ -261,7 +261,7 @@ static void fail_each(const struct guest_case *g)
 static void test_fault_injection(void **state)
 {
 	struct guest_case in_ka = {PV_BUILDER_LIBXC_42, 1 << 18, 1 << 20, PV_UNSET_ADDR, false};
-	struct guest_case init_p2m = {PV_BUILDER_XEN_DOM0, 2 << 18, 1 << 20, LINUX_INIT_P2M, true};
+	struct guest_case init_p2m = {PV_BUILDER_XEN_417_DOM0, 2 << 18, 1 << 20, LINUX_INIT_P2M, true};
 
 	(void)state;
 	fail_each(&in_ka);

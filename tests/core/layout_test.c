@@ -246,6 +246,100 @@ static void test_libxc417_exact_ends(void **state)
 	assert_int_equal(l.si.mod_len, 0x10783001);
 }
 
+/*
+ * docs/builders.md section 1: what tells the releases apart.  libxc-4.14
+ * prints page-rounded ends and hands a mapped initrd's mod_len rounded;
+ * 4.17 and 4.20 lay out and print the same for a file that is not gzip.
+ * The dom0 builders lay out alike and print in their own forms.
+ */
+static void test_releases(void **state)
+{
+	struct pv_layout_in in = {
+		.builder = PV_BUILDER_LIBXC_414,
+		.nr_pages = 0x20000,
+		.virt_base = START_KERNEL_MAP,
+		.kstart = START_KERNEL_MAP,
+		.kend = START_KERNEL_MAP + 0x8420,
+		.entry = START_KERNEL_MAP,
+		.hypercall = PV_UNSET_ADDR,
+		.ramdisk_len = 0x10783001,
+		.p2m_base = PV_UNSET_ADDR,
+	};
+	struct pv_layout l414, l417, l420, d414, d417, d420;
+	struct captured c414 = {0}, c417 = {0}, c420 = {0}, e414 = {0}, e417 = {0}, e420 = {0};
+	enum pv_builder b;
+
+	(void)state;
+	build_ok(&in, &l414, &c414);
+	assert_string_equal(c414.line[0], "xc_dom_alloc_segment:   kernel       : 0xffffffff80000000 -> "
+					  "0xffffffff80009000  (pfn 0x0 + 0x9 pages)");
+	assert_string_equal(c414.line[1], "xc_dom_alloc_segment:   module0      : 0xffffffff80009000 -> "
+					  "0xffffffff9078d000  (pfn 0x9 + 0x10784 pages)");
+	assert_int_equal(l414.si.mod_len, 0x10784000);
+	in.builder = PV_BUILDER_LIBXC_417;
+	build_ok(&in, &l417, &c417);
+	in.builder = PV_BUILDER_LIBXC_420;
+	build_ok(&in, &l420, &c420);
+	assert_int_equal(l417.si.mod_len, 0x10783001);
+	assert_int_equal(l420.si.mod_len, 0x10783001);
+	assert_int_equal(c417.n, c420.n);
+	for (unsigned i = 0; i < c417.n; i++)
+		assert_string_equal(c417.line[i], c420.line[i]);
+	/* Past the two ends the three print the same lines. */
+	assert_int_equal(c414.n, c417.n);
+	for (unsigned i = 2; i < c417.n; i++)
+		assert_string_equal(c414.line[i], c417.line[i]);
+	assert_int_equal(l414.mapping_end, l417.mapping_end);
+
+	/* dom0: no initrd, a kernel with PAE_MODE and a physical extent. */
+	in.ramdisk_len = 0;
+	in.pae_note = true;
+	in.paddr_start = 0;
+	in.paddr_end = 0x8420;
+	in.builder = PV_BUILDER_XEN_414_DOM0;
+	build_ok(&in, &d414, &e414);
+	in.builder = PV_BUILDER_XEN_417_DOM0;
+	build_ok(&in, &d417, &e417);
+	in.builder = PV_BUILDER_XEN_420_DOM0;
+	build_ok(&in, &d420, &e420);
+	assert_int_equal(d414.mapping_end, d420.mapping_end);
+	assert_int_equal(d417.si.nr_pt_frames, d420.si.nr_pt_frames);
+	assert_string_equal(e414.line[0], " Xen  kernel: 64-bit, lsb, compat32");
+	assert_string_equal(e414.line[1], " Dom0 kernel: 64-bit, PAE, lsb, paddr 0 -> 0x8420");
+	assert_string_equal(e414.line[4], " Init. ramdisk: ffffffff80009000->ffffffff80009000");
+	assert_string_equal(e414.line[7], " Xenstore ring: 0000000000000000->0000000000000000");
+	assert_string_equal(e414.line[8], " Console ring:  0000000000000000->0000000000000000");
+	assert_int_equal(e414.n, 13);
+	assert_string_equal(e417.line[0], " Xen  kernel: 64-bit, lsb");
+	assert_string_equal(e417.line[1], " Dom0 kernel: 64-bit, PAE, lsb, paddr 0 -> 0x8420");
+	assert_int_equal(e417.n, 10);
+	assert_string_equal(e420.line[1], " Dom0 kernel: 64-bit, lsb, paddr 0 -> 0x8420");
+	for (unsigned i = 2; i < e417.n; i++)
+		assert_string_equal(e417.line[i], e420.line[i]);
+	/* With MOD_START_PFN 4.14 prints the ramdisk as zero. */
+	in.builder = PV_BUILDER_XEN_414_DOM0;
+	in.ramdisk_len = 0x1000;
+	in.unmapped_initrd = true;
+	e414 = (struct captured){0};
+	build_ok(&in, &d414, &e414);
+	assert_string_equal(e414.line[4], " Init. ramdisk: 0000000000000000->0000000000000000");
+
+	/* --xen-version's lookup, both ways. */
+	assert_int_equal(pv_builder_of_release("4.14", false, &b), 0);
+	assert_int_equal(b, PV_BUILDER_LIBXC_414);
+	assert_int_equal(pv_builder_of_release("4.20", true, &b), 0);
+	assert_int_equal(b, PV_BUILDER_XEN_420_DOM0);
+	assert_int_equal(pv_builder_of_release("4.2", false, &b), -1);
+	assert_int_equal(pv_builder_of_release("4.18", true, &b), -1);
+	for (const char *const *r = pv_xen_releases; *r; r++) {
+		assert_int_equal(pv_builder_of_release(*r, false, &b), 0);
+		assert_string_equal(pv_builder_info(b)->release, *r);
+		assert_int_equal(pv_builder_of_release(*r, true, &b), 0);
+		assert_true(pv_builder_is_dom0(b));
+	}
+	assert_null(pv_builder_info(PV_BUILDER_NR));
+}
+
 /* INIT_P2M and MOD_START_PFN with libxenguest: both land after the mapping. */
 static void test_libxc417_init_p2m(void **state)
 {
@@ -377,7 +471,7 @@ static void test_dom0_real_xen(void **state)
 	for (size_t i = 0; i < sizeof(dom0_cases) / sizeof(dom0_cases[0]); i++) {
 		const struct dom0_case *t = &dom0_cases[i];
 		struct pv_layout_in in = {
-			.builder = PV_BUILDER_XEN_DOM0,
+			.builder = PV_BUILDER_XEN_417_DOM0,
 			.nr_pages = t->nr_pages,
 			.virt_base = START_KERNEL_MAP,
 			.kstart = t->kstart,
@@ -393,7 +487,8 @@ static void test_dom0_real_xen(void **state)
 
 		build_ok(&in, &l, &c);
 		print_message("%s\n", t->name);
-		assert_string_equal(c.line[0], "VIRTUAL MEMORY ARRANGEMENT:");
+		assert_string_equal(c.line[0], " Xen  kernel: 64-bit, lsb");
+		assert_string_equal(c.line[1], "VIRTUAL MEMORY ARRANGEMENT:");
 		for (unsigned k = 0; k < 10 && t->lines[k]; k++) {
 			bool found = false;
 
@@ -443,16 +538,16 @@ static void test_builder_errors(void **state)
 	expect_error(in, PV_ERR_SEGMENT_TOO_LARGE, "segment module0 too large");
 	in = seed_in(PV_BUILDER_LIBXC_417, 0x12700, PV_SEED_RAMDISK_BYTES);
 	expect_error(in, PV_ERR_INITIAL_MAPPING, "not enough memory for initial mapping");
-	in = seed_in(PV_BUILDER_XEN_DOM0, 0x1000, PV_SEED_RAMDISK_BYTES);
+	in = seed_in(PV_BUILDER_XEN_417_DOM0, 0x1000, PV_SEED_RAMDISK_BYTES);
 	expect_error(in, PV_ERR_DOM0_TOO_SMALL, "Domain 0 allocation is too small for kernel image");
 	/*
 	 * Xen 4.17 grants the initial mapping one chunk of at most 2^18 pages:
 	 * the seed's dom0 builds up to 505,442 MiB and not one MiB more
 	 * (tests/real/dom0_alloc_test boots both sides for the plain kernel).
 	 */
-	in = seed_in(PV_BUILDER_XEN_DOM0, 505442ULL * 256, PV_SEED_RAMDISK_BYTES);
+	in = seed_in(PV_BUILDER_XEN_417_DOM0, 505442ULL * 256, PV_SEED_RAMDISK_BYTES);
 	expect_builds(in);
-	in = seed_in(PV_BUILDER_XEN_DOM0, 505443ULL * 256, PV_SEED_RAMDISK_BYTES);
+	in = seed_in(PV_BUILDER_XEN_417_DOM0, 505443ULL * 256, PV_SEED_RAMDISK_BYTES);
 	expect_error(in, PV_ERR_DOM0_NO_RAM, "Not enough RAM for domain 0 allocation");
 	/* With INIT_P2M the list is outside the mapping: the same size builds. */
 	in.p2m_base = 0x8000000000ULL;
@@ -462,7 +557,7 @@ static void test_builder_errors(void **state)
 	expect_error(in, PV_ERR_ADDRESS_WRAP, "top of the address space");
 	in = seed_in(PV_BUILDER_LIBXC_417, 1ULL << 28, PV_SEED_RAMDISK_BYTES);
 	expect_error(in, PV_ERR_ADDRESS_WRAP, "top of the address space");
-	in = seed_in(PV_BUILDER_XEN_DOM0, 1ULL << 28, PV_SEED_RAMDISK_BYTES);
+	in = seed_in(PV_BUILDER_XEN_417_DOM0, 1ULL << 28, PV_SEED_RAMDISK_BYTES);
 	expect_error(in, PV_ERR_ADDRESS_WRAP, "top of the address space");
 	/* libelf's bounds checks. */
 	in = seed_in(PV_BUILDER_LIBXC_42, 0x2000000, 0);
@@ -503,7 +598,7 @@ static void test_drop_ignored(void **state)
 		{PV_BUILDER_LIBXC_417, LINUX_INIT_P2M, PV_SEED_RAMDISK_BYTES, LINUX_INIT_P2M, true, 0},
 		{PV_BUILDER_LIBXC_417, START_KERNEL_MAP, PV_SEED_RAMDISK_BYTES, PV_UNSET_ADDR, true,
 		 1U << PV_IGNORED_INIT_P2M_HIGH},
-		{PV_BUILDER_XEN_DOM0, START_KERNEL_MAP, PV_SEED_RAMDISK_BYTES, START_KERNEL_MAP,
+		{PV_BUILDER_XEN_417_DOM0, START_KERNEL_MAP, PV_SEED_RAMDISK_BYTES, START_KERNEL_MAP,
 		 true, 0},
 	};
 
@@ -532,17 +627,17 @@ static void test_check_features(void **state)
 	assert_int_equal(pv_builder_check_features(PV_BUILDER_LIBXC_417, dom0, dom0, true, &err), -1);
 	assert_int_equal(err.code, PV_ERR_UNSUPPORTED);
 	assert_string_equal(err.msg, "Kernel does not support unprivileged (DomU) operation");
-	assert_int_equal(pv_builder_check_features(PV_BUILDER_XEN_DOM0, dom0, dom0, true, &err), 0);
-	assert_int_equal(pv_builder_check_features(PV_BUILDER_XEN_DOM0, 0, 0, true, &err), -1);
+	assert_int_equal(pv_builder_check_features(PV_BUILDER_XEN_417_DOM0, dom0, dom0, true, &err), 0);
+	assert_int_equal(pv_builder_check_features(PV_BUILDER_XEN_417_DOM0, 0, 0, true, &err), -1);
 	assert_string_equal(err.msg, "Kernel does not support Dom0 operation");
-	assert_int_equal(pv_builder_check_features(PV_BUILDER_XEN_DOM0, 0, 0, false, &err), 0);
+	assert_int_equal(pv_builder_check_features(PV_BUILDER_XEN_417_DOM0, 0, 0, false, &err), 0);
 	assert_int_equal(pv_builder_check_features(PV_BUILDER_LIBXC_42, 0, 0, true, &err), 0);
 }
 
 static void test_huge_init_p2m(void **state)
 {
 	(void)state;
-	for (int b = PV_BUILDER_LIBXC_417; b <= PV_BUILDER_XEN_DOM0; b++) {
+	for (int b = PV_BUILDER_LIBXC_417; b <= PV_BUILDER_XEN_417_DOM0; b++) {
 		struct pv_layout_in in =
 			seed_in((enum pv_builder)b, 1ULL << 32, PV_SEED_RAMDISK_BYTES);
 		struct pv_layout l;
@@ -566,6 +661,7 @@ int main(void)
 		cmocka_unit_test(test_thresholds),
 		cmocka_unit_test(test_libxc417_exact_ends),
 		cmocka_unit_test(test_libxc417_init_p2m),
+		cmocka_unit_test(test_releases),
 		cmocka_unit_test(test_dom0_real_xen),
 		cmocka_unit_test(test_builder_errors),
 		cmocka_unit_test(test_huge_init_p2m),

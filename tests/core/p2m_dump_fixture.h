@@ -22,9 +22,9 @@
 /* The guests of the tests: 4 GiB, and 600 GiB and 4 TiB, past the 3-level tree's 512 GiB. */
 static const struct guest_case guest_4g = {PV_BUILDER_LIBXC_417, 1ULL << 20, 1 << 20, PV_UNSET_ADDR,
 					   false};
-static const struct guest_case guest_600g = {PV_BUILDER_XEN_DOM0, 600ULL << 18, 1 << 20,
+static const struct guest_case guest_600g = {PV_BUILDER_XEN_417_DOM0, 600ULL << 18, 1 << 20,
 					     LINUX_INIT_P2M, true};
-static const struct guest_case guest_4t = {PV_BUILDER_XEN_DOM0, 4ULL << 28, 1 << 20, LINUX_INIT_P2M,
+static const struct guest_case guest_4t = {PV_BUILDER_XEN_417_DOM0, 4ULL << 28, 1 << 20, LINUX_INIT_P2M,
 					   true};
 
 /* scratch_dir()/@name: a file the test makes and removes. */

@@ -19,7 +19,7 @@
 static void predict(uint64_t nr_pages, uint64_t ramdisk_len, struct pv_layout *out)
 {
 	struct pv_layout_in in = {
-		.builder = PV_BUILDER_XEN_DOM0,
+		.builder = PV_BUILDER_XEN_417_DOM0,
 		.nr_pages = nr_pages,
 		.virt_base = 0xffffffff80000000,
 		.kstart = 0xffffffff80000000,

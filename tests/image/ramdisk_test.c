@@ -49,7 +49,16 @@ static void test_gzip_ramdisk(void **state)
 
 	assert_int_equal(length(path, PV_RAMDISK_LIBXC_42), unzip);
 	assert_int_equal(length(path, PV_RAMDISK_LIBXC_417), unzip);
+	/* 4.20 loads the file as it is, as the hypervisor does. */
+	assert_int_equal(length(path, PV_RAMDISK_LIBXC_420), (uint64_t)st.st_size);
 	assert_int_equal(length(path, PV_RAMDISK_RAW), (uint64_t)st.st_size);
+	/* Which builder sizes by which rule. */
+	assert_int_equal(pv_ramdisk_rule_of(PV_BUILDER_LIBXC_42), PV_RAMDISK_LIBXC_42);
+	assert_int_equal(pv_ramdisk_rule_of(PV_BUILDER_LIBXC_414), PV_RAMDISK_LIBXC_417);
+	assert_int_equal(pv_ramdisk_rule_of(PV_BUILDER_LIBXC_417), PV_RAMDISK_LIBXC_417);
+	assert_int_equal(pv_ramdisk_rule_of(PV_BUILDER_LIBXC_420), PV_RAMDISK_LIBXC_420);
+	for (int b = PV_BUILDER_XEN_414_DOM0; b <= PV_BUILDER_XEN_420_DOM0; b++)
+		assert_int_equal(pv_ramdisk_rule_of((enum pv_builder)b), PV_RAMDISK_RAW);
 }
 
 /*
@@ -135,6 +144,8 @@ static void test_over_1g(void **state)
 	assert_failed(pv_ramdisk_length(big, PV_RAMDISK_LIBXC_42, &len, &err), &err,
 		      PV_ERR_SEGMENT_TOO_LARGE, "too large");
 	assert_failed(pv_ramdisk_length(big, PV_RAMDISK_LIBXC_417, &len, &err), &err,
+		      PV_ERR_SEGMENT_TOO_LARGE, "too large");
+	assert_failed(pv_ramdisk_length(big, PV_RAMDISK_LIBXC_420, &len, &err), &err,
 		      PV_ERR_SEGMENT_TOO_LARGE, "too large");
 	assert_int_equal(pv_ramdisk_length(big, PV_RAMDISK_RAW, &len, &err), 0);
 	assert_int_equal(len, (1ULL << 30) + 1);
