@@ -65,6 +65,8 @@ struct guest {
 	bool memory_from_seed;
 	bool no_init_p2m;
 	bool builder_set;
+	const char *release; /* --xen-version: "4.14", "4.17" or "4.20"; NULL if not given */
+	bool dom0;	     /* --dom0: the release's dom0 builder */
 	bool extent_set; /* --kernel-start/--kernel-end/--virt-base/--entry given */
 	/* What the chosen builder ignores of what was asked, said to the user. */
 	const char *notes[PV_IGNORED_NR];
@@ -86,6 +88,8 @@ enum {
 	O_NO_INIT_P2M,
 	O_UNMAPPED,
 	O_BUILDER,
+	O_XEN_VERSION,
+	O_DOM0,
 	O_VIRT_P2M_4TOOLS,
 };
 extern const struct opt guest_opts[];
@@ -100,7 +104,8 @@ struct pv_sim_guest guest_sim(const struct guest *g);
 /* What a layout's report (<pvboot/report.h>) shows of @g beside the layout. */
 struct layout_guest guest_report(const struct guest *g);
 /* What layout, limits and simulate say after the guest options in their --help. */
-extern const char guest_help[];
+/* What --help says after the guest options: the seed's defaults, the builders. */
+void guest_help(FILE *f);
 
 /* Merge option tables: @a then @b into @out (room for both plus end). */
 void opts_merge(struct opt *out, const struct opt *a, const struct opt *b);

@@ -72,7 +72,8 @@ int cmd_layout(int argc, char **argv)
 		if (id < 0)
 			return cli_error("layout", &err);
 		if (id == O_HELP) {
-			cmd_help(layout_help, opts, guest_help);
+			cmd_help(layout_help, opts, NULL);
+			guest_help(stdout);
 			return 0;
 		}
 		if (id == O_FORMAT) {

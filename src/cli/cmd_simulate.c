@@ -103,7 +103,8 @@ int cmd_simulate(int argc, char **argv)
 			return cli_error("simulate", &err);
 		switch (id) {
 		case O_HELP:
-			cmd_help(sim_help, opts, guest_help);
+			cmd_help(sim_help, opts, NULL);
+			guest_help(stdout);
 			return 0;
 		case O_MODE:
 			if (!strcmp(v, "both")) {

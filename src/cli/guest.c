@@ -29,16 +29,43 @@ const struct opt guest_opts[] = {
 	{"no-init-p2m", NULL, O_NO_INIT_P2M, "ignore the kernel's INIT_P2M note"},
 	{"unmapped-ramdisk", NULL, O_UNMAPPED,
 	 "pass the ramdisk unmapped (XEN_ELFNOTE_MOD_START_PFN)"},
-	{"builder", "NAME", O_BUILDER, "libxc-4.2 (default), libxc-4.17 or xen-4.17-dom0"},
+	{"xen-version", "V", O_XEN_VERSION,
+	 "the builders of Xen V: 4.14, 4.17 or 4.20; its domU builder\n"
+	 "(libxc-V), or with --dom0 its dom0 builder (xen-V-dom0)"},
+	{"dom0", NULL, O_DOM0, "the dom0 builder of --xen-version (default 4.17)"},
+	{"builder", "NAME", O_BUILDER, "one builder by name (default libxc-4.2, the seed's;\nthe builders are listed below)"},
 	{"virt-p2m-4tools", NULL, O_VIRT_P2M_4TOOLS,
 	 "start_info says SIF_VIRT_P2M_4TOOLS: the tools read the\n"
 	 "linear P2M list, so mode linear builds no 3-level tree"},
 	{NULL, NULL, 0, NULL},
 };
 
-const char guest_help[] =
+static const char guest_help_text[] =
 	"Parts left out are the seed's: 128 GiB, kernel 0xffffffff81000000-0xffffffff81e43000,\n"
-	"a 0x10784000-byte ramdisk.\n";
+	"a 0x10784000-byte ramdisk.\n"
+	"Builders (--builder NAME), and the releases each one models:\n";
+
+void guest_help(FILE *f)
+{
+	fputs(guest_help_text, f);
+	for (int b = 0; b < PV_BUILDER_NR; b++) {
+		const struct pv_builder_info *info = pv_builder_info((enum pv_builder)b);
+
+		const char *w = info->covers;
+		int col = fprintf(f, "  %-15s", info->name);
+
+		/* The phrase, word by word, wrapped under itself at 80 columns. */
+		while (*w) {
+			int n = (int)strcspn(w, " ");
+
+			if (col > 17 && col + 1 + n > 80)
+				col = fprintf(f, "\n%17s", "") - 1;
+			col += fprintf(f, "%s%.*s", col > 17 ? " " : "", n, w);
+			w += n + (w[n] == ' ');
+		}
+		fputc('\n', f);
+	}
+}
 
 void guest_defaults(struct guest *g)
 {
@@ -130,9 +157,21 @@ int guest_option(struct guest *g, int id, const char *v, struct pv_error *err)
 	case O_BUILDER:
 		if (pv_builder_parse(v, &g->in.builder))
 			return pv_fail(err, PV_ERR_USAGE,
-				       "--builder: unknown builder '%s' (libxc-4.2, libxc-4.17 or xen-4.17-dom0)",
+				       "--builder: unknown builder '%s' (libxc-4.2, libxc-4.14, libxc-4.17, libxc-4.20, xen-4.14-dom0, xen-4.17-dom0 or xen-4.20-dom0)",
 				       v);
 		g->builder_set = true;
+		return 1;
+	case O_XEN_VERSION: {
+		enum pv_builder b;
+
+		if (pv_builder_of_release(v, false, &b))
+			return pv_fail(err, PV_ERR_USAGE,
+				       "--xen-version: pvboot models Xen 4.14, 4.17 and 4.20, not '%s'", v);
+		g->release = v;
+		return 1;
+	}
+	case O_DOM0:
+		g->dom0 = true;
 		return 1;
 	}
 	return 0;
@@ -172,6 +211,32 @@ static int apply_image(struct guest *g, struct pv_error *err)
 		g->in.p2m_base = p->p2m_base;
 	if (p->unmapped_initrd)
 		g->in.unmapped_initrd = true;
+	/* Only printed: the dom0 builder's " Dom0 kernel:" line. */
+	g->in.pae_note = p->pae;
+	g->in.paddr_start = g->image->pstart;
+	g->in.paddr_end = g->image->pend;
+	return 0;
+}
+
+/*
+ * --xen-version and --dom0 name a builder as --builder does; given with
+ * --builder, they must name the same one.
+ */
+static int pick_builder(struct guest *g, struct pv_error *err)
+{
+	const char *release = g->release ? g->release : PV_XEN_RELEASE_DEFAULT;
+	enum pv_builder b;
+
+	if (!g->release && !g->dom0)
+		return 0;
+	if (pv_builder_of_release(release, g->dom0, &b))
+		return pv_fail(err, PV_ERR_USAGE, "--xen-version: no builder of Xen %s", release);
+	if (g->builder_set && g->in.builder != b)
+		return pv_fail(err, PV_ERR_USAGE,
+			       "--builder %s is not Xen %s's %s builder, %s: give one or the other",
+			       pv_builder_name(g->in.builder), release, g->dom0 ? "dom0" : "domU",
+			       pv_builder_name(b));
+	g->in.builder = b;
 	return 0;
 }
 
@@ -180,6 +245,8 @@ int guest_resolve(struct guest *g, struct pv_error *err)
 	unsigned ignored;
 
 	g->nr_notes = 0;
+	if (pick_builder(g, err))
+		return -1;
 	if (g->kernel_path && g->extent_set)
 		return pv_fail(err, PV_ERR_USAGE,
 			       "--kernel gives the kernel's extent and entry: drop --kernel-start, --kernel-end, --virt-base and --entry, or drop --kernel");

@@ -148,6 +148,74 @@ static void test_limits(void **state)
 	run_free(&r);
 }
 
+/*
+ * --xen-version and --dom0 name the release's builders (docs/builders.md
+ * section 1.3); layout, limits, simulate and p2m-dump take every builder.
+ */
+static void test_releases(void **state)
+{
+	static const char *const builders[] = {"libxc-4.14",	"libxc-4.17",	 "libxc-4.20",
+					       "xen-4.14-dom0", "xen-4.17-dom0", "xen-4.20-dom0"};
+	const char *pv = getenv("PVBOOT") ? getenv("PVBOOT") : "build/pvboot";
+	struct run r;
+
+	(void)state;
+	/* The same guest by release and by name: the same log, line for line. */
+	for (size_t i = 0; i < 6; i++) {
+		r = run_sh("a=$('%s' layout --memory 4G --ramdisk-size 12345678 --format log "
+			   "--xen-version %.4s %s) && b=$('%s' layout --memory 4G --ramdisk-size 12345678 "
+			   "--format log --builder %s) && [ -n \"$a\" ] && [ \"$a\" = \"$b\" ]",
+			   pv, builders[i] + (i < 3 ? 6 : 4), i < 3 ? "" : "--dom0", pv, builders[i]);
+		if (r.status)
+			fail_msg("--xen-version for %s: %s%s", builders[i], r.out, r.err);
+		run_free(&r);
+	}
+	/* --dom0 alone: the default release's, 4.17. */
+	r = run_pvboot("layout --dom0 --memory 1G --ramdisk-size 0 --format json");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\"builder\": \"xen-4.17-dom0\""));
+	run_free(&r);
+	/* Where the releases differ: 4.14's rounded end, 4.14's nine dom0 lines. */
+	r = run_pvboot("layout --xen-version 4.14 --memory 4G --ramdisk-size 12345678 --format log");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "module0      : 0xffffffff81e43000 -> 0xffffffff82a0a000  "));
+	run_free(&r);
+	r = run_pvboot("layout --xen-version 4.20 --memory 4G --ramdisk-size 12345678 --format log");
+	assert_non_null(strstr(r.out, "module0      : 0xffffffff81e43000 -> 0xffffffff82a0914e  "));
+	run_free(&r);
+	r = run_sh("'%s' layout --xen-version 4.14 --dom0 --memory 4G --ramdisk-size 0 "
+		   "--format log | grep -c ' ring:  *0000000000000000->0000000000000000'",
+		   pv);
+	assert_string_equal(r.out, "2\n");
+	run_free(&r);
+
+	/* limits: a release's two builders, or all six. */
+	r = run_sh("'%s' limits --xen-version 4.20 --format json | jq -r '[.builders[].builder] | "
+		   "join(\" \")'",
+		   pv);
+	assert_string_equal(r.out, "libxc-4.20 xen-4.20-dom0\n");
+	run_free(&r);
+	r = run_sh("'%s' limits --xen-version all --format json | jq -r '[.builders[].builder] | "
+		   "join(\" \")'",
+		   pv);
+	assert_string_equal(r.out, "libxc-4.14 libxc-4.17 libxc-4.20 xen-4.14-dom0 "
+				   "xen-4.17-dom0 xen-4.20-dom0\n");
+	run_free(&r);
+
+	/* simulate boots each, and p2m-dump reads what it dumped. */
+	for (size_t i = 0; i < 6; i++) {
+		r = run_sh("d=$(mktemp -d) && '%s' simulate --builder %s --memory 1G "
+			   "--ramdisk-size 1M --mode revector --dump \"$d/img\" --format json | "
+			   "jq -e '.runs[0].ka_pmds_left == 0 and .runs[0].module_alloc == \"ok\"' && "
+			   "'%s' p2m-dump \"$d/img\" --format json | jq -e '.counts.valid == 262144'; s=$?; rm -rf \"$d\"; "
+			   "exit $s",
+			   pv, builders[i], pv);
+		if (r.status)
+			fail_msg("simulate/p2m-dump with %s: %s%s", builders[i], r.out, r.err);
+		run_free(&r);
+	}
+}
+
 /* Each bad input: the status, and one line on stderr that says what is wrong. */
 static const struct bad {
 	const char *args;
@@ -168,6 +236,12 @@ static const struct bad {
 	{"layout --entry 0x1000", 2, "outside the kernel"},
 	{"layout --init-p2m 0x8000000123 --builder libxc-4.17", 2, "not page aligned"},
 	{"layout --builder libxc-9", 2, "unknown builder 'libxc-9'"},
+	{"layout --xen-version 4.18", 2, "models Xen 4.14, 4.17 and 4.20, not '4.18'"},
+	{"layout --xen-version", 2, "--xen-version needs a value"},
+	{"layout --xen-version 4.14 --builder libxc-4.20", 2,
+	 "--builder libxc-4.20 is not Xen 4.14's domU builder, libxc-4.14"},
+	{"layout --dom0 --builder libxc-4.17", 2, "is not Xen 4.17's dom0 builder"},
+	{"limits --xen-version all --builder libxc-4.2", 2, "give no other --xen-version or --builder"},
 	{"layout --format xml", 2, "unknown format 'xml'"},
 	{"layout --frobnicate", 2, "unknown option '--frobnicate'"},
 	{"layout --memory", 2, "--memory needs a value"},
@@ -237,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_seed_log_cli), cmocka_unit_test(test_table),
 		cmocka_unit_test(test_json),	     cmocka_unit_test(test_svg),
 		cmocka_unit_test(test_limits),	     cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_releases),
 		cmocka_unit_test(test_help),
 	};
 
