@@ -57,6 +57,10 @@ struct run_arrangement {
 	uint64_t paddr_start, paddr_end;
 	uint64_t alloc_start, alloc_end, alloc_pages_left;
 	uint64_t mramdisk_start, mramdisk_end;
+	/* What Xen printed of the layout, as `pvboot layout --format log` predicts it. */
+	char printed[16][96];
+	unsigned nr_printed;
+	char xen_version[32]; /* "4.14.6", from "Xen version ..." */
 };
 
 /* How QEMU ended. */
@@ -108,6 +112,7 @@ struct run_guest {
 
 struct run_plan {
 	const struct run_kind *kind;
+	const char *xen_release; /* "4.14", "4.17" (the default) or "4.20": Debian's hypervisor */
 	struct run_guest g;
 	struct pv_layout predicted;
 	struct run_lines predicted_log; /* the builder's log lines, for kinds that compare them */
@@ -183,8 +188,13 @@ const struct run_kind *run_kind_find(const char *name);
 void run_kind_names(char *buf, size_t size);
 /* Which kind a recorded log is of, by its markers; @fallback if none says. */
 const struct run_kind *run_kind_of_log(const char *path, const struct run_kind *fallback);
-/* Who lays this kind out: the builder the prediction uses. */
-enum pv_builder run_kind_builder(const struct run_kind *k);
+/*
+ * Who lays this kind out under Xen @release ("4.14", "4.17", "4.20"): the
+ * builder the prediction uses.  -1 with @err (PV_ERR_USAGE) for a release
+ * pvboot does not boot.
+ */
+int run_kind_builder(const struct run_kind *k, const char *release, enum pv_builder *b,
+		     struct pv_error *err);
 /*
  * Whether @k can boot a guest of @in at all (a domU's memory must be whole
  * MiB, say), before any file is looked at.  -1 with @err (PV_ERR_USAGE).

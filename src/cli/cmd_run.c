@@ -67,9 +67,13 @@ static const struct opt run_opts[] = {
 	 "plain (pvboot-kernel.elf) or seed (pvboot-kernel-seed.elf, the\n"
 	 "seed's 0xffffffff81000000-0xffffffff81e43000); --domu without\n"
 	 "--memory or --kernel takes seed"},
+	{"xen-version", "V", O_XEN_VERSION,
+	 "boot Debian's Xen V: 4.14 (bullseye), 4.17 (bookworm, the\n"
+	 "default) or 4.20 (trixie), and predict with its builders"},
 	{"xen", "FILE", O_XEN,
-	 "the hypervisor (default: Debian's xen-hypervisor-4.17-amd64,\n"
-	 "fetched once into $PVBOOT_CACHE or <pvboot's directory>/cache)"},
+	 "the hypervisor (default: Debian's xen-hypervisor-V-amd64, fetched\n"
+	 "once into $PVBOOT_CACHE or <pvboot's directory>/cache); it must\n"
+	 "be Xen V (--xen-version)"},
 	{"help", NULL, O_HELP, NULL},
 	{NULL, NULL, 0, NULL},
 };
@@ -341,7 +345,12 @@ static int make_plan(struct run_args *a, struct run_plan *p, char *kernel, size_
 	p->assume_exit = a->assume_exit;
 	for (unsigned m = 0; m < a->nmodes; m++)
 		p->revector |= a->modes[m] == PV_MODE_REVECTOR;
-	a->g.in.builder = run_kind_builder(a->kind);
+	/* --xen-version names the hypervisor; the kind says which of its builders. */
+	if (a->g.release)
+		p->xen_release = a->g.release;
+	if (run_kind_builder(a->kind, p->xen_release, &a->g.in.builder, &err))
+		return cli_error("run", &err);
+	a->g.release = NULL;
 	a->g.builder_set = true;
 	/* What the options ask is judged before any file is looked at. */
 	if (run_check_guest(a->kind, &a->g.in, &err))

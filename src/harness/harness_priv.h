@@ -66,7 +66,7 @@ enum run_verdict { RUN_GO_ON, RUN_STOP_SOON, RUN_STOP_NOW };
 struct run_kind {
 	const char *name;	 /* "dom0": run_kind_find, the log's name */
 	const char *guest;	 /* "dom0", "domU": titles and the report */
-	enum pv_builder builder; /* who lays the guest out */
+	bool dom0_builder;	 /* who lays the guest out: the release's dom0 builder, else libxc's */
 	const char *builder_who; /* "Xen's dom0 builder", in its refusal */
 	/* What QEMU's memory goes to, in the message that refuses a host too small. */
 	const char *host_need_what;
@@ -126,15 +126,26 @@ extern const struct run_kind run_kind_dom0, run_kind_domu;
 /* $PVBOOT_CACHE, else <directory of the pvboot executable>/cache (created). */
 int run_cache_dir(char *buf, size_t size, struct pv_error *err);
 /*
- * The hypervisor, <cache>/xen-hypervisor/xen-4.17: the first time, Debian's
- * xen-hypervisor-4.17-amd64 is fetched with apt-get download, unpacked with
- * dpkg -x and its boot/xen-4.17-amd64.gz gunzipped
- * (docs/real-xen.md sections 2 and 8), all under the directory's lock and in
- * a work directory; the file, then a stamp, renamed into place mark it done.
- * Fills @path; -1 with @err.
+ * The hypervisor of Xen @release ("4.14", "4.17", "4.20"),
+ * <cache>/xen-hypervisor/xen-<release>: the first time, Debian's
+ * xen-hypervisor-<release>-amd64 of that release's suite is fetched
+ * (scripts/fetch-deb), unpacked with dpkg -x and its
+ * boot/xen-<release>-amd64.gz gunzipped (docs/real-xen.md sections 2 and
+ * 8), all under the directory's lock and in a work directory; the file,
+ * then a stamp, renamed into place mark it done.  Fills @path; -1 with @err.
  */
-int run_fetch_xen(const char *cache, char *path, size_t size, const struct run_progress *pr,
-		  struct pv_error *err);
+int run_fetch_xen(const char *cache, const char *release, char *path, size_t size,
+		  const struct run_progress *pr, struct pv_error *err);
+/* Debian's suite of Xen @release: bullseye, bookworm, trixie; NULL if none. */
+const char *run_xen_suite(const char *release);
+/*
+ * Run scripts/@name (in $PVBOOT_SCRIPTS, else <pvboot's directory>/../scripts)
+ * with @args (NULL-terminated, or NULL) and PVBOOT_CACHE=@cache; its stdout
+ * into @out, its path into @script (PATH_MAX bytes).  0, or -1 with @err
+ * when it is missing or fails.
+ */
+int run_script(const char *name, const char *const *args, const char *cache, char *out,
+	       size_t size, char *script, struct pv_error *err);
 /* A note on @pr's note callback, printf-style; nothing when @pr has none. */
 void run_note(const struct run_progress *pr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* pv_lock() on @path, saying on @pr that it waits for another run. */

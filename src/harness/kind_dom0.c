@@ -4,9 +4,10 @@
  * VIRTUAL MEMORY ARRANGEMENT.  The kernel's verdict is QEMU's exit status:
  * it writes a code to the isa-debug-exit port (docs/harness.md).
  *
- * The arrangement is compared with the xen-4.17-dom0 prediction line by
- * line, with Xen's labels in the text report and the names `pvboot layout
- * --format json` uses in the JSON one.
+ * The arrangement is compared with the prediction of the release's dom0
+ * builder (xen-4.17-dom0 by default) field by field, with Xen's labels in
+ * the text report and the names `pvboot layout --format json` uses in the
+ * JSON one, and line for line with `pvboot layout --format log`.
  */
 #include <string.h>
 
@@ -244,14 +245,70 @@ static void check_arrangement(const struct run_plan *p, struct run_one *r)
 						 rows[i].name, rs, ps);
 	}
 	r->agree = !used && run_arrangement_complete(a);
-	run_check_add(r, "arrangement-agrees", !used,
-		      used ? "%s" : "every line equals the xen-4.17-dom0 prediction", diff);
+	if (used)
+		run_check_add(r, "arrangement-agrees", false, "%s", diff);
+	else
+		run_check_add(r, "arrangement-agrees", true, "every field equals the %s prediction",
+			      pv_builder_name(p->g.in.builder));
+}
+
+/*
+ * What Xen printed of the layout, line for line and byte for byte, against
+ * `pvboot layout --format log` for the release's dom0 builder: the kernel
+ * lines and the VIRTUAL MEMORY ARRANGEMENT, in that release's form
+ * (docs/builders.md section 6.6).
+ */
+static void check_printed(const struct run_plan *p, struct run_one *r)
+{
+	const struct run_arrangement *a = &r->ser.arr;
+	const struct run_lines *pred = &p->predicted_log;
+	unsigned n = a->nr_printed > pred->n ? a->nr_printed : pred->n, differ = 0, first = n;
+
+	for (unsigned i = 0; i < n; i++) {
+		const char *x = i < a->nr_printed ? a->printed[i] : NULL;
+		const char *y = i < pred->n ? pred->line[i] : NULL;
+
+		if (!x || !y || strcmp(x, y)) {
+			differ++;
+			if (first == n)
+				first = i;
+		}
+	}
+	if (!differ)
+		run_check_add(r, "arrangement-lines", a->nr_printed > 0,
+			      "all %u lines equal `pvboot layout --builder %s --format log`",
+			      a->nr_printed, pv_builder_name(p->g.in.builder));
+	else
+		run_check_add(r, "arrangement-lines", false,
+			      "%u of %u lines differ from the %s prediction; line %u: Xen '%s', predicted '%s'",
+			      differ, n, pv_builder_name(p->g.in.builder), first + 1,
+			      first < a->nr_printed ? a->printed[first] : "(none)",
+			      first < pred->n ? pred->line[first] : "(none)");
+}
+
+/*
+ * The Xen that booted is the release the prediction is of; a recording
+ * that starts after Xen's banner has nothing to check.
+ */
+static void check_xen_version(const struct run_plan *p, struct run_one *r)
+{
+	const char *v = r->ser.arr.xen_version;
+	size_t n = strlen(p->xen_release);
+
+	if (v[0])
+		run_check_add(r, "xen-version", !strncmp(v, p->xen_release, n) && v[n] == '.',
+			      "Xen %s booted; the prediction is Xen %s's%s", v, p->xen_release,
+			      !strncmp(v, p->xen_release, n) && v[n] == '.'
+				      ? ""
+				      : " (give --xen-version to match)");
 }
 
 static void dom0_checks(const struct run_plan *p, struct run_one *r)
 {
 	check_qemu(p, r);
+	check_xen_version(p, r);
 	check_arrangement(p, r);
+	check_printed(p, r);
 }
 
 static enum run_verdict dom0_line(struct run_one *r, double t, const char *text, char *stage,
@@ -309,8 +366,8 @@ static void dom0_report_builder(FILE *f, const struct run_plan *p, const struct 
 			(unsigned long long)p->predicted.seg[PV_SEG_TOTAL].vstart,
 			(unsigned long long)p->predicted.seg[PV_SEG_TOTAL].vend);
 	else
-		fprintf(f, "  %-15s %-36s %s\n", "arrangement", "Xen printed",
-			"pvboot predicted (xen-4.17-dom0)");
+		fprintf(f, "  %-15s %-36s pvboot predicted (%s)\n", "arrangement", "Xen printed",
+			pv_builder_name(p->g.in.builder));
 	rows_fill(p, &r->ser.arr, rows);
 	for (int i = 0; r->ser.arr.found && i < NR_ROWS; i++) {
 		char rs[64], ps[64];
@@ -456,7 +513,7 @@ static int dom0_prepare(struct run_plan *p, const struct run_progress *pr, struc
 const struct run_kind run_kind_dom0 = {
 	.name = "dom0",
 	.guest = "dom0",
-	.builder = PV_BUILDER_XEN_417_DOM0,
+	.dom0_builder = true,
 	.builder_who = "Xen's dom0 builder",
 	.host_need_what = "Xen's frame table and M2P, the P2M list, copied in mode revector, the ramdisk",
 	.debug_exit = true,

@@ -47,9 +47,13 @@ void run_kind_names(char *buf, size_t size)
 		n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", kinds[i]->name);
 }
 
-enum pv_builder run_kind_builder(const struct run_kind *k)
+int run_kind_builder(const struct run_kind *k, const char *release, enum pv_builder *b,
+		     struct pv_error *err)
 {
-	return k->builder;
+	if (!run_xen_suite(release) || pv_builder_of_release(release, k->dom0_builder, b))
+		return pv_fail(err, PV_ERR_USAGE, "pvboot boots Xen 4.14, 4.17 and 4.20, not '%s'",
+			       release);
+	return 0;
 }
 
 int run_check_guest(const struct run_kind *k, const struct pv_layout_in *in, struct pv_error *err)

@@ -46,8 +46,12 @@ void run_lines_free(struct run_lines *l)
 
 int run_plan_init(struct run_plan *p, const struct run_kind *kind, struct pv_error *err)
 {
-	*p = (struct run_plan){.kind = kind, .verify_full = true, .assume_exit = -1};
-	p->g.in.builder = kind->builder;
+	*p = (struct run_plan){.kind = kind,
+			       .xen_release = PV_XEN_RELEASE_DEFAULT,
+			       .verify_full = true,
+			       .assume_exit = -1};
+	if (run_kind_builder(kind, p->xen_release, &p->g.in.builder, err))
+		return -1;
 	if (kind->plan_size && !(p->priv = calloc(1, kind->plan_size)))
 		return pv_fail(err, PV_ERR_NOMEM, "out of memory");
 	return 0;
@@ -69,6 +73,9 @@ int run_plan_guest(struct run_plan *p, struct pv_error *err)
 {
 	struct pv_error why = {0};
 
+	/* The release's builder of this kind, whatever the caller left in g.in. */
+	if (run_kind_builder(p->kind, p->xen_release, &p->g.in.builder, err))
+		return -1;
 	p->memory = p->g.in.nr_pages * PAGE_SIZE;
 	p->ramdisk = p->g.in.ramdisk_len > 0;
 	p->ramdisk_bytes = p->g.in.ramdisk_len;
@@ -155,7 +162,7 @@ int run_prepare(struct run_plan *p, const char *xen, const struct run_progress *
 		if (!pv_is_file(xen))
 			return pv_fail(err, PV_ERR_IO, "%s: no such file (--xen)", xen);
 		snprintf(p->xen, sizeof(p->xen), "%s", xen);
-	} else if (run_fetch_xen(p->cache, p->xen, sizeof(p->xen), pr, err)) {
+	} else if (run_fetch_xen(p->cache, p->xen_release, p->xen, sizeof(p->xen), pr, err)) {
 		return -1;
 	}
 	if (p->ramdisk && p->g.ramdisk) {

@@ -100,8 +100,18 @@ static void finish_layout(struct pv_layout *l)
 	l->p2m_in_mapping = l->seg[PV_SEG_P2M].mapped;
 }
 
-/* One "(XEN)" line, after the prefix and its spaces. */
-static void xen_line(struct run_serial *s, const char *x)
+/* One line of what the layout printed, kept as printed (after "(XEN) "). */
+static void keep_printed(struct run_arrangement *a, const char *raw)
+{
+	if (a->nr_printed < sizeof(a->printed) / sizeof(a->printed[0]))
+		snprintf(a->printed[a->nr_printed++], sizeof(a->printed[0]), "%s", raw);
+}
+
+/*
+ * One "(XEN)" line: @x after the prefix and its spaces, @raw after the
+ * prefix and one space (the layout's lines keep their leading space).
+ */
+static void xen_line(struct run_serial *s, const char *x, const char *raw)
 {
 	static const struct {
 		const char *label;
@@ -111,6 +121,8 @@ static void xen_line(struct run_serial *s, const char *x)
 		{"Init. ramdisk:", PV_SEG_RAMDISK},
 		{"Phys-Mach map:", PV_SEG_P2M},
 		{"Start info:", PV_SEG_START_INFO},
+		{"Xenstore ring:", PV_SEG_XENSTORE},
+		{"Console ring:", PV_SEG_CONSOLE},
 		{"Page tables:", PV_SEG_PAGE_TABLES},
 		{"Boot stack:", PV_SEG_BOOT_STACK},
 		{"TOTAL:", PV_SEG_TOTAL},
@@ -119,6 +131,18 @@ static void xen_line(struct run_serial *s, const char *x)
 	uint64_t lo, hi;
 	const char *p;
 
+	if (!strncmp(x, "Xen version ", 12) && !a->xen_version[0]) {
+		snprintf(a->xen_version, sizeof(a->xen_version), "%.*s", (int)strcspn(x + 12, " "),
+			 x + 12);
+		return;
+	}
+	if (a->found && s->section != 2)
+		return; /* one dom0 build: the first */
+	if (!strncmp(x, "Xen  kernel:", 12)) {
+		a->nr_printed = 0;
+		keep_printed(a, raw);
+		return;
+	}
 	if (!strncmp(x, "PHYSICAL MEMORY ARRANGEMENT:", 28)) {
 		s->section = 1;
 		return;
@@ -126,11 +150,13 @@ static void xen_line(struct run_serial *s, const char *x)
 	if (!strncmp(x, "VIRTUAL MEMORY ARRANGEMENT:", 27)) {
 		s->section = 2;
 		a->found = true;
+		keep_printed(a, raw);
 		return;
 	}
 	if (!strncmp(x, "Dom0 kernel:", 12) && (p = strstr(x, "paddr "))) {
 		char *end;
 
+		keep_printed(a, raw);
 		a->paddr_start = strtoull(p + 6, &end, 0);
 		if (!strncmp(end, " -> ", 4)) {
 			a->paddr_end = strtoull(end + 4, &end, 0);
@@ -154,6 +180,7 @@ static void xen_line(struct run_serial *s, const char *x)
 	}
 	if (s->section != 2)
 		return;
+	keep_printed(a, raw);
 	if (!strncmp(x, "ENTRY ADDRESS:", 14)) {
 		a->l.si.entry = strtoull(x + 14, NULL, 16);
 		a->lines |= RUN_ARR_ENTRY;
@@ -166,6 +193,9 @@ static void xen_line(struct run_serial *s, const char *x)
 
 		if (strncmp(x, vlines[i].label, n) || !parse_range(x + n, &lo, &hi))
 			continue;
+		/* Before 4.16 an empty ramdisk, and the shim's rings, print as a..a or 0..0. */
+		if (lo == hi)
+			return;
 		seg->present = true;
 		seg->vstart = lo;
 		seg->vend = hi;
@@ -228,7 +258,7 @@ static void result_line(struct run_serial *s, double t, const char *json)
 
 enum run_stage run_serial_line(struct run_serial *s, double t, const char *text)
 {
-	const char *x = strstr(text, "(XEN)"), *r;
+	const char *x = strstr(text, "(XEN)"), *r, *raw;
 
 	s->lines++;
 	if (t >= 0)
@@ -251,6 +281,7 @@ enum run_stage run_serial_line(struct run_serial *s, double t, const char *text)
 			s->crash_final = true;
 			stage = RUN_STAGE_CRASH;
 		}
+		raw = *x == ' ' ? x + 1 : x;
 		while (*x == ' ')
 			x++;
 		if (!strncmp(x, "Xen version ", 12) && !(s->stages & 1U << RUN_STAGE_XEN)) {
@@ -261,7 +292,7 @@ enum run_stage run_serial_line(struct run_serial *s, double t, const char *text)
 			s->t_building = t;
 			stage = RUN_STAGE_BUILDING;
 		}
-		xen_line(s, x);
+		xen_line(s, x, raw);
 		if (s->arr.found && !(s->stages & 1U << RUN_STAGE_ARRANGEMENT)) {
 			s->t_arrangement = t;
 			stage = RUN_STAGE_ARRANGEMENT;

@@ -1,15 +1,15 @@
 /*
  * pvboot run's host plumbing: the cache directory, helper processes, and
- * the hypervisor itself, Debian's xen-hypervisor-4.17-amd64
- * (docs/real-xen.md sections 2 and 8):
+ * the hypervisor itself, Debian's xen-hypervisor-<release>-amd64 of the
+ * release's suite (docs/real-xen.md sections 2 and 8):
  *
- *   apt-get download xen-hypervisor-4.17-amd64
+ *   scripts/fetch-deb bookworm xen-hypervisor-4.17-amd64
  *   dpkg -x xen-hypervisor-4.17-amd64_*.deb root
  *   zcat root/boot/xen-4.17-amd64.gz > xen-4.17
  *
- * in <cache>/xen-hypervisor/work, once, under the directory's lock; the
- * gunzipped file, renamed into <cache>/xen-hypervisor/xen-4.17, is Xen's
- * multiboot image, which QEMU's -kernel boots directly.
+ * in <cache>/xen-hypervisor/work, once per release, under the directory's
+ * lock; the gunzipped file, renamed into <cache>/xen-hypervisor/xen-4.17,
+ * is Xen's multiboot image, which QEMU's -kernel boots directly.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,10 +23,22 @@
 
 #include "harness_priv.h"
 
-#define XEN_PKG	  "xen-hypervisor-4.17-amd64"
-#define XEN_GZ	  "root/boot/xen-4.17-amd64.gz"
-#define XEN_FILE  "xen-4.17"
-#define XEN_STAMP ".pvboot-xen-4.17-done"
+/* Debian's suites of the releases pvboot boots (docs/real-xen.md section 2). */
+static const struct {
+	const char *release, *suite;
+} suites[] = {
+	{"4.14", "bullseye"},
+	{"4.17", "bookworm"},
+	{"4.20", "trixie"},
+};
+
+const char *run_xen_suite(const char *release)
+{
+	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+		if (!strcmp(release, suites[i].release))
+			return suites[i].suite;
+	return NULL;
+}
 int run_cache_dir(char *buf, size_t size, struct pv_error *err)
 {
 	const char *env = getenv("PVBOOT_CACHE");
@@ -44,72 +56,32 @@ int run_cache_dir(char *buf, size_t size, struct pv_error *err)
 	}
 	return pv_mkdirs(buf, err);
 }
-/* The .deb apt-get left in @dir, if any. */
-static bool find_deb(const char *dir, char *name, size_t size)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	bool found = false;
-
-	if (!d)
-		return false;
-	while (!found && (e = readdir(d))) {
-		size_t n = strlen(e->d_name);
-
-		if (!strncmp(e->d_name, XEN_PKG "_", strlen(XEN_PKG) + 1) && n > 4 &&
-		    !strcmp(e->d_name + n - 4, ".deb")) {
-			snprintf(name, size, "%s", e->d_name);
-			found = true;
-		}
-	}
-	closedir(d);
-	return found;
-}
-
 /*
- * apt-get download, and when that fails, apt-get update (as root, or
- * through sudo -n) and once more: the package lists may be stale or
- * missing, as scripts/fetch-debian does it.
+ * scripts/fetch-deb SUITE PKG: the .deb, from the host's Debian mirror (or
+ * the cache, where an earlier fetch left it), into @deb.
  */
-static int download(const char *dir, const struct run_progress *pr, struct pv_error *err)
+static int download(const char *cache, const char *suite, const char *pkg, char *deb,
+		    size_t size, const struct run_progress *pr, struct pv_error *err)
 {
-	char *get[] = {"apt-get", "download", "-q", XEN_PKG, NULL};
-	char *update[] = {"apt-get", "update", "-q", NULL};
-	char *sudo_update[] = {"sudo", "-n", "apt-get", "update", "-q", NULL};
-	bool root = geteuid() == 0;
-	int rc;
+	const char *args[] = {suite, pkg, NULL};
+	char out[2 * PATH_MAX], want[128], script[PATH_MAX];
+	const char *line;
+	size_t n;
 
-	if (!pv_on_path("apt-get"))
-		return pv_fail(err, PV_ERR_IO,
-			       "apt-get not found: the hypervisor comes from Debian's " XEN_PKG
-			       " (or give --xen FILE)");
-	run_note(pr, "fetching Xen: apt-get download " XEN_PKG " in %s", dir);
-	rc = pv_command(get, dir, err);
-	if (rc < 0)
+	run_note(pr, "fetching Xen: scripts/fetch-deb %s %s", suite, pkg);
+	if (run_script("fetch-deb", args, cache, out, sizeof(out), script, err))
 		return -1;
-	if (rc == 0)
-		return 0;
-	if (!root && !pv_on_path("sudo"))
-		return pv_fail(err, PV_ERR_IO,
-			       "apt-get download " XEN_PKG
-			       " failed: the package lists may be stale; run 'apt-get update' as root and try again");
-	run_note(pr, "apt-get download failed; running apt-get update");
-	rc = pv_command(root ? update : sudo_update, NULL, err);
-	if (rc < 0)
-		return -1;
-	if (rc != 0)
-		return pv_fail(err, PV_ERR_IO,
-			       "apt-get download " XEN_PKG
-			       " failed and apt-get update failed (status %d): run 'apt-get update' as root and try again",
-			       rc);
-	rc = pv_command(get, dir, err);
-	if (rc < 0)
-		return -1;
-	if (rc != 0)
-		return pv_fail(err, PV_ERR_IO,
-			       "apt-get download " XEN_PKG
-			       " failed even after apt-get update (status %d)",
-			       rc);
+	snprintf(want, sizeof(want), "%s=", pkg);
+	line = strstr(out, want);
+	if (!line || (line != out && line[-1] != '\n'))
+		return pv_fail(err, PV_ERR_FORMAT, "%s printed no %s= line", script, pkg);
+	line += strlen(want);
+	n = strcspn(line, "\n");
+	memmove(out, line, n); /* the path, alone, at the start of @out */
+	out[n] = '\0';
+	/* Absolute: dpkg runs in the work directory. */
+	if (size < PATH_MAX || !realpath(out, deb))
+		return pv_fail(err, PV_ERR_IO, "%s: %s", out, strerror(errno));
 	return 0;
 }
 
@@ -160,26 +132,29 @@ static int remove_tree(const char *dir, struct pv_error *err)
 
 /*
  * Download, unpack and gunzip in <dir>/work, which no later run trusts:
- * only the renamed xen-4.17 and then the stamp say it is done.
+ * only the renamed xen-<release> and then the stamp say it is done.
  */
-static int make_xen(const char *dir, const char *path, const char *stamp,
-		    const struct run_progress *pr, struct pv_error *err)
+static int make_xen(const char *cache, const char *release, const char *dir, const char *path,
+		    const char *stamp, const struct run_progress *pr, struct pv_error *err)
 {
-	char work[PATH_MAX + 8], deb[256], gz[PATH_MAX + 300], root[PATH_MAX + 300];
+	char work[PATH_MAX + 8], deb[PATH_MAX], gz[PATH_MAX + 300], root[PATH_MAX + 300];
+	char pkg[64], base[256];
 	char *unpack[] = {"dpkg", "-x", deb, "root", NULL};
+	const char *suite = run_xen_suite(release);
 	int rc;
 
+	if (!suite)
+		return pv_fail(err, PV_ERR_USAGE, "pvboot boots Xen 4.14, 4.17 and 4.20, not %s",
+			       release);
+	snprintf(pkg, sizeof(pkg), "xen-hypervisor-%s-amd64", release);
 	/* What a killed run left: its work directory, a half-gunzipped file, a stamp's temporary. */
 	snprintf(work, sizeof(work), "%s/work", dir);
 	pv_remove_tmp(path);
 	pv_remove_tmp(stamp);
 	if (remove_tree(work, err) || pv_mkdirs(work, err))
 		return -1;
-	if (download(work, pr, err))
+	if (download(cache, suite, pkg, deb, sizeof(deb), pr, err))
 		return -1;
-	if (!find_deb(work, deb, sizeof(deb)))
-		return pv_fail(err, PV_ERR_IO, "apt-get download left no " XEN_PKG "_*.deb in %s",
-			       work);
 	if (!pv_on_path("dpkg"))
 		return pv_fail(err, PV_ERR_IO, "dpkg not found: cannot unpack %s", deb);
 	snprintf(root, sizeof(root), "%s/root", work);
@@ -190,44 +165,51 @@ static int make_xen(const char *dir, const char *path, const char *stamp,
 		return -1;
 	if (rc != 0)
 		return pv_fail(err, PV_ERR_IO, "dpkg -x %s failed (status %d)", deb, rc);
-	snprintf(gz, sizeof(gz), "%s/" XEN_GZ, work);
+	snprintf(gz, sizeof(gz), "%s/root/boot/xen-%s-amd64.gz", work, release);
 	if (!pv_is_file(gz))
-		return pv_fail(err, PV_ERR_IO, "%s has no boot/xen-4.17-amd64.gz", deb);
+		return pv_fail(err, PV_ERR_IO, "%s has no boot/xen-%s-amd64.gz", deb, release);
 	if (gunzip(gz, path, err))
 		return -1;
-	/* The .deb stays beside it: scripts/build-dom0 takes the Xen version the stamp names. */
-	snprintf(gz, sizeof(gz), "%s/%s", work, deb);
-	snprintf(root, sizeof(root), "%s/%s", dir, deb);
-	if (rename(gz, root))
-		return pv_fail(err, PV_ERR_IO, "rename %s: %s", gz, strerror(errno));
-	snprintf(gz, sizeof(gz), "%s\n", deb);
+	/* A link to the .deb stays beside it: scripts/build-dom0 takes the Xen version the stamp names. */
+	if ((size_t)snprintf(base, sizeof(base), "%s",
+			     strrchr(deb, '/') ? strrchr(deb, '/') + 1 : deb) >= sizeof(base))
+		return pv_fail(err, PV_ERR_IO, "%s: name too long", deb);
+	snprintf(root, sizeof(root), "%s/%s", dir, base);
+	if (!pv_is_file(root) && link(deb, root))
+		return pv_fail(err, PV_ERR_IO, "link %s: %s", root, strerror(errno));
+	snprintf(gz, sizeof(gz), "%s\n", base);
 	if (pv_write_atomic(stamp, gz, err))
 		return -1;
-	run_note(pr, "Xen 4.17 from %s is %s", deb, path);
+	run_note(pr, "Xen %s from %s is %s", release, base, path);
 	/* Xen is whole and stamped: a work directory left behind is only litter, removed next time. */
 	if (remove_tree(work, err))
 		run_note(pr, "%s (left for the next fetch to remove)", err->msg);
 	return 0;
 }
 
-int run_fetch_xen(const char *cache, char *path, size_t size, const struct run_progress *pr,
-		  struct pv_error *err)
+int run_fetch_xen(const char *cache, const char *release, char *path, size_t size,
+		  const struct run_progress *pr, struct pv_error *err)
 {
 	char dir[PATH_MAX], stamp[PATH_MAX + 32], lock[PATH_MAX + 8];
 	int fd, rc;
 
+	if (!run_xen_suite(release))
+		return pv_fail(err, PV_ERR_USAGE, "pvboot boots Xen 4.14, 4.17 and 4.20, not %s",
+			       release);
 	if (snprintf(dir, sizeof(dir), "%s/xen-hypervisor", cache) >= (int)sizeof(dir))
 		return pv_fail(err, PV_ERR_IO, "%s: path too long", cache);
-	if (snprintf(path, size, "%s/" XEN_FILE, dir) >= (int)size)
+	if (snprintf(path, size, "%s/xen-%s", dir, release) >= (int)size)
 		return pv_fail(err, PV_ERR_IO, "%s: path too long", dir);
-	snprintf(stamp, sizeof(stamp), "%s/" XEN_STAMP, dir);
+	snprintf(stamp, sizeof(stamp), "%s/.pvboot-xen-%s-done", dir, release);
 	if (pv_is_file(stamp) && pv_is_file(path))
 		return 0;
 	snprintf(lock, sizeof(lock), "%s/.lock", dir);
 	if (pv_mkdirs(dir, err) || (fd = run_lock(lock, pr, err)) < 0)
 		return -1;
 	/* Another run may have made it while this one waited. */
-	rc = pv_is_file(stamp) && pv_is_file(path) ? 0 : make_xen(dir, path, stamp, pr, err);
+	rc = pv_is_file(stamp) && pv_is_file(path)
+		     ? 0
+		     : make_xen(cache, release, dir, path, stamp, pr, err);
 	pv_unlock(fd);
 	return rc;
 }

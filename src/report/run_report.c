@@ -101,6 +101,8 @@ static void text_one(FILE *f, const struct run_plan *p, const struct run_one *r)
 		fprintf(f, "  ramdisk   %s (%llu bytes, pvsum64 0x%016llx)\n",
 			p->ramdisk_path[0] ? p->ramdisk_path : "pattern",
 			(unsigned long long)p->ramdisk_bytes, (unsigned long long)p->ramdisk_sum);
+	fprintf(f, "  xen       %s %s%s%s\n", p->xen_release, p->xen[0] ? p->xen : "(not fetched)",
+		r->ser.arr.xen_version[0] ? ", booted " : "", r->ser.arr.xen_version);
 	run_report_machine(f, p, r);
 	fprintf(f, "  log       %s\n\n", r->log);
 	run_report_builder(f, p, r);
@@ -192,6 +194,11 @@ static void json_one(struct json *j, const struct run_plan *p, const struct run_
 	json_str(j, "mode", pv_boot_mode_name(r->mode));
 	json_str(j, "verify", p->verify_full ? "full" : "sample");
 	json_str(j, "kernel", p->g.kernel);
+	json_obj(j, "xen");
+	json_str(j, "release", p->xen_release);
+	json_str_or_null(j, "file", p->xen[0] ? p->xen : NULL);
+	json_str_or_null(j, "version", r->ser.arr.xen_version[0] ? r->ser.arr.xen_version : NULL);
+	json_obj_end(j);
 	if (p->ramdisk) {
 		json_obj(j, "ramdisk");
 		if (p->ramdisk_path[0])

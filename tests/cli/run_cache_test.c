@@ -2,9 +2,10 @@
  * pvboot run's cache (docs/harness.md, "The cache"): two runs started at
  * once on an empty cache, and runs killed while Xen is downloaded, while
  * it is unpacked and while the pattern ramdisk is written, then run again.
- * Stand-ins for apt-get, dpkg and QEMU, first in $PATH, make it fast and
- * offline; they can hang at a step after leaving half of its work behind,
- * so that the kill lands there.
+ * Stand-ins for curl (under scripts/fetch-deb, which runs for real), dpkg
+ * and QEMU, first in $PATH, and a made-up apt configuration, make it fast
+ * and offline; they can hang at a step after leaving half of its work
+ * behind, so that the kill lands there.
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -54,10 +55,10 @@ static void write_script(const char *dir, const char *name, const char *body)
 }
 
 /*
- * The stand-ins.  apt-get download takes two seconds (so two runs overlap)
- * and, with FAKE_HANG=download, leaves half a .deb and hangs; dpkg -x, with
- * FAKE_HANG=unpack, leaves half a tree and hangs.  QEMU plays the log of
- * a good 512 MiB revector boot of the kernel.
+ * The stand-ins.  curl serves bookworm's package index, and the .deb in two
+ * seconds (so two runs overlap); with FAKE_HANG=download it leaves half the
+ * .deb and hangs.  dpkg -x, with FAKE_HANG=unpack, leaves half a tree and
+ * hangs.  QEMU plays the log of a good 512 MiB revector boot of the kernel.
  */
 static const char *fakes(const char *kernel)
 {
@@ -68,14 +69,23 @@ static const char *fakes(const char *kernel)
 		return dir;
 	snprintf(dir, sizeof(dir), "%s", scratch("bin"));
 	mkdir(dir, 0755);
-	write_script(dir, "apt-get",
-		     "echo \"apt-get $*\" >> \"$FAKE_DIR/calls\"\n"
-		     "[ \"$1\" = download ] || exit 0\n"
-		     "deb=xen-hypervisor-4.17-amd64_4.17.7+13_amd64.deb\n"
-		     "if [ \"$FAKE_HANG\" = download ]; then\n"
-		     "  echo half > \"$deb\"; : > \"$FAKE_DIR/hung\"; exec sleep 100\n"
-		     "fi\n"
-		     "sleep 2; echo whole > \"$deb\"\n");
+	write_script(dir, "curl",
+		     "out=; url=\n"
+		     "while [ $# -gt 0 ]; do case $1 in -o) out=$2; shift 2 ;; -*) shift ;; "
+		     "*) url=$1; shift ;; esac; done\n"
+		     "echo \"curl $url\" >> \"$FAKE_DIR/calls\"\n"
+		     "case $url in\n"
+		     "*/dists/bookworm/main/binary-amd64/Packages.xz)\n"
+		     "  printf 'Package: xen-hypervisor-4.17-amd64\\nVersion: 4.17.7+13\\n"
+		     "Filename: pool/main/x/xen/xen-hypervisor-4.17-amd64_4.17.7+13_amd64.deb\\n"
+		     "SHA256: %s\\n\\n' \"$(echo whole | sha256sum | cut -d' ' -f1)\" | xz > \"$out\" ;;\n"
+		     "*.deb)\n"
+		     "  if [ \"$FAKE_HANG\" = download ]; then\n"
+		     "    echo half > \"$out\"; : > \"$FAKE_DIR/hung\"; exec sleep 100\n"
+		     "  fi\n"
+		     "  sleep 2; echo whole > \"$out\" ;;\n"
+		     "*) exit 22 ;;\n"
+		     "esac\n");
 	write_script(dir, "dpkg",
 		     "echo \"dpkg $*\" >> \"$FAKE_DIR/calls\"\n"
 		     "grep -qx whole \"$2\" || { echo \"dpkg-deb: error: $2 is truncated\" >&2; exit 2; }\n"
@@ -106,15 +116,17 @@ static const char *kernel(void)
 /* "export ...;" for a run on cache @cache with the stand-ins. */
 static const char *env(const char *cache)
 {
-	static char buf[2 * PATH_MAX + 2000];
+	static char buf[5 * PATH_MAX + 2000];
 	char dir[PATH_MAX];
 
 	/* Absolute: the stand-ins run in the download directory. */
 	assert_non_null(realpath(scratch_dir(), dir));
 	snprintf(buf, sizeof(buf),
-		 "FAKE_DIR='%s' PVBOOT_CACHE='%s' PATH='%s':\"$PATH\"; "
-		 "export FAKE_DIR PVBOOT_CACHE PATH; unset FAKE_HANG; ",
-		 dir, cache, fakes(kernel()));
+		 "mkdir -p '%s/apt' && echo 'deb http://mirror.example/debian bookworm main' > "
+		 "'%s/apt/sources.list'; "
+		 "FAKE_DIR='%s' PVBOOT_CACHE='%s' PVBOOT_APT_ETC='%s/apt' PATH='%s':\"$PATH\"; "
+		 "export FAKE_DIR PVBOOT_CACHE PVBOOT_APT_ETC PATH; unset FAKE_HANG PVBOOT_SCRIPTS; ",
+		 dir, dir, dir, cache, dir, fakes(kernel()));
 	return buf;
 }
 
@@ -167,15 +179,15 @@ static void test_two_runs_at_once(void **state)
 	print_message("%s", r.out);
 	/* Both succeed; one fetched and wrote, the other waited for it. */
 	assert_true(!strncmp(r.out, "0\n0\n", 4));
-	assert_int_equal(count(r.out, "fetching Xen: apt-get download"), 1);
+	assert_int_equal(count(r.out, "fetching Xen: scripts/fetch-deb bookworm"), 1);
 	assert_int_equal(count(r.out, "writing a 1117726-byte pattern ramdisk"), 1);
 	assert_true(count(r.out, "waiting for another run to finish with") >= 1);
 	run_free(&r);
 	calls = run_sh("cat '%s'", scratch("calls"));
-	assert_int_equal(count(calls.out, "apt-get download"), 1);
+	assert_int_equal(count(calls.out, "_amd64.deb\n"), 1);
 	assert_int_equal(count(calls.out, "dpkg -x"), 1);
 	run_free(&calls);
-	r = run_sh("grep -c 'ok: all 15 checks hold' '%s/o1' '%s/o2'", scratch_dir(),
+	r = run_sh("grep -c 'ok: all 17 checks hold' '%s/o1' '%s/o2'", scratch_dir(),
 		   scratch_dir());
 	assert_non_null(strstr(r.out, "/o1:1\n"));
 	assert_non_null(strstr(r.out, "/o2:1\n"));
@@ -203,9 +215,9 @@ static void killed_then_again(const char *hang, const char *cache)
 	r = run_sh("%s '%s' run --kernel '%s' " ARGS, env(cache), pvboot(), kernel());
 	if (r.status)
 		fail_msg("the run after the kill failed (%d): %s", r.status, r.err);
-	assert_non_null(strstr(r.out, "ok: all 15 checks hold"));
+	assert_non_null(strstr(r.out, "ok: all 17 checks hold"));
 	/* It fetched again rather than take the half-made .deb or tree. */
-	assert_non_null(strstr(r.err, "fetching Xen: apt-get download"));
+	assert_non_null(strstr(r.err, "fetching Xen: scripts/fetch-deb bookworm"));
 	run_free(&r);
 	assert_xen_whole(cache);
 	assert_clean(cache);
@@ -247,7 +259,7 @@ static void test_leftovers_removed(void **state)
 	r = run_sh("%s '%s' run --kernel '%s' " ARGS, env(cache), pvboot(), kernel());
 	if (r.status)
 		fail_msg("the run failed (%d): %s", r.status, r.err);
-	assert_non_null(strstr(r.out, "ok: all 15 checks hold"));
+	assert_non_null(strstr(r.out, "ok: all 17 checks hold"));
 	run_free(&r);
 	assert_xen_whole(cache);
 	assert_clean(cache);

@@ -92,7 +92,7 @@ static void test_log_revector(void **state)
 	assert_non_null(
 		strstr(r.out, "  Phys-Mach map   ffffffff8011a000->ffffffff8021a000   agree\n"));
 	assert_non_null(strstr(r.out, "hypervisor 1.13 s, kernel 0.22 s, total 1.36 s"));
-	assert_non_null(strstr(r.out, "ok: all 15 checks hold"));
+	assert_non_null(strstr(r.out, "ok: all 17 checks hold"));
 	run_free(&r);
 
 	r = run_sh("'%s' run --serial-log '%s' --kernel '%s' " REVECTOR_ARGS
@@ -102,7 +102,7 @@ static void test_log_revector(void **state)
 		   "| map(tostring) | join(\" \")'",
 		   pvboot(), revector_log(), kernel());
 	assert_int_equal(r.status, 0);
-	assert_string_equal(r.out, "true revector true 33 0x10 0xa8bc9d7dec4c3c25 1.13 0.22 15 0\n");
+	assert_string_equal(r.out, "true revector true 33 0x10 0xa8bc9d7dec4c3c25 1.13 0.22 17 0\n");
 	run_free(&r);
 
 	/* The simulated Xen printed the same PVBOOT-RESULT, every field of it. */
@@ -148,7 +148,7 @@ static void expect_altered(const char *sed, unsigned nr_failed, const char *says
 	print_message("sed '%s' -> %d\n", sed, r.status);
 	assert_int_equal(r.status, 1);
 	assert_string_equal(r.err, "");
-	snprintf(failed, sizeof(failed), "FAILED: %u of 15 checks\n", nr_failed);
+	snprintf(failed, sizeof(failed), "FAILED: %u of 17 checks\n", nr_failed);
 	if (!strstr(r.out, failed) || !strstr(r.out, says) ||
 	    (also_says && !strstr(r.out, also_says)))
 		fail_msg("did not say '%s', '%s' and '%s':\n%s", failed, says,
@@ -273,14 +273,14 @@ static void test_log_null(void **state)
 	(void)state;
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "== pvboot run: 512 MiB dom0, null, verify full =="));
-	assert_non_null(strstr(r.out, "ok: all 5 checks hold"));
+	assert_non_null(strstr(r.out, "ok: all 7 checks hold"));
 	run_free(&r);
 	r = run_sh("'%s' run --kernel '%s' --serial-log '%s' " REVECTOR_ARGS " --format json | "
 		   "jq -r '[.checks[] | .name] | join(\" \")'",
 		   pvboot(), kernel(), log);
 	assert_int_equal(r.status, 0);
-	assert_string_equal(r.out, "qemu-exit kernel-status arrangement-found arrangement-agrees "
-				   "simulation-agrees\n");
+	assert_string_equal(r.out, "qemu-exit kernel-status xen-version arrangement-found "
+				   "arrangement-agrees arrangement-lines simulation-agrees\n");
 	run_free(&r);
 
 	r = run_pvboot("run --kernel '%s' --serial-log " FIXTURES
@@ -290,7 +290,7 @@ static void test_log_null(void **state)
 	assert_non_null(
 		strstr(r.out, "  Dom0 kernel     paddr 0x0 -> 0x8420                  agree\n"));
 	assert_non_null(strstr(r.out,
-			       "  FAILED: 1 of 5 checks\n"
+			       "  FAILED: 1 of 6 checks\n"
 			       "    " SIM_AGREES ": no result from the real boot to compare\n"));
 	run_free(&r);
 	r = run_pvboot("run --kernel '%s' --serial-log " FIXTURES "xen-10.6-minipv-8G.log "
@@ -298,8 +298,12 @@ static void test_log_null(void **state)
 		       kernel());
 	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.out, "  Init. ramdisk   ffffffff80009000->ffffffff9911a200   agree"));
+	/* This recording starts at the Dom0 kernel line: its first line is not the prediction's. */
 	assert_non_null(strstr(r.out,
-			       "  FAILED: 1 of 5 checks\n"
+			       "  FAILED: 2 of 6 checks\n"
+			       "    arrangement-lines: 11 of 11 lines differ from the xen-4.17-dom0 "
+			       "prediction; line 1: Xen ' Dom0 kernel: 64-bit, lsb, paddr 0 -> 0x8420', "
+			       "predicted ' Xen  kernel: 64-bit, lsb'\n"
 			       "    " SIM_AGREES ": no result from the real boot to compare\n"));
 	run_free(&r);
 	/* Without a PVBOOT-RESULT, the mode must be given. */
@@ -330,15 +334,15 @@ static void test_log_linear(void **state)
 	(void)state;
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "== pvboot run: 2 GiB dom0, linear, verify full =="));
-	assert_non_null(strstr(r.out, "ok: all 15 checks hold"));
+	assert_non_null(strstr(r.out, "ok: all 17 checks hold"));
 	run_free(&r);
 	r = run_sh("'%s' run --kernel '%s' --serial-log '%s' --memory 2G --ramdisk-size 1117726 "
 		   "--format json | jq -r '[.result.mode, .result.p2m_leaves_copied, "
 		   "([.checks[] | .name] | join(\" \"))] | map(tostring) | join(\" \")'",
 		   pvboot(), k, log);
 	assert_int_equal(r.status, 0);
-	assert_string_equal(r.out, "linear 0 qemu-exit kernel-status arrangement-found "
-				   "arrangement-agrees result-found result-mode no-error "
+	assert_string_equal(r.out, "linear 0 qemu-exit kernel-status xen-version arrangement-found "
+				   "arrangement-agrees arrangement-lines result-found result-mode no-error "
 				   "no-mismatches nr-pages all-verified no-leaks ramdisk module "
 				   "ka-clean simulation-agrees\n");
 	run_free(&r);
@@ -377,7 +381,7 @@ static void test_log_seed_no_revector(void **state)
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "== pvboot run: 128 GiB dom0, no-revector, verify full =="));
 	assert_non_null(strstr(r.out, "pattern (276316160 bytes, pvsum64 0x77775ca5bb826fec)"));
-	assert_non_null(strstr(r.out, "ok: all 14 checks hold"));
+	assert_non_null(strstr(r.out, "ok: all 16 checks hold"));
 	run_free(&r);
 	r = run_pvboot("run --kernel '%s' --serial-log '%s' --assume-exit 33", kernel(), log);
 	assert_int_equal(r.status, 1);
@@ -455,7 +459,7 @@ static void test_qemu_process(void **state)
 	/* A boot: its command line, its log, and the same verdict from the log afterwards. */
 	r = run_fake("ok", "", REVECTOR_ARGS " --mode revector", "");
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "ok: all 15 checks hold"));
+	assert_non_null(strstr(r.out, "ok: all 17 checks hold"));
 	assert_non_null(strstr(r.out, "  QEMU      1792 MiB (1.8 GiB) for the dom0 and Xen"));
 	assert_non_null(strstr(r.err, "512 MiB dom0, revector: QEMU started (1.8 GiB)\n"));
 	assert_non_null(strstr(r.err, "512 MiB dom0, revector: Xen building dom0 ...\n"));
@@ -468,7 +472,7 @@ static void test_qemu_process(void **state)
 	r = run_pvboot("run --serial-log '%s/run-logs/dom0-512M-revector.log' --kernel '%s' " REVECTOR_ARGS,
 		       scratch_dir(), kernel());
 	assert_int_equal(r.status, 0);
-	assert_non_null(strstr(r.out, "ok: all 15 checks hold"));
+	assert_non_null(strstr(r.out, "ok: all 17 checks hold"));
 	run_free(&r);
 
 	/* QEMU's exit ends the run even when something it left holds the serial pipe. */

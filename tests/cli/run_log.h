@@ -39,7 +39,7 @@ static size_t minipv_note(uint8_t *b, size_t at, uint32_t type, uint64_t v, int 
 /*
  * Xen's line for the image minipv_write makes, as Xen 4.17 prints it
  * (docs/real-xen.md section 10, fixture xen-10.3-minipv-512M.log:
- * "paddr %#lx -> %#lx").
+ * "paddr %#lx -> %#lx"): the prediction's must be this one.
  */
 #define MINIPV_XEN_KERNEL_LINE "(XEN)  Dom0 kernel: 64-bit, lsb, paddr 0 -> 0x8420"
 
@@ -106,9 +106,9 @@ static void minipv_write(const char *path, uint64_t init_p2m)
  * "--memory 512M --ramdisk-size 1117726") in @mode and QEMU exits with
  * @status, as a real run would leave it in build/run-logs:
  *
- *   Xen's banner and its lines for the build, with the VIRTUAL MEMORY
- *     ARRANGEMENT as `pvboot layout --builder xen-4.17-dom0 --format log`
- *     prints it;
+ *   Xen's banner and its lines for the build, the kernel lines and the
+ *     VIRTUAL MEMORY ARRANGEMENT as `pvboot layout --builder xen-4.17-dom0
+ *     --format log` prints them, the PHYSICAL heading between them;
  *   the kernel's "pvboot:" lines and its PVBOOT-RESULT, as
  *     `pvboot simulate --builder xen-4.17-dom0` prints them;
  *   pvboot run's "[  t.ttt] " stamps and its last line, "pvboot-run: QEMU
@@ -131,9 +131,9 @@ static const char *run_log_write(const char *path, const char *kernel, const cha
 		       "(pkg-xen-devel@lists.alioth.debian.org) (x86_64-linux-gnu-gcc (Debian "
 		       "12.2.0-14+deb12u1) 12.2.0) debug=n Wed Nov  4 16:52:28 UTC 2026' && "
 		       "echo '(XEN) *** Building a PV Dom0 ***' && "
-		       "echo '(XEN)  Xen  kernel: 64-bit, lsb' && "
-		       "echo '" MINIPV_XEN_KERNEL_LINE "' && "
-		       "sed 's/^/(XEN) /' '%5$s.layout' && "
+		       "sed -n '1,2s/^/(XEN) /p' '%5$s.layout' && "
+		       "echo '(XEN) PHYSICAL MEMORY ARRANGEMENT:' && "
+		       "sed '1,2d; s/^/(XEN) /' '%5$s.layout' && "
 		       "echo '(XEN) Dom0 has maximum 1 VCPUs' && "
 		       "echo '(XEN) Freed 656kB init memory' && "
 		       "grep -e '^pvboot: ' -e '^PVBOOT-RESULT ' '%5$s.sim'; } | "
@@ -145,6 +145,7 @@ static const char *run_log_write(const char *path, const char *kernel, const cha
 		       "END { printf \"[%%7.3f] pvboot-run: QEMU exited with status %%d\\n\", 1.361, status }' "
 		       "> '%5$s' && "
 		       "grep -q 'VIRTUAL MEMORY ARRANGEMENT' '%5$s' && grep -q PVBOOT-RESULT '%5$s' && "
+		       "grep -qF '] " MINIPV_XEN_KERNEL_LINE "' '%5$s' && "
 		       "rm '%5$s.layout' '%5$s.sim'",
 		       pvboot, kernel, guest, mode, path, status);
 

@@ -436,8 +436,7 @@ static void test_fake_failures(void **state)
 	assert_int_equal(r.status, 1);
 	assert_string_equal(r.out, "");
 	assert_string_equal(r.err, "pvboot: run: /nonexistent/build-dom0: No such file or directory "
-				   "(the script that builds the Linux dom0; set PVBOOT_SCRIPTS to its "
-				   "directory)\n");
+				   "(one of pvboot's scripts; set PVBOOT_SCRIPTS to their directory)\n");
 	run_free(&r);
 
 	r = run_fake("FAKE_DOM0=fail", args, "");

@@ -199,91 +199,121 @@ static void test_qemu_cmdline(void **state)
 
 /* ---- fetching Xen ---- */
 
-/* Stand-ins, first in $PATH: apt-get fails until "apt-get update" ran (unless told to fail). */
-static void fake_tools(const char *dir)
+/*
+ * Stand-ins: scripts/fetch-deb (through PVBOOT_SCRIPTS) makes an empty .deb
+ * in the cache and names it, or fails with FAKE_FETCH_FAILS; dpkg, first in
+ * $PATH, unpacks a gzipped "ELF" of the release the .deb's name says.
+ */
+static void fake_tools(const char *bin, const char *scripts)
 {
 	static const struct {
 		const char *name, *body;
 	} tools[] = {
-		{"apt-get", "echo \"apt-get $*\" >> \"$FAKE_DIR/calls\"\n"
-			    "case $1 in\n"
-			    "download) [ -f \"$FAKE_DIR/updated\" ] || exit 100\n"
-			    "          : > xen-hypervisor-4.17-amd64_4.17.7+13_amd64.deb ;;\n"
-			    "update) [ -z \"$FAKE_UPDATE_FAILS\" ] || exit 100\n"
-			    "        : > \"$FAKE_DIR/updated\" ;;\n"
-			    "esac\n"},
-		{"sudo", "[ \"$1\" = -n ] && shift\nexec \"$@\"\n"},
+		{"fetch-deb", "echo \"fetch-deb $*\" >> \"$FAKE_DIR/calls\"\n"
+			      "[ -z \"$FAKE_FETCH_FAILS\" ] || exit 3\n"
+			      "mkdir -p \"$PVBOOT_CACHE/debian-archive/debs\"\n"
+			      "deb=$PVBOOT_CACHE/debian-archive/debs/$2_1.0_amd64.deb\n"
+			      ": > \"$deb\"\n"
+			      "echo \"$2=$deb\"\n"},
 		{"dpkg", "echo \"dpkg $*\" >> \"$FAKE_DIR/calls\"\n"
-			 "mkdir -p \"$3/boot\" && printf '\\177ELF stand-in' | gzip > "
-			 "\"$3/boot/xen-4.17-amd64.gz\"\n"},
+			 "r=${2##*/xen-hypervisor-}; r=${r%%%%-amd64_*}\n"
+			 "mkdir -p \"$3/boot\" && printf '\\177ELF %%s' \"$r\" | gzip > "
+			 "\"$3/boot/xen-$r-amd64.gz\"\n"},
 	};
 	char path[PATH_MAX + 64];
 
-	mkdir(dir, 0755);
+	mkdir(bin, 0755);
+	mkdir(scripts, 0755);
 	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
 		FILE *f;
 
-		snprintf(path, sizeof(path), "%s/%s", dir, tools[i].name);
+		snprintf(path, sizeof(path), "%s/%s", i ? bin : scripts, tools[i].name);
 		f = fopen(path, "w");
 		assert_non_null(f);
-		fprintf(f, "#!/bin/sh\n%s", tools[i].body);
+		fprintf(f, "#!/bin/sh\n");
+		fprintf(f, tools[i].body);
 		fclose(f);
 		chmod(path, 0755);
 	}
 }
 
+/* @path's bytes as a string. */
+static void read_small(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+}
+
 static void test_fetch_xen(void **state)
 {
-	char dir[PATH_MAX], bin[PATH_MAX + 16], cache[700], xen[2 * PATH_MAX], buf[64] = "";
+	char dir[PATH_MAX], bin[PATH_MAX + 16], scripts[PATH_MAX + 16], cache[700];
+	char xen[2 * PATH_MAX], buf[64] = "";
 	char *old_path;
 	struct pv_error err = {0};
 	struct run r;
-	FILE *f;
-	size_t n;
 
 	(void)state;
 	/* Absolute: the tools run in the download directory. */
 	assert_non_null(realpath(scratch_dir(), dir));
 	snprintf(bin, sizeof(bin), "%s/fake-bin", dir);
-	fake_tools(bin);
+	snprintf(scripts, sizeof(scripts), "%s/fake-scripts", dir);
+	fake_tools(bin, scripts);
 	old_path = strdup(getenv("PATH"));
 	snprintf(xen, sizeof(xen), "%s:%s", bin, old_path);
 	setenv("PATH", xen, 1);
 	setenv("FAKE_DIR", dir, 1);
+	setenv("PVBOOT_SCRIPTS", scripts, 1);
 
-	/* The download fails, apt-get update, the download again, dpkg -x, gunzip. */
+	/* Each release from its suite: fetch-deb, dpkg -x, gunzip; a file each. */
 	snprintf(cache, sizeof(cache), "%s", scratch("xen-cache"));
-	if (run_fetch_xen(cache, xen, sizeof(xen), NULL, &err))
-		fail_msg("%s", err.msg);
-	assert_non_null(strstr(xen, "/xen-cache/xen-hypervisor/xen-4.17"));
-	f = fopen(xen, "rb");
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	assert_int_equal(n, 13);
-	assert_string_equal(buf, "\177ELF stand-in");
-	r = run_sh("cat '%s/calls'", scratch_dir());
-	assert_string_equal(r.out, "apt-get download -q xen-hypervisor-4.17-amd64\n"
-				   "apt-get update -q\n"
-				   "apt-get download -q xen-hypervisor-4.17-amd64\n"
-				   "dpkg -x xen-hypervisor-4.17-amd64_4.17.7+13_amd64.deb root\n");
+	for (int i = 0; i < 2; i++) {
+		const char *release = i ? "4.14" : "4.17";
+		char want[64];
+
+		if (run_fetch_xen(cache, release, xen, sizeof(xen), NULL, &err))
+			fail_msg("%s", err.msg);
+		snprintf(want, sizeof(want), "/xen-cache/xen-hypervisor/xen-%s", release);
+		assert_non_null(strstr(xen, want));
+		read_small(xen, buf, sizeof(buf));
+		snprintf(want, sizeof(want), "\177ELF %s", release);
+		assert_string_equal(buf, want);
+	}
+	r = run_sh("sed 's|[^ ]*/||' '%s/calls'", scratch_dir());
+	assert_string_equal(r.out, "fetch-deb bookworm xen-hypervisor-4.17-amd64\n"
+				   "dpkg -x xen-hypervisor-4.17-amd64_1.0_amd64.deb root\n"
+				   "fetch-deb bullseye xen-hypervisor-4.14-amd64\n"
+				   "dpkg -x xen-hypervisor-4.14-amd64_1.0_amd64.deb root\n");
 	run_free(&r);
+	/* The stamp names the .deb, which stays beside Xen for scripts/build-dom0. */
+	snprintf(xen, sizeof(xen), "%s/xen-hypervisor/.pvboot-xen-4.14-done", cache);
+	read_small(xen, buf, sizeof(buf));
+	assert_string_equal(buf, "xen-hypervisor-4.14-amd64_1.0_amd64.deb\n");
+	snprintf(xen, sizeof(xen), "%s/xen-hypervisor/xen-hypervisor-4.14-amd64_1.0_amd64.deb",
+		 cache);
+	assert_int_equal(access(xen, R_OK), 0);
 	/* Once: the second time nothing runs. */
-	if (run_fetch_xen(cache, xen, sizeof(xen), NULL, &err))
+	if (run_fetch_xen(cache, "4.17", xen, sizeof(xen), NULL, &err))
 		fail_msg("%s", err.msg);
 	r = run_sh("wc -l < '%s/calls'", scratch_dir());
 	assert_string_equal(r.out, "4\n");
 	run_free(&r);
 
-	/* Stale lists that apt-get update cannot fix: one line that says so. */
-	unlink(scratch("updated"));
-	setenv("FAKE_UPDATE_FAILS", "1", 1);
-	snprintf(cache, sizeof(cache), "%s", scratch("xen-cache-2"));
-	assert_int_equal(run_fetch_xen(cache, xen, sizeof(xen), NULL, &err), -1);
+	/* The mirror cannot give it: one line that says which script failed. */
+	setenv("FAKE_FETCH_FAILS", "1", 1);
+	assert_int_equal(run_fetch_xen(cache, "4.20", xen, sizeof(xen), NULL, &err), -1);
 	assert_int_equal(err.code, PV_ERR_IO);
-	assert_string_equal(err.msg,
-			    "apt-get download xen-hypervisor-4.17-amd64 failed and apt-get update failed (status 100): run 'apt-get update' as root and try again");
-	unsetenv("FAKE_UPDATE_FAILS");
+	assert_non_null(strstr(err.msg, "/fake-scripts/fetch-deb failed with status 3"));
+	unsetenv("FAKE_FETCH_FAILS");
+	/* A release pvboot does not boot. */
+	assert_int_equal(run_fetch_xen(cache, "4.19", xen, sizeof(xen), NULL, &err), -1);
+	assert_int_equal(err.code, PV_ERR_USAGE);
+	assert_string_equal(err.msg, "pvboot boots Xen 4.14, 4.17 and 4.20, not 4.19");
+	unsetenv("PVBOOT_SCRIPTS");
 	setenv("PATH", old_path, 1);
 	free(old_path);
 }

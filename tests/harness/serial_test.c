@@ -92,15 +92,20 @@ static void test_fixture_linux(void **state)
 	assert_true(s.t_xen < 0); /* no banner, no timestamps */
 }
 
-/* 10.3 and 10.6, minipv with a mapped module: parsed, they equal the engine's, field by field. */
+/*
+ * 10.3 and 10.6, minipv with a mapped module: parsed, they equal the
+ * engine's, field by field and line for line (10.6 was recorded from its
+ * " Dom0 kernel:" line on).
+ */
 static void test_fixture_minipv_equals_prediction(void **state)
 {
 	static const struct {
 		const char *file;
 		uint64_t nr_pages, ramdisk;
+		unsigned cut; /* lines of the prediction before the recording starts */
 	} cases[] = {
-		{FIXTURES "xen-10.3-minipv-512M.log", 0x20000, 0x110e1e},
-		{FIXTURES "xen-10.6-minipv-8G.log", 0x200000, 0x19111200},
+		{FIXTURES "xen-10.3-minipv-512M.log", 0x20000, 0x110e1e, 0},
+		{FIXTURES "xen-10.6-minipv-8G.log", 0x200000, 0x19111200, 1},
 	};
 
 	(void)state;
@@ -109,8 +114,15 @@ static void test_fixture_minipv_equals_prediction(void **state)
 		struct pv_layout want;
 
 		print_message("%s\n", cases[i].file);
+		struct run_lines lines = {0};
+
 		feed_file(cases[i].file, &s);
-		predict(cases[i].nr_pages, cases[i].ramdisk, &want);
+		predict(cases[i].nr_pages, cases[i].ramdisk, &want, &lines);
+		/* What Xen 4.17 printed, line for line, is the prediction's log. */
+		assert_int_equal(s.arr.nr_printed + cases[i].cut, lines.n);
+		for (unsigned k = 0; k < s.arr.nr_printed; k++)
+			assert_string_equal(s.arr.printed[k], lines.line[k + cases[i].cut]);
+		run_lines_free(&lines);
 		assert_true(run_arrangement_complete(&s.arr));
 		for (int k = 0; k < PV_SEG_NR; k++) {
 			const struct pv_segment *a = &s.arr.l.seg[k], *b = &want.seg[k];
@@ -131,6 +143,69 @@ static void test_fixture_minipv_equals_prediction(void **state)
 		/* minipv's own lines are not pvboot's, and "halted" is no crash. */
 		assert_int_equal(s.kernel_lines, 0);
 		assert_string_equal(s.crash, "");
+	}
+}
+
+/*
+ * Each release's own print, recorded by booting Debian's Xen 4.14.6-1 and
+ * 4.20.4+63 with pvboot's kernel as a 4 GiB dom0 and a 12,345,678-byte
+ * ramdisk: parsed, every line equals that release's prediction, and the
+ * other release's prediction differs (docs/builders.md section 6.8).
+ */
+static void test_fixture_releases(void **state)
+{
+	static const struct {
+		const char *file, *version;
+		enum pv_builder builder, other;
+		unsigned lines;
+	} cases[] = {
+		{FIXTURES "xen-4.14-pvboot-4G.log", "4.14.6", PV_BUILDER_XEN_414_DOM0,
+		 PV_BUILDER_XEN_417_DOM0, 13},
+		{FIXTURES "xen-4.20-pvboot-4G.log", "4.20.5-pre", PV_BUILDER_XEN_420_DOM0,
+		 PV_BUILDER_XEN_414_DOM0, 11},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (int other = 0; other < 2; other++) {
+			struct pv_layout_in in = {
+				.builder = other ? cases[i].other : cases[i].builder,
+				.nr_pages = 1ULL << 20,
+				.virt_base = 0xffffffff80000000,
+				.kstart = 0xffffffff81000000,
+				.kend = 0xffffffff81027000,
+				.entry = 0xffffffff81000000,
+				.hypercall = PV_UNSET_ADDR,
+				.ramdisk_len = 12345678,
+				.p2m_base = PV_UNSET_ADDR,
+				.paddr_start = 0x1000000,
+				.paddr_end = 0x1027000,
+			};
+			struct run_lines lines = {0};
+			struct run_serial s;
+			struct pv_layout l;
+			struct pv_error err = {0};
+			bool same;
+
+			print_message("%s against %s\n", cases[i].file, pv_builder_name(in.builder));
+			feed_file(cases[i].file, &s);
+			assert_string_equal(s.arr.xen_version, cases[i].version);
+			assert_true(run_arrangement_complete(&s.arr));
+			assert_int_equal(s.arr.nr_printed, cases[i].lines);
+			if (pv_layout_build(&in, &l, &(struct pv_log){keep_predicted, &lines}, &err))
+				fail_msg("%s", err.msg);
+			same = s.arr.nr_printed == lines.n;
+			for (unsigned k = 0; same && k < lines.n; k++)
+				same = !strcmp(s.arr.printed[k], lines.line[k]);
+			if (same == (bool)other)
+				fail_msg("%s %s %s's prediction", cases[i].file,
+					 other ? "equals" : "differs from", pv_builder_name(in.builder));
+			/* Field by field the releases agree: only the print differs. */
+			assert_int_equal(s.arr.l.seg[PV_SEG_TOTAL].vend, l.mapping_end);
+			assert_int_equal(s.arr.l.seg[PV_SEG_PAGE_TABLES].vstart, l.si.pt_base);
+			assert_false(s.arr.l.seg[PV_SEG_XENSTORE].present);
+			run_lines_free(&lines);
+		}
 	}
 }
 
@@ -284,11 +359,11 @@ static void test_evaluate_two_runs(void **state)
 	assert_int_equal(failed, 1);
 	assert_true(runs[1].ok);
 	assert_true(runs[1].agree);
-	assert_int_equal(runs[1].nr_checks, 14); /* no simulation-agrees: none was run */
+	assert_int_equal(runs[1].nr_checks, 16); /* no simulation-agrees: none was run */
 	/* The same again gives the same: nothing but the log and the plan goes in. */
 	run_evaluate(p, &runs[1]);
 	assert_true(runs[1].ok);
-	assert_int_equal(runs[1].nr_checks, 14); /* no simulation-agrees: none was run */
+	assert_int_equal(runs[1].nr_checks, 16); /* no simulation-agrees: none was run */
 	two_runs_free(p, runs);
 }
 
@@ -297,6 +372,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixture_linux),
 		cmocka_unit_test(test_fixture_minipv_equals_prediction),
+		cmocka_unit_test(test_fixture_releases),
 		cmocka_unit_test(test_split_time),
 		cmocka_unit_test(test_crash_lines),
 		cmocka_unit_test(test_result_lines),

@@ -15,8 +15,17 @@
 #include "cli/run_log.h"
 #include "util/run.h"
 
-/* What the layout engine says for a minipv-like kernel (no INIT_P2M, no MOD_START_PFN). */
-static void predict(uint64_t nr_pages, uint64_t ramdisk_len, struct pv_layout *out)
+static void keep_predicted(void *ctx, const char *text)
+{
+	run_lines_add(ctx, text);
+}
+
+/*
+ * What the layout engine says for a minipv-like kernel (no INIT_P2M, no
+ * MOD_START_PFN), and the lines it prints.
+ */
+static void predict(uint64_t nr_pages, uint64_t ramdisk_len, struct pv_layout *out,
+		    struct run_lines *lines)
 {
 	struct pv_layout_in in = {
 		.builder = PV_BUILDER_XEN_417_DOM0,
@@ -28,10 +37,11 @@ static void predict(uint64_t nr_pages, uint64_t ramdisk_len, struct pv_layout *o
 		.hypercall = PV_UNSET_ADDR,
 		.ramdisk_len = ramdisk_len,
 		.p2m_base = PV_UNSET_ADDR,
+		.paddr_end = 0x8420,
 	};
 	struct pv_error err = {0};
 
-	if (pv_layout_build(&in, out, NULL, &err))
+	if (pv_layout_build(&in, out, &(struct pv_log){keep_predicted, lines}, &err))
 		fail_msg("%s", err.msg);
 }
 
@@ -59,7 +69,7 @@ static void two_runs_evaluated(struct run_plan *p, struct run_one *runs)
 	p->timeout = 60;
 	p->g.kernel = "k.elf";
 	p->serial_log = log;
-	predict(0x20000, 0x110e1e, &p->predicted);
+	predict(0x20000, 0x110e1e, &p->predicted, &p->predicted_log);
 	for (int m = 0; m < 2; m++) {
 		if (run_one_init(p, &runs[m], m ? PV_MODE_REVECTOR : PV_MODE_NO_REVECTOR, &err) ||
 		    run_replay(p, true, &runs[m], &err))

@@ -99,7 +99,7 @@ static void test_one_more_panics(void **state)
 		setenv("PVBOOT_CACHE", cache, 1);
 	}
 	assert_int_equal(run_cache_dir(cache, sizeof(cache), &err), 0);
-	if (run_fetch_xen(cache, xen, sizeof(xen), NULL, &err))
+	if (run_fetch_xen(cache, "4.17", xen, sizeof(xen), NULL, &err))
 		fail_msg("%s", err.msg);
 	snprintf(p.xen, sizeof(p.xen), "%s", xen);
 	p.qemu_mib = run_qemu_mib(dom0, 0);

@@ -219,13 +219,54 @@ static void test_random_size(void **state)
 	expect(f, ".result.ramdisk_ok", "true");
 }
 
+/*
+ * Each Debian release's hypervisor (docs/builders.md section 1): 4.14 from
+ * bullseye and 4.20 from trixie, fetched into the cache, boot the same
+ * dom0; every line Xen prints of the layout equals that release's
+ * prediction, and the boot path holds.  4.17 is every other test's.
+ */
+static void test_releases(void **state)
+{
+	static const struct {
+		const char *release, *builder, *xen;
+		unsigned lines;
+	} rel[] = {
+		{"4.14", "xen-4.14-dom0", "4.14.6", 13},
+		{"4.20", "xen-4.20-dom0", "4.20.", 11},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		char name[32], args[200], want[200];
+		const char *f;
+
+		snprintf(name, sizeof(name), "xen-%s", rel[i].release);
+		snprintf(args, sizeof(args),
+			 "--xen-version %s --memory 2G --ramdisk-size 12345678 --mode revector "
+			 "--timeout 120",
+			 rel[i].release);
+		f = boot(name, args);
+		expect_booted(f, ".", "revector", "ok", "true");
+		expect(f, ".result.ka_pmds_left", "0");
+		expect(f, "[.checks[] | select(.name == \"xen-version\") | .ok] | .[0]", "true");
+		snprintf(want, sizeof(want), "all %u lines equal `pvboot layout --builder %s --format log`",
+			 rel[i].lines, rel[i].builder);
+		expect(f, "[.checks[] | select(.name == \"arrangement-lines\") | .detail] | .[0]", want);
+		snprintf(want, sizeof(want), ".xen.file | endswith(\"/xen-hypervisor/xen-%s\")",
+			 rel[i].release);
+		expect(f, want, "true");
+		snprintf(want, sizeof(want), ".xen.version | startswith(\"%s\")", rel[i].xen);
+		expect(f, want, "true");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_512m), cmocka_unit_test(test_8g_ramdisk),
 		cmocka_unit_test(test_seed), cmocka_unit_test(test_broken_kernel_fails),
 		cmocka_unit_test(test_450g), cmocka_unit_test(test_580g),
-		cmocka_unit_test(test_random_size),
+		cmocka_unit_test(test_random_size), cmocka_unit_test(test_releases),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

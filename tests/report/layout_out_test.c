@@ -81,7 +81,7 @@ static void test_table_and_picture(void **state)
 	free(text);
 
 	/* dom0: the TOTAL row, and a small guest below every limit. */
-	seed_layout(PV_BUILDER_XEN_DOM0, &in, &l);
+	seed_layout(PV_BUILDER_XEN_417_DOM0, &in, &l);
 	RENDER(text, layout_table(f, &g, &l));
 	assert_non_null(strstr(text, "\n  TOTAL            0xffffffff80000000"));
 	free(text);
