@@ -120,6 +120,12 @@ struct run_plan {
 	uint64_t memory;		/* the guest's bytes */
 	bool ramdisk;			/* a ramdisk is passed */
 	uint64_t ramdisk_bytes, ramdisk_sum;
+	/*
+	 * What the guest is handed: start_info's mod_len bytes, the file and,
+	 * where the builder rounds a module up to pages, zeros after it;
+	 * ramdisk_sum is over these (run_prepare).
+	 */
+	uint64_t ramdisk_handed;
 	char ramdisk_path[PATH_MAX]; /* "" when none was made (a replay) */
 	char xen[PATH_MAX];
 	char cache[PATH_MAX];

@@ -1,6 +1,6 @@
 /*
- * pvboot run: boot pvboot's own PV kernel under the real Xen 4.17
- * hypervisor in qemu-system-x86_64 (TCG), as dom0 or (--domu) as a domU
+ * pvboot run: boot pvboot's own PV kernel under a real Xen hypervisor
+ * (Debian's 4.14, 4.17 or 4.20) in qemu-system-x86_64 (TCG), as dom0 or (--domu) as a domU
  * that the real toolstack builds in a Linux dom0, and report what Xen or
  * libxenguest laid out against what pvboot predicted, and what the
  * kernel's boot path found.
@@ -44,7 +44,7 @@ static const struct opt run_opts[] = {
 	{"domu", NULL, O_DOMU,
 	 "--kind domu: boot it as a domU, Xen, a Linux dom0 (scripts/build-dom0,\n"
 	 "built once), and xl -vvv create; the builder's xc_dom_* lines\n"
-	 "are compared with `pvboot layout --builder libxc-4.17 --format log`"},
+	 "are compared with `pvboot layout --builder libxc-V --format log`"},
 	{"memory", "SIZE", O_MEMORY, "the guest's memory: 131072M, 128G, 1T, or bytes (default 128G)"},
 	{"ramdisk", "FILE", O_RAMDISK, "pass FILE as the ramdisk (a dom0's multiboot module 1)"},
 	{"ramdisk-size", "BYTES", O_RAMDISK_SIZE,
@@ -90,12 +90,13 @@ static const struct opt run_test_opts[] = {
 
 static const char run_help_intro[] =
 	"usage: pvboot run [--kind K | --domu] [options]\n"
-	"Boot pvboot's PV kernel as dom0 under Xen 4.17 in qemu-system-x86_64 (TCG), compare\n"
-	"Xen's VIRTUAL MEMORY ARRANGEMENT with pvboot's prediction, and check the kernel's result.\n";
+	"Boot pvboot's PV kernel as dom0 under Xen (4.17 unless --xen-version) in\n"
+	"qemu-system-x86_64 (TCG), compare what Xen prints of its layout with pvboot's\n"
+	"prediction, and check the kernel's result.\n";
 
 static const char run_help_outro[] =
-	"Environment: PVBOOT_CACHE (the cache directory), PVBOOT_SCRIPTS (where build-dom0 is;\n"
-	"default <pvboot's directory>/../scripts).\n"
+	"Environment: PVBOOT_CACHE (the cache directory), PVBOOT_SCRIPTS (where build-dom0 and\n"
+	"fetch-deb are; default <pvboot's directory>/../scripts).\n"
 	"Exit status: 0 when every check holds, 1 when one fails or a file or program is\n"
 	"missing, 2 for bad usage, 130 when interrupted.\n";
 

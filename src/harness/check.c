@@ -99,10 +99,11 @@ static void check_ramdisk(const struct run_plan *p, struct run_one *r)
 		run_check_add(r, "ramdisk", false, "PVBOOT-RESULT has no true/false ramdisk_ok");
 		return;
 	}
-	if (have & 1U << PV_RF_RAMDISK_BYTES && o->ramdisk_bytes != p->ramdisk_bytes) {
+	if (have & 1U << PV_RF_RAMDISK_BYTES && o->ramdisk_bytes != p->ramdisk_handed) {
 		run_check_add(r, "ramdisk", false,
-			      "the kernel got %llu bytes of ramdisk, the host gave %llu",
+			      "the kernel got %llu bytes of ramdisk, the builder hands %llu (the host's file: %llu)",
 			      (unsigned long long)o->ramdisk_bytes,
+			      (unsigned long long)p->ramdisk_handed,
 			      (unsigned long long)p->ramdisk_bytes);
 		return;
 	}

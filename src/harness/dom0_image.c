@@ -27,12 +27,14 @@ static void take_paths(char *out, char *kernel, char *initrd, size_t size)
 	}
 }
 
-int run_dom0_image(const char *cache, char *kernel, char *initrd, size_t size, struct pv_error *err)
+int run_dom0_image(const char *cache, const char *release, char *kernel, char *initrd,
+		   size_t size, struct pv_error *err)
 {
+	const char *args[] = {release, NULL};
 	char script[PATH_MAX], out[4 * PATH_MAX];
 	struct stat st;
 
-	if (run_script("build-dom0", NULL, cache, out, sizeof(out), script, err))
+	if (run_script("build-dom0", args, cache, out, sizeof(out), script, err))
 		return -1;
 	kernel[0] = initrd[0] = '\0';
 	take_paths(out, kernel, initrd, size);

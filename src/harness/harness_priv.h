@@ -231,12 +231,14 @@ void run_check_simulation(const struct run_plan *p, struct run_one *r);
 /* ---- dom0_image.c: the Linux dom0 for a domU run ---- */
 
 /*
- * The dom0's kernel and initramfs: runs scripts/build-dom0 ($PVBOOT_SCRIPTS,
- * else <pvboot's directory>/../scripts) with PVBOOT_CACHE=@cache, which
- * builds them the first time and prints "kernel=PATH" and "initrd=PATH".
+ * The dom0's kernel and initramfs for Xen @release: runs `scripts/build-dom0
+ * @release` ($PVBOOT_SCRIPTS, else <pvboot's directory>/../scripts) with
+ * PVBOOT_CACHE=@cache, which builds them from the release's Debian suite the
+ * first time and prints "kernel=PATH" and "initrd=PATH".
  * -1 with @err when the script is missing, fails, or names no files.
  */
-int run_dom0_image(const char *cache, char *kernel, char *initrd, size_t size, struct pv_error *err);
+int run_dom0_image(const char *cache, const char *release, char *kernel, char *initrd,
+		   size_t size, struct pv_error *err);
 
 /* ---- cpio.c: the guest's archive ---- */
 

@@ -148,6 +148,30 @@ static int plan_memory(const struct run_plan *p, struct pv_error *err)
 		       human_bytes(avail, b, sizeof(b)));
 }
 
+/*
+ * The guest is handed start_info.mod_len bytes: the file, then, where the
+ * builder rounds the module up to pages (libxenguest before 4.17.5 and
+ * 4.18.3 for a mapped one, every release for MOD_START_PFN: docs/builders.md
+ * section 5.7), the zeros of the last page.  The sum it must find is over
+ * them: pv_sum64 goes on from the file's, whose last word is zero-padded.
+ */
+static void ramdisk_handed(struct run_plan *p)
+{
+	static const uint8_t zero[4096];
+	uint64_t len = p->predicted.si.mod_len, at = (p->ramdisk_bytes + 7) & ~7ULL;
+
+	p->ramdisk_handed = p->ramdisk_bytes;
+	if (!p->ramdisk || len <= p->ramdisk_bytes)
+		return;
+	while (at < len) {
+		uint64_t n = len - at < sizeof(zero) ? len - at : sizeof(zero);
+
+		p->ramdisk_sum = pv_sum64(p->ramdisk_sum, zero, n);
+		at += n;
+	}
+	p->ramdisk_handed = len;
+}
+
 int run_prepare(struct run_plan *p, const char *xen, const struct run_progress *pr,
 		struct pv_error *err)
 {
@@ -174,6 +198,7 @@ int run_prepare(struct run_plan *p, const char *xen, const struct run_progress *
 				     sizeof(p->ramdisk_path), &p->ramdisk_sum, pr, err))
 			return -1;
 	}
+	ramdisk_handed(p);
 	return p->kind->prepare ? p->kind->prepare(p, pr, err) : 0;
 }
 
@@ -186,6 +211,7 @@ int run_prepare_replay(struct run_plan *p, bool need_sum, struct pv_error *err)
 	} else if (p->ramdisk && need_sum) {
 		p->ramdisk_sum = pv_pattern_sum(p->ramdisk_bytes);
 	}
+	ramdisk_handed(p);
 	return 0;
 }
 

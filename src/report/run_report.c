@@ -97,7 +97,12 @@ static void text_one(FILE *f, const struct run_plan *p, const struct run_one *r)
 
 	run_title(p, r->mode, title, sizeof(title));
 	fprintf(f, "== pvboot run: %s, verify %s ==\n", title, p->verify_full ? "full" : "sample");
-	if (p->ramdisk)
+	if (p->ramdisk && p->ramdisk_handed != p->ramdisk_bytes)
+		fprintf(f, "  ramdisk   %s (%llu bytes, handed as %llu, pvsum64 0x%016llx)\n",
+			p->ramdisk_path[0] ? p->ramdisk_path : "pattern",
+			(unsigned long long)p->ramdisk_bytes, (unsigned long long)p->ramdisk_handed,
+			(unsigned long long)p->ramdisk_sum);
+	else if (p->ramdisk)
 		fprintf(f, "  ramdisk   %s (%llu bytes, pvsum64 0x%016llx)\n",
 			p->ramdisk_path[0] ? p->ramdisk_path : "pattern",
 			(unsigned long long)p->ramdisk_bytes, (unsigned long long)p->ramdisk_sum);
@@ -206,7 +211,9 @@ static void json_one(struct json *j, const struct run_plan *p, const struct run_
 		else
 			json_null(j, "path");
 		json_u64(j, "bytes", p->ramdisk_bytes);
-		/* 16 digits, as the kernel prints its ramdisk_sum. */
+		/* mod_len: more than the file where the builder rounds it up to pages. */
+		json_u64(j, "handed_bytes", p->ramdisk_handed);
+		/* 16 digits, as the kernel prints its ramdisk_sum: over the bytes handed. */
 		snprintf(sum, sizeof(sum), "0x%016llx", (unsigned long long)p->ramdisk_sum);
 		json_str(j, "pvsum64", sum);
 		json_obj_end(j);

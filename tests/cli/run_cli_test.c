@@ -206,7 +206,7 @@ static const struct bad_log {
 	{NULL, "--memory 1G --ramdisk-size 1117726",
 	 " fields differ from " SIM_SAYS ", first nr_pages: real 131072, simulated 262144"},
 	{NULL, "--memory 512M --ramdisk-size 1117727",
-	 "ramdisk: the kernel got 1117726 bytes of ramdisk, the host gave 1117727"},
+	 "ramdisk: the kernel got 1117726 bytes of ramdisk, the builder hands 1117727 (the host's file: 1117727)"},
 	{NULL, REVECTOR_ARGS " --mode no-revector",
 	 "result-mode: mode \"revector\", asked for no-revector"},
 	{NULL, REVECTOR_ARGS " --verify sample --mode null --assume-exit 1",

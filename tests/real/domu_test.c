@@ -1,10 +1,11 @@
 /*
- * Real boots of pvboot's kernel as a domU: Xen 4.17 in QEMU (TCG), a
- * Debian Linux dom0 (scripts/build-dom0, built the first time), and
- * `xl -vvv create`, through `pvboot run --domu`, one at a time.  Each
- * asserts that the real libxenguest's builder lines equal the libxc-4.17
- * prediction byte for byte, that the domU powered off, and the kernel's
- * own result, which the simulation must print too.
+ * Real boots of pvboot's kernel as a domU: Xen in QEMU (TCG), a Debian
+ * Linux dom0 of the same release (scripts/build-dom0, built the first
+ * time), and `xl -vvv create`, through `pvboot run --domu`, one at a time.
+ * Each asserts that the real libxenguest's builder lines equal the
+ * release's prediction (libxc-4.17 unless said) byte for byte, that the
+ * domU powered off, and the kernel's own result, which the simulation must
+ * print too.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,8 +162,9 @@ static void test_384g(void **state)
 /*
  * Mode linear in a domU: with the plain kernel libxc puts the list in __ka
  * and the boot path adopts it there; with the INIT_P2M kernel libxc maps it
- * at 0x8000000000, in page tables of its own, and the kernel's __ka keeps
- * one PMD.  Every pfn verified either way, the module loaded.
+ * at 0x8000000000, in page tables of its own, and __ka is cleared below the
+ * kernel and past it (docs/boot.md section 4, steps 4 and 6).  Every pfn
+ * verified either way, the module loaded.
  */
 static void test_2g_linear(void **state)
 {
@@ -182,12 +184,65 @@ static void test_2g_linear(void **state)
 		 pvboot());
 	f = boot("2g-linear-initp2m", args);
 	expect_booted(f, ".", "linear", "ok", "true");
-	expect(f, ".result.ka_pmds_removed", "1");
+	/* 8 PMDs below the kernel (cleanup_highmap to first_p2m_pfn), 1 past it. */
+	expect(f, ".result.ka_pmds_removed", "9");
 	expect(f, ".result.ka_pmds_left", "0");
 	expect(f,
 	       "[.builder_log.real[] | select(startswith(\"count_pgtables: "
 	       "0x0000007fffffffff/39: 0x0000008000000000 -> \"))] | length",
 	       "1");
+}
+
+/*
+ * Each Debian release's toolstack (docs/builders.md section 1): Xen 4.14
+ * with a bullseye dom0 and xen-utils-4.14, 4.20 with a trixie dom0 and
+ * xen-utils-4.20, each built once by scripts/build-dom0.  The real
+ * libxenguest's lines equal that release's prediction byte for byte: 4.14
+ * rounds the module's end and mod_len up to pages, 4.20 does not, and the
+ * guest is handed what its builder says.
+ */
+static void test_releases(void **state)
+{
+	static const struct {
+		const char *release, *builder, *module0_end;
+		uint64_t handed;
+	} rel[] = {
+		{"4.14", "libxc-4.14", "0xffffffff81bee000", 12349440},
+		{"4.20", "libxc-4.20", "0xffffffff81bed14e", 12345678},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		char name[32], args[200], want[300];
+		const char *f;
+
+		snprintf(name, sizeof(name), "xen-%s", rel[i].release);
+		snprintf(args, sizeof(args),
+			 "--xen-version %s --memory 1G --ramdisk-size 12345678 --mode revector",
+			 rel[i].release);
+		f = boot(name, args);
+		expect_booted(f, ".", "revector", "ok", "true");
+		expect(f, ".result.ka_pmds_left", "0");
+		expect(f, ".result.ramdisk_ok", "true");
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)rel[i].handed);
+		expect(f, ".result.ramdisk_bytes", want);
+		expect(f, ".ramdisk.handed_bytes", want);
+		expect(f, ".xen.release", rel[i].release);
+		snprintf(want, sizeof(want), ".xen.version | startswith(\"%s.\")", rel[i].release);
+		expect(f, want, "true");
+		snprintf(want, sizeof(want),
+			 "[.builder_log.real[] | select(startswith(\"xc_dom_alloc_segment:   module0 \"))]"
+			 " | .[0] | contains(\" -> %s \")",
+			 rel[i].module0_end);
+		expect(f, want, "true");
+		snprintf(want, sizeof(want),
+			 "[.checks[] | select(.name == \"builder-log-agrees\") | .detail] | .[0] | "
+			 "endswith(\"`pvboot layout --builder %s --format log`\")",
+			 rel[i].builder);
+		expect(f, want, "true");
+		snprintf(want, sizeof(want), ".dom0.kernel | contains(\"/dom0-%s/\")", rel[i].release);
+		expect(f, want, "true");
+	}
 }
 
 int main(void)
@@ -196,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_512m),
 		cmocka_unit_test(test_seed),
 		cmocka_unit_test(test_2g_linear),
+		cmocka_unit_test(test_releases),
 		cmocka_unit_test(test_384g),
 	};
 

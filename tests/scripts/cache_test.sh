@@ -87,8 +87,6 @@ cat >"$scratch/bin/apt-cache" <<EOF
 #!/bin/sh
 case "\$1 \$2" in
 "depends linux-image-amd64") printf 'linux-image-amd64\n  Depends: $kpkg\n' ;;
-"policy xen-hypervisor-4.17-amd64")
-	printf 'xen-hypervisor-4.17-amd64:\n  Installed: (none)\n  Candidate: %s\n' "\${FAKE_XEN_VERSION:-4.17.0-test1}" ;;
 *) exit 100 ;;
 esac
 EOF
@@ -99,7 +97,18 @@ mkdir -p "$scratch/apt/sources.list.d"
 echo "deb http://mirror.example/debian bookworm main" >"$scratch/apt/sources.list"
 
 export PATH="$scratch/bin:$PATH" FAKE_APT_PKGS="$scratch/pkgs" PVBOOT_APT_ETC="$scratch/apt"
-unset PVBOOT_TEST_SLOW PVBOOT_TEST_FAKE_BUILD FAKE_APT_SLOW FAKE_XEN_VERSION
+unset PVBOOT_TEST_SLOW PVBOOT_TEST_FAKE_BUILD FAKE_APT_SLOW
+
+# xen_fetched CACHE VERSION: what `pvboot run` leaves in CACHE/xen-hypervisor
+# once it fetched Xen (src/harness/xen.c): the hypervisor's .deb and the
+# stamp that names it, from which build-dom0 takes the Xen version.
+xen_fetched() {
+	local d=$1/xen-hypervisor deb=xen-hypervisor-4.17-amd64_${2}_amd64.deb
+	[ -f "$scratch/pkgs/$deb" ] || mkdeb xen-hypervisor-4.17-amd64 "$2"
+	mkdir -p "$d"
+	cp "$scratch/pkgs/$deb" "$d/"
+	echo "$deb" >"$d/.pvboot-xen-4.17-done"
+}
 
 # --- running the scripts --------------------------------------------------
 
@@ -290,7 +299,7 @@ builds() { cat "$scratch"/*.err | grep -c "test: a stand-in for the dom0"; }
 # The pause inside build-dom0's lock (fetch-debian, which it runs first,
 # would pause too: the build tests start with the packages fetched).
 paused_in_build() { grep -q "pvboot: test: pausing .*before the dom0 is complete" "$scratch/$1.err"; }
-prefetch() { run prefetch "$1" fetch-debian && [ "$(rc_of prefetch)" = 0 ]; }
+prefetch() { xen_fetched "$1" 4.17.0-test1 && run prefetch "$1" fetch-debian && [ "$(rc_of prefetch)" = 0 ]; }
 
 # Two builds at once on an empty cache: one builds, the other waits, then
 # finds the dom0 up to date.
@@ -328,13 +337,14 @@ check "build-dom0: killed mid-build, the next run builds a complete dom0" killed
 # place stays the old one, whole, until the new one replaces it.
 rebuild_killed() {
 	cp "$c/dom0/stamp" "$scratch/old-stamp"
-	start a "$c" build-dom0 PVBOOT_TEST_FAKE_BUILD=1 PVBOOT_TEST_SLOW=30 FAKE_XEN_VERSION=4.17.0-test2
+	xen_fetched "$c" 4.17.0-test2
+	start a "$c" build-dom0 PVBOOT_TEST_FAKE_BUILD=1 PVBOOT_TEST_SLOW=30
 	wait_for 20 paused_in_build a ||
 		{ why="never reached the pause: $(tail -n 3 "$scratch/a.err" | tr '\n' ' ')"; return 1; }
 	kill_run a || { why="could not kill it"; return 1; }
 	cmp -s "$c/dom0/stamp" "$scratch/old-stamp" && cmp -s "$c/dom0/dom0.cpio" "$scratch/old-stamp" ||
 		{ why="dom0/ is not the old one, whole, after the kill"; return 1; }
-	run b "$c" build-dom0 PVBOOT_TEST_FAKE_BUILD=1 FAKE_XEN_VERSION=4.17.0-test2
+	run b "$c" build-dom0 PVBOOT_TEST_FAKE_BUILD=1
 	dom0_ok b "$c" 4.17.0-test2
 }
 check "build-dom0: killed mid-rebuild, the old dom0 stays whole; the next run replaces it" rebuild_killed
