@@ -30,61 +30,48 @@
 
 #include "layout_priv.h"
 
+/* What tells the models apart (struct pv_builder_info's flags). */
+enum {
+	DOM0 = 1 << 0,
+	LEGACY = 1 << 1,
+	EXACT_ENDS = 1 << 2,
+	GUNZIP = 1 << 3,
+	ALL_LINES = 1 << 4,
+	COMPAT32 = 1 << 5,
+	PAE_64 = 1 << 6,
+};
+
+#define BUILDER(nm, rel, f, cov)                                                                   \
+	{                                                                                          \
+		.name = nm, .release = rel, .covers = cov, .dom0 = !!((f) & DOM0),                 \
+		.legacy = !!((f) & LEGACY), .exact_ends = !!((f) & EXACT_ENDS),                    \
+		.gunzip_initrd = !!((f) & GUNZIP), .all_arrangement_lines = !!((f) & ALL_LINES),   \
+		.compat32 = !!((f) & COMPAT32), .pae_64 = !!((f) & PAE_64)                         \
+	}
+
 /* docs/builders.md section 1 says what each model covers and why it is one. */
 static const struct pv_builder_info builders[PV_BUILDER_NR] = {
-	[PV_BUILDER_LIBXC_42] = {
-		.name = "libxc-4.2",
-		.covers = "libxc's legacy domU builder, Xen 3.1 to 4.6: the seed's, 2012",
-		.legacy = true,
-		.gunzip_initrd = true,
-	},
-	[PV_BUILDER_LIBXC_414] = {
-		.name = "libxc-4.14",
-		.release = "4.14",
-		.covers = "libxenguest of Xen 4.14 (Debian 11: 4.14.6-1), as 4.11 to 4.17.4 "
-			  "and 4.18.0 to 4.18.2: segment ends rounded up to pages",
-		.gunzip_initrd = true,
-	},
-	[PV_BUILDER_LIBXC_417] = {
-		.name = "libxc-4.17",
-		.release = "4.17",
-		.covers = "libxenguest of Xen 4.17.5 to 4.17.7 (Debian 12: 4.17.5+72, "
-			  "4.17.7+13), as 4.18.3 to 4.19: 4.17.5 made segment ends exact",
-		.exact_ends = true,
-		.gunzip_initrd = true,
-	},
-	[PV_BUILDER_LIBXC_420] = {
-		.name = "libxc-4.20",
-		.release = "4.20",
-		.covers = "libxenguest of Xen 4.20 (Debian 13: 4.20.4+63): from 4.20.0 a gzip "
-			  "initrd is loaded as it is, not unpacked",
-		.exact_ends = true,
-	},
-	[PV_BUILDER_XEN_414_DOM0] = {
-		.name = "xen-4.14-dom0",
-		.release = "4.14",
-		.covers = "the dom0 builder of Xen 4.14.0 to 4.14.6 (Debian 11: 4.14.6-1): "
-			  "nine arrangement lines, empty ones too, and \"compat32\"",
-		.dom0 = true,
-		.all_arrangement_lines = true,
-		.compat32 = true,
-		.pae_64 = true,
-	},
-	[PV_BUILDER_XEN_417_DOM0] = {
-		.name = "xen-4.17-dom0",
-		.release = "4.17",
-		.covers = "the dom0 builder of Xen 4.16 to 4.17.7 (Debian 12: 4.17.7+13): "
-			  "4.16.0 left the empty arrangement lines out",
-		.dom0 = true,
-		.pae_64 = true,
-	},
-	[PV_BUILDER_XEN_420_DOM0] = {
-		.name = "xen-4.20-dom0",
-		.release = "4.20",
-		.covers = "the dom0 builder of Xen 4.18 to 4.20.4 (Debian 13: 4.20.4+63): "
-			  "4.18.0 ignores a 64-bit kernel's PAE_MODE note",
-		.dom0 = true,
-	},
+	[PV_BUILDER_LIBXC_42] = BUILDER("libxc-4.2", NULL, LEGACY | GUNZIP,
+					"libxc's legacy domU builder, Xen 3.1 to 4.6: the seed's, 2012"),
+	[PV_BUILDER_LIBXC_414] = BUILDER("libxc-4.14", "4.14", GUNZIP,
+					 "libxenguest of Xen 4.14 (Debian 11: 4.14.6-1), as 4.11 to "
+					 "4.17.4 and 4.18.0 to 4.18.2: segment ends rounded up to pages"),
+	[PV_BUILDER_LIBXC_417] = BUILDER("libxc-4.17", "4.17", EXACT_ENDS | GUNZIP,
+					 "libxenguest of Xen 4.17.5 to 4.17.7 (Debian 12: 4.17.5+72, "
+					 "4.17.7+13), as 4.18.3 to 4.19: 4.17.5 made segment ends exact"),
+	[PV_BUILDER_LIBXC_420] = BUILDER("libxc-4.20", "4.20", EXACT_ENDS,
+					 "libxenguest of Xen 4.20 (Debian 13: 4.20.4+63): from 4.20.0 a "
+					 "gzip initrd is loaded as it is, not unpacked"),
+	[PV_BUILDER_XEN_414_DOM0] = BUILDER("xen-4.14-dom0", "4.14", DOM0 | ALL_LINES | COMPAT32 | PAE_64,
+					    "the dom0 builder of Xen 4.14.0 to 4.14.6 (Debian 11: "
+					    "4.14.6-1): nine arrangement lines, empty ones too, and "
+					    "\"compat32\""),
+	[PV_BUILDER_XEN_417_DOM0] = BUILDER("xen-4.17-dom0", "4.17", DOM0 | PAE_64,
+					    "the dom0 builder of Xen 4.16 to 4.17.7 (Debian 12: "
+					    "4.17.7+13): 4.16.0 left the empty arrangement lines out"),
+	[PV_BUILDER_XEN_420_DOM0] = BUILDER("xen-4.20-dom0", "4.20", DOM0,
+					    "the dom0 builder of Xen 4.18 to 4.20.4 (Debian 13: "
+					    "4.20.4+63): 4.18.0 ignores a 64-bit kernel's PAE_MODE note"),
 };
 
 const char *const pv_xen_releases[] = {"4.14", "4.17", "4.20", NULL};
