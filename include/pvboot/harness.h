@@ -134,6 +134,7 @@ struct run_plan {
 	uint64_t host_need; /* what QEMU's RSS is expected to reach, in bytes */
 	double timeout;
 	bool verify_full;
+	bool mfndump;		/* domU: the dom0 reads the downed domU's P2M with xen-mfndump */
 	bool revector;		/* a run in mode revector: its kernel copies the P2M list */
 	const char *serial_log; /* evaluate this recorded log instead of running QEMU */
 	int assume_exit;	/* QEMU's exit status to assume for it, or -1 */

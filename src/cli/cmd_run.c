@@ -32,6 +32,7 @@ enum {
 	O_KERNEL_EXTENT,
 	O_SERIAL_LOG,
 	O_ASSUME_EXIT,
+	O_MFNDUMP,
 	O_HELP
 };
 
@@ -70,6 +71,10 @@ static const struct opt run_opts[] = {
 	{"xen-version", "V", O_XEN_VERSION,
 	 "boot Debian's Xen V: 4.14 (bullseye), 4.17 (bookworm, the\n"
 	 "default) or 4.20 (trixie), and predict with its builders"},
+	{"mfndump", NULL, O_MFNDUMP,
+	 "--domu: once the domU is down, the dom0 reads its P2M with the\n"
+	 "release's xen-mfndump dump-p2m, as its tools read a guest (check\n"
+	 "tools-read-p2m; a line per pfn: for guests of a few GiB)"},
 	{"xen", "FILE", O_XEN,
 	 "the hypervisor (default: Debian's xen-hypervisor-V-amd64, fetched\n"
 	 "once into $PVBOOT_CACHE or <pvboot's directory>/cache); it must\n"
@@ -225,7 +230,7 @@ struct run_args {
 	const struct run_kind *kind;
 	enum pv_boot_mode modes[2];
 	unsigned nmodes;
-	bool mode_given, verify_full, json;
+	bool mode_given, verify_full, json, mfndump;
 	double timeout;
 	const char *xen, *extent, *serial_log;
 	int assume_exit;
@@ -277,6 +282,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case O_XEN:
 			a->xen = v;
+			break;
+		case O_MFNDUMP:
+			a->mfndump = true;
 			break;
 		case O_DOMU:
 			v = "domu";
@@ -341,6 +349,9 @@ static int make_plan(struct run_args *a, struct run_plan *p, char *kernel, size_
 	if (run_plan_init(p, a->kind, &err))
 		return cli_error("run", &err);
 	p->verify_full = a->verify_full;
+	p->mfndump = a->mfndump;
+	if (a->mfndump && strcmp(run_guest_name(p), "domU"))
+		return cli_usage_error("run", "--mfndump goes with --domu: a dom0 reads a domU's P2M");
 	p->timeout = a->timeout;
 	p->serial_log = a->serial_log;
 	p->assume_exit = a->assume_exit;

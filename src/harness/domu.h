@@ -41,6 +41,11 @@ struct run_domu {
 	char xl_error[240];	  /* xl's first "...: error: ..." line */
 	char dom0_error[240];	  /* PVBOOT-DOM0-ERROR's message */
 	struct run_lines builder; /* the builder's lines, without "domainbuilder: detail: " */
+	/* PVBOOT-MFNDUMP: the release's xen-mfndump read the domU's P2M (run_plan.mfndump). */
+	bool mfndump_seen;
+	int mfndump_status;
+	char mfndump_size[24]; /* as printed: a number, or "none" */
+	uint64_t mfndump_pfns, mfndump_valid;
 };
 
 /* What a domU plan holds besides (p->priv). */

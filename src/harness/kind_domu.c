@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pvboot/x86.h>
+
 #include "domu.h"
 
 #define BUILDER_PREFIX "domainbuilder: detail: "
@@ -139,6 +141,17 @@ static enum run_domu_stage marker(struct run_domu *d, double t, const char *text
 	if (starts(text, "PVBOOT-GUEST-END")) {
 		d->section = SEC_NONE;
 		d->t_guest_end = t;
+		return RUN_DOMU_NONE;
+	}
+	if (starts(text, "PVBOOT-MFNDUMP ")) {
+		unsigned long long pfns = 0, valid = 0;
+
+		d->mfndump_seen = true;
+		if (sscanf(text, "PVBOOT-MFNDUMP status=%d size=%23s pfns=%llu valid=%llu",
+			   &d->mfndump_status, d->mfndump_size, &pfns, &valid) < 4)
+			d->mfndump_status = -1; /* it ran, but the line does not say how */
+		d->mfndump_pfns = pfns;
+		d->mfndump_valid = valid;
 		return RUN_DOMU_NONE;
 	}
 	if (starts(text, "PVBOOT-DOM0-DONE")) {
@@ -341,12 +354,37 @@ static enum run_verdict domu_line(struct run_one *r, double t, const char *text,
 	return RUN_GO_ON;
 }
 
+/*
+ * With run_plan.mfndump: the release's own tools read the downed domU's
+ * P2M, as xl dump-core and save do, every pfn with a frame (before 4.16
+ * only through the 3-level tree: docs/builders.md section 1.2).
+ */
+static void check_mfndump(const struct run_plan *p, struct run_one *r)
+{
+	const struct run_domu *d = run_domu_of(r);
+	uint64_t pages = p->memory / PAGE_SIZE;
+
+	if (!p->mfndump)
+		return;
+	if (!d->mfndump_seen)
+		run_check_add(r, "tools-read-p2m", false, "the dom0 printed no PVBOOT-MFNDUMP line");
+	else
+		run_check_add(r, "tools-read-p2m",
+			      d->mfndump_status == 0 && d->mfndump_pfns == pages &&
+				      d->mfndump_valid == pages,
+			      "xen-mfndump dump-p2m (Xen %s's) exited %d, P2M size %s, %llu pfns, %llu with a frame; the guest has %llu",
+			      p->xen_release, d->mfndump_status, d->mfndump_size,
+			      (unsigned long long)d->mfndump_pfns, (unsigned long long)d->mfndump_valid,
+			      (unsigned long long)pages);
+}
+
 static void domu_checks(const struct run_plan *p, struct run_one *r)
 {
 	check_qemu(r);
 	check_xl(r);
 	check_builder_log(p, r);
 	check_shutdown(r);
+	check_mfndump(p, r);
 }
 
 /* ---- the plan ---- */
@@ -421,9 +459,10 @@ int run_domu_cmdline(const struct run_plan *p, enum pv_boot_mode mode, struct ru
 	rc |= run_cmd_add(c, &used, err, "-initrd");
 	/* scripts/dom0-init reads the pvboot.* parameters; loglevel=4 keeps its sections clean. */
 	rc |= run_cmd_add(c, &used, err,
-			  "%s console=hvc0 earlyprintk=xen loglevel=4 pvboot.memory=%llu pvboot.extra=\"%s\" pvboot.ramdisk=%s pvboot.timeout=%u,%s",
+			  "%s console=hvc0 earlyprintk=xen loglevel=4 pvboot.memory=%llu pvboot.extra=\"%s\" pvboot.ramdisk=%s pvboot.timeout=%u%s,%s",
 			  kernel, (unsigned long long)(p->memory / MiB), words,
-			  p->ramdisk ? "/" RUN_GUEST_RAMDISK : "none", dp->domu_wait, modules);
+			  p->ramdisk ? "/" RUN_GUEST_RAMDISK : "none", dp->domu_wait,
+			  p->mfndump ? " pvboot.mfndump=1" : "", modules);
 	return rc ? -1 : 0;
 }
 

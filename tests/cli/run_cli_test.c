@@ -539,6 +539,8 @@ static const struct bad {
 	{"run --memory 1000", "--memory: 1000 is not a whole number of 4 KiB pages"},
 	{"run --ramdisk x --ramdisk-size 1M", "give one of --ramdisk and --ramdisk-size"},
 	{"run --assume-exit 33", "--assume-exit goes with --serial-log"},
+	{"run --mfndump --memory 1G", "--mfndump goes with --domu: a dom0 reads a domU's P2M"},
+	{"run --xen-version 4.19", "--xen-version: pvboot models Xen 4.14, 4.17 and 4.20, not '4.19'"},
 	{"run --serial-log x --assume-exit 300", "--assume-exit: 300 is not an exit status"},
 	{"run --builder libxc-4.2", "unknown option '--builder'"},
 	{"run sideways", "unexpected argument 'sideways'"},

@@ -229,6 +229,57 @@ static void expect_altered(const char *sed, unsigned nr_failed, unsigned nr_chec
 	run_free(&r);
 }
 
+/*
+ * --mfndump: the dom0's PVBOOT-MFNDUMP line, added to the revector log, is
+ * judged (tools-read-p2m); a read that missed pfns, or no line at all,
+ * fails it, and without --mfndump the check is not made.
+ */
+static void test_log_mfndump(void **state)
+{
+	static const struct {
+		const char *line;
+		int status;
+		const char *says;
+	} cases[] = {
+		{"PVBOOT-MFNDUMP status=0 size=131072 pfns=131072 valid=131072 seconds=3.10", 0,
+		 "tools-read-p2m: xen-mfndump dump-p2m (Xen 4.17's) exited 0, P2M size 131072, "
+		 "131072 pfns, 131072 with a frame; the guest has 131072"},
+		{"PVBOOT-MFNDUMP status=1 size=none pfns=0 valid=0 seconds=0.20", 1,
+		 "tools-read-p2m: xen-mfndump dump-p2m (Xen 4.17's) exited 1, P2M size none, 0 pfns"},
+		{"PVBOOT-MFNDUMP status=0 size=131072 pfns=131072 valid=131071 seconds=3.10", 1,
+		 "131071 with a frame"},
+		{NULL, 1, "tools-read-p2m: the dom0 printed no PVBOOT-MFNDUMP line"},
+	};
+	const char *log = scratch("mfndump.log");
+	struct run r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].line)
+			r = run_sh("sed 's/^\\(\\[[^]]*\\] \\)PVBOOT-DOM0-DONE/\\1%s\\n&/' '%s' > '%s'",
+				   cases[i].line, revector_log(), log);
+		else
+			r = run_sh("cp '%s' '%s'", revector_log(), log);
+		assert_int_equal(r.status, 0);
+		run_free(&r);
+		r = run_sh("'%s' run --serial-log '%s' --kernel '%s' --mfndump " ARGS_512M
+			   " --format json > '%s.json'; echo $?; jq -r '.ok, (.checks[] | "
+			   "select(.name == \"tools-read-p2m\") | .name + \": \" + .detail)' '%s.json'",
+			   pvboot(), log, kernel(), log, log);
+		print_message("%s -> %s", cases[i].line ? cases[i].line : "(none)", r.out);
+		assert_int_equal(atoi(r.out), cases[i].status);
+		assert_non_null(strstr(r.out, cases[i].status ? "\nfalse\n" : "\ntrue\n"));
+		if (!strstr(r.out, cases[i].says))
+			fail_msg("did not say '%s':\n%s", cases[i].says, r.out);
+		run_free(&r);
+		/* Without --mfndump the line is there but nothing judges it. */
+		r = run_pvboot("run --serial-log '%s' --kernel '%s' " ARGS_512M, log, kernel());
+		assert_int_equal(r.status, 0);
+		assert_null(strstr(r.out, "tools-read-p2m"));
+		run_free(&r);
+	}
+}
+
 static void test_log_builder_differs(void **state)
 {
 	(void)state;
@@ -368,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_log_null_and_no_revector),
 		cmocka_unit_test(test_log_seed),
 		cmocka_unit_test(test_log_builder_differs),
+		cmocka_unit_test(test_log_mfndump),
 		cmocka_unit_test(test_log_crash),
 		cmocka_unit_test(test_log_xl_failure),
 		cmocka_unit_test(test_bad_usage),
