@@ -116,17 +116,20 @@ static const char *kernel(void)
 /* "export ...;" for a run on cache @cache with the stand-ins. */
 static const char *env(const char *cache)
 {
-	static char buf[5 * PATH_MAX + 2000];
-	char dir[PATH_MAX];
+	static char buf[6 * PATH_MAX + 2000];
+	char dir[PATH_MAX], scripts[PATH_MAX];
 
 	/* Absolute: the stand-ins run in the download directory. */
 	assert_non_null(realpath(scratch_dir(), dir));
+	/* The repository's scripts: the sanitizer build's pvboot is not beside them. */
+	assert_non_null(realpath("scripts", scripts));
 	snprintf(buf, sizeof(buf),
 		 "mkdir -p '%s/apt' && echo 'deb http://mirror.example/debian bookworm main' > "
 		 "'%s/apt/sources.list'; "
-		 "FAKE_DIR='%s' PVBOOT_CACHE='%s' PVBOOT_APT_ETC='%s/apt' PATH='%s':\"$PATH\"; "
-		 "export FAKE_DIR PVBOOT_CACHE PVBOOT_APT_ETC PATH; unset FAKE_HANG PVBOOT_SCRIPTS; ",
-		 dir, dir, dir, cache, dir, fakes(kernel()));
+		 "FAKE_DIR='%s' PVBOOT_CACHE='%s' PVBOOT_APT_ETC='%s/apt' PVBOOT_SCRIPTS='%s' "
+		 "PATH='%s':\"$PATH\"; "
+		 "export FAKE_DIR PVBOOT_CACHE PVBOOT_APT_ETC PVBOOT_SCRIPTS PATH; unset FAKE_HANG; ",
+		 dir, dir, dir, cache, dir, scripts, fakes(kernel()));
 	return buf;
 }
 
