@@ -19,7 +19,6 @@
  * depend on each other.  The mapping (less a mapped initrd) is then
  * allocated as one power-of-two chunk, at most 1 GiB.
  */
-#include <pvboot/fmt.h>
 #include <pvboot/xen-abi.h>
 
 #include <pvboot/x86.h>
@@ -72,15 +71,6 @@ static void set_seg(struct pv_layout *out, enum pv_seg s, uint64_t vstart, uint6
 				       what);                                                      \
 	} while (0)
 
-/* Xen's %#lx: "0" for zero, "0x..." otherwise. */
-static const char *hex_alt(char *buf, uint64_t v)
-{
-	if (!v)
-		return "0";
-	pv_snprintf(buf, 24, "0x%llx", (unsigned long long)v);
-	return buf;
-}
-
 /*
  * What dom0_construct_pv() prints of the layout, in the release's own form
  * (docs/builders.md section 6.6): the kernel lines, then the virtual
@@ -94,13 +84,13 @@ static void log_arrangement(const struct pv_layout_in *in, const struct pv_layou
 {
 	const struct pv_builder_info *info = pv_builder_info(in->builder);
 	const struct pv_segment *seg = out->seg;
-	char a[24], b[24];
 
 	pv_logf(log, " Xen  kernel: 64-bit, lsb%s", info->compat32 ? ", compat32" : "");
 	if (in->paddr_end)
-		pv_logf(log, " Dom0 kernel: 64-bit%s, lsb, paddr %s -> %s",
-			info->pae_64 && in->pae_note ? ", PAE" : "", hex_alt(a, in->paddr_start),
-			hex_alt(b, in->paddr_end));
+		/* Xen's %#lx, as pv_snprintf's: "0" for zero, "0x..." otherwise. */
+		pv_logf(log, " Dom0 kernel: 64-bit%s, lsb, paddr %#llx -> %#llx",
+			info->pae_64 && in->pae_note ? ", PAE" : "",
+			(unsigned long long)in->paddr_start, (unsigned long long)in->paddr_end);
 	pv_logf(log, "VIRTUAL MEMORY ARRANGEMENT:");
 	pv_logf(log, " Loaded kernel: %p->%p", (void *)in->kstart, (void *)in->kend);
 	if (info->all_arrangement_lines || vinitrd_end > vinitrd_start)

@@ -131,11 +131,6 @@ static void xen_line(struct run_serial *s, const char *x, const char *raw)
 	uint64_t lo, hi;
 	const char *p;
 
-	if (!strncmp(x, "Xen version ", 12) && !a->xen_version[0]) {
-		snprintf(a->xen_version, sizeof(a->xen_version), "%.*s", (int)strcspn(x + 12, " "),
-			 x + 12);
-		return;
-	}
 	if (a->found && s->section != 2)
 		return; /* one dom0 build: the first */
 	if (!strncmp(x, "Xen  kernel:", 12)) {
@@ -287,6 +282,8 @@ enum run_stage run_serial_line(struct run_serial *s, double t, const char *text)
 		if (!strncmp(x, "Xen version ", 12) && !(s->stages & 1U << RUN_STAGE_XEN)) {
 			s->t_xen = t;
 			stage = RUN_STAGE_XEN;
+			snprintf(s->arr.xen_version, sizeof(s->arr.xen_version), "%.*s",
+				 (int)strcspn(x + 12, " "), x + 12);
 		} else if (strstr(x, "*** Building a PV Dom0 ***") &&
 			   !(s->stages & 1U << RUN_STAGE_BUILDING)) {
 			s->t_building = t;
